@@ -1,0 +1,216 @@
+//! The WebAssembly boundary. Every `unsafe` and `#[no_mangle]` of the crate lives here.
+//!
+//! # Memory model
+//! The module imports nothing and exports `memory` plus the functions below. It owns two
+//! buffers in its linear memory:
+//!
+//! * The **input buffer**. `ritellm_input(len)` makes it hold at least `len` bytes and returns
+//!   its address; the address stays valid until the next `ritellm_input` call, so a host may
+//!   keep it and call again only when it needs more room. The host writes the input there and
+//!   passes its length to the operation.
+//! * The **output buffer**. Every operation that answers returns `(address << 32) | length`
+//!   of its answer there, as an `i64`. The answer is valid until the next call into the module;
+//!   the host copies it out and frees nothing.
+//!
+//! An answer is JSON, `{"ok": value}` or `{"error": {"kind", "message", ...}}`, where `kind` is
+//! one of `describe()["error_kinds"]`. `ritellm_prepare` and `ritellm_mock` append a line feed
+//! and a raw payload (a request or response body) after a successful JSON head; the head never
+//! contains a raw line feed.
+//!
+//! A stream handle is a non-zero `u32` from `ritellm_stream_open`; `ritellm_stream_finish` and
+//! `ritellm_stream_close` release it. A panic aborts (a trap): the host must then discard the
+//! instance.
+
+use crate::error::CoreError;
+use crate::{describe, open_stream, parse_response, prepare, providers, ChunkStream};
+
+struct State {
+    input: Vec<u8>,
+    output: Vec<u8>,
+    /// Open streams; handle `n` is `streams[n - 1]`.
+    streams: Vec<Option<ChunkStream>>,
+}
+
+static mut STATE: State = State {
+    input: Vec::new(),
+    output: Vec::new(),
+    streams: Vec::new(),
+};
+
+fn state() -> &'static mut State {
+    // SAFETY: wasm32-unknown-unknown runs one thread, and no export re-enters another, so at
+    // most one reference to STATE is live at a time.
+    unsafe { &mut *std::ptr::addr_of_mut!(STATE) }
+}
+
+/// An output buffer that grew past this is given back rather than kept for the next answer.
+const KEEP_OUTPUT_BYTES: usize = 1 << 20;
+
+fn answer(head: &str, payload: &[u8]) -> u64 {
+    let state = state();
+    if state.output.capacity() > KEEP_OUTPUT_BYTES {
+        state.output = Vec::new();
+    }
+    state.output.clear();
+    state.output.extend_from_slice(head.as_bytes());
+    if !payload.is_empty() {
+        state.output.push(b'\n');
+        state.output.extend_from_slice(payload);
+    }
+    ((state.output.as_ptr() as u64) << 32) | state.output.len() as u64
+}
+
+fn ok(value_json: &str) -> u64 {
+    answer(&format!("{{\"ok\":{}}}", value_json), b"")
+}
+
+fn error(error: &CoreError) -> u64 {
+    let json = serde_json::to_string(error).unwrap_or_default();
+    answer(&format!("{{\"error\":{}}}", json), b"")
+}
+
+/// The first `len` bytes of the input buffer, or an error answer if the host overran it.
+fn input(len: u32) -> Result<&'static [u8], u64> {
+    let input = &state().input;
+    input.get(..len as usize).ok_or_else(|| {
+        error(&CoreError::invalid_request(
+            "input length exceeds the input buffer",
+        ))
+    })
+}
+
+/// Makes the input buffer hold at least `len` bytes; returns its address.
+#[no_mangle]
+pub extern "C" fn ritellm_input(len: u32) -> u32 {
+    let input = &mut state().input;
+    if input.len() < len as usize {
+        input.resize(len as usize, 0);
+    }
+    input.as_ptr() as u32
+}
+
+/// Answers `{"ok": {version, error_kinds, providers, config_env, limits}}`.
+#[no_mangle]
+pub extern "C" fn ritellm_describe() -> u64 {
+    ok(&describe())
+}
+
+/// Input: the call as JSON. Answers `{"ok": {method, url, headers, auth, context}}`, a line
+/// feed, then the request body.
+#[no_mangle]
+pub extern "C" fn ritellm_prepare(len: u32) -> u64 {
+    let input = match input(len) {
+        Ok(input) => input,
+        Err(answered) => return answered,
+    };
+    match prepare(input) {
+        Ok(request) => {
+            let head = format!("{{\"ok\":{}}}", serde_json::to_string(&request).unwrap_or_default());
+            answer(&head, &request.body)
+        }
+        Err(e) => error(&e),
+    }
+}
+
+/// Input: a call's context (`context_len` bytes) followed by the answer's body. Answers
+/// `{"ok": chat.completion}` for a success `status`, else the provider's error.
+#[no_mangle]
+pub extern "C" fn ritellm_parse(status: u32, context_len: u32, len: u32) -> u64 {
+    let input = match input(len) {
+        Ok(input) => input,
+        Err(answered) => return answered,
+    };
+    let (context, body) = input.split_at((context_len as usize).min(input.len()));
+    let status = u16::try_from(status).unwrap_or(0);
+    match parse_response(context, status, body) {
+        Ok(completion) => ok(&completion),
+        Err(e) => error(&e),
+    }
+}
+
+/// Input: a call's context. Answers `{"ok": handle}`.
+#[no_mangle]
+pub extern "C" fn ritellm_stream_open(len: u32) -> u64 {
+    let input = match input(len) {
+        Ok(input) => input,
+        Err(answered) => return answered,
+    };
+    match open_stream(input) {
+        Ok(stream) => {
+            let streams = &mut state().streams;
+            let slot = match streams.iter().position(Option::is_none) {
+                Some(free) => free,
+                None => {
+                    streams.push(None);
+                    streams.len() - 1
+                }
+            };
+            streams[slot] = Some(stream);
+            ok(&(slot + 1).to_string())
+        }
+        Err(e) => error(&e),
+    }
+}
+
+fn stream(handle: u32) -> Result<&'static mut ChunkStream, u64> {
+    let slot = (handle as usize).wrapping_sub(1);
+    match state().streams.get_mut(slot) {
+        Some(Some(stream)) => Ok(stream),
+        _ => Err(error(&CoreError::invalid_request(format!(
+            "no open stream with handle {}",
+            handle
+        )))),
+    }
+}
+
+/// Input: the next bytes of a stream's body. Answers `{"ok": batch}` (see `ChunkStream::feed`).
+#[no_mangle]
+pub extern "C" fn ritellm_stream_feed(handle: u32, len: u32) -> u64 {
+    let input = match input(len) {
+        Ok(input) => input,
+        Err(answered) => return answered,
+    };
+    match stream(handle) {
+        Ok(stream) => ok(&stream.feed(input)),
+        Err(answered) => answered,
+    }
+}
+
+/// Ends a stream's input and releases the handle. Answers `{"ok": batch}`, whose `error`
+/// reports a stream that ended before its terminator.
+#[no_mangle]
+pub extern "C" fn ritellm_stream_finish(handle: u32) -> u64 {
+    let answered = match stream(handle) {
+        Ok(stream) => ok(&stream.finish()),
+        Err(answered) => return answered,
+    };
+    ritellm_stream_close(handle);
+    answered
+}
+
+/// Releases a stream handle without finishing it (a caller stopped reading). Unknown handles
+/// are ignored.
+#[no_mangle]
+pub extern "C" fn ritellm_stream_close(handle: u32) {
+    let slot = (handle as usize).wrapping_sub(1);
+    if let Some(stream) = state().streams.get_mut(slot) {
+        *stream = None;
+    }
+}
+
+/// Input: a request body for the `mock/` provider. Answers `{"ok": {"content_type": ...}}`, a
+/// line feed, then the response body.
+#[no_mangle]
+pub extern "C" fn ritellm_mock(len: u32) -> u64 {
+    let input = match input(len) {
+        Ok(input) => input,
+        Err(answered) => return answered,
+    };
+    match providers::mock::reply(input) {
+        Ok(reply) => {
+            let head = format!("{{\"ok\":{{\"content_type\":\"{}\"}}}}", reply.content_type);
+            answer(&head, &reply.body)
+        }
+        Err(e) => error(&e),
+    }
+}

@@ -1,0 +1,395 @@
+//! ritellm-core: the sans-I/O heart of ritellm.
+//!
+//! It turns a caller's OpenAI-shaped request into an HTTP request for one provider, and the
+//! provider's answer (a JSON body, or server-sent-event bytes fed as they arrive) into
+//! OpenAI-shaped chat.completion and chat.completion.chunk JSON. It does no I/O, reads no
+//! clock or environment and never sees an API key: the host owns sockets, keys, retries and
+//! time. This file is the whole pure API; `abi.rs` exposes it to WebAssembly hosts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+pub mod error;
+pub mod providers;
+pub mod sse;
+pub mod stream;
+
+#[cfg(target_arch = "wasm32")]
+mod abi;
+
+pub use error::{CoreError, ErrorKind};
+use providers::{Auth, Protocol, Provider};
+pub use stream::ChunkStream;
+
+/// Bounds on what a hostile or broken server can make the core hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Longest line, and most data in one event, of a server-sent-event stream.
+    pub max_event_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_event_bytes: 16 << 20,
+        }
+    }
+}
+
+/// What the host sends to [`prepare`]. Every field but `model` and `messages` is optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallInput {
+    model: Value,
+    messages: Value,
+    #[serde(default)]
+    stream: bool,
+    #[serde(default)]
+    base_url: Option<String>,
+    /// Body fields from keyword arguments (`temperature`, `tools`, ...), sent as given.
+    #[serde(default)]
+    params: Map<String, Value>,
+    /// Extra body fields whose keys win: a JSON object, or its text.
+    #[serde(default)]
+    additional_params: Value,
+    /// The values of the environment variables named in `describe()["config_env"]` that are set.
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    limits: Limits,
+}
+
+/// A validated call, handed to the provider's protocol module.
+pub struct Call {
+    pub provider: &'static Provider,
+    /// The provider's own model name: the model string after its prefix.
+    pub model: String,
+    pub messages: Value,
+    pub stream: bool,
+    pub base_url: String,
+    pub params: Map<String, Value>,
+    pub additional_params: Map<String, Value>,
+    pub limits: Limits,
+}
+
+/// The HTTP request for the host to send. The host adds the key (see `auth`) and keeps
+/// `context` to hand back with the answer.
+#[derive(Debug, Serialize)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: BTreeMap<&'static str, String>,
+    pub auth: Option<Auth>,
+    /// Opaque to the host: JSON text to pass to `parse_response` or `ChunkStream::new`.
+    pub context: String,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    pub fn post_json(url: String, body: &Map<String, Value>, stream: bool) -> Self {
+        let mut headers = BTreeMap::new();
+        headers.insert("content-type", "application/json".to_string());
+        let accept = if stream { "text/event-stream" } else { "application/json" };
+        headers.insert("accept", accept.to_string());
+        HttpRequest {
+            method: "POST",
+            url,
+            headers,
+            auth: None,
+            context: String::new(),
+            body: serde_json::to_vec(body).unwrap_or_default(),
+        }
+    }
+}
+
+/// What the core needs to read one call's answer, carried by the host between calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Context {
+    pub protocol: Protocol,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Validates a call and assembles its HTTP request.
+pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
+    let input: CallInput = serde_json::from_slice(input)
+        .map_err(|e| CoreError::invalid_request(format!("malformed call: {}", e)))?;
+    let (provider, model) = split_model(&input.model)?;
+    let messages = match input.messages {
+        Value::Array(list) if list.iter().all(Value::is_object) => Value::Array(list),
+        _ => {
+            return Err(CoreError::invalid_request(
+                "messages must be a list of message objects, like [{\"role\": \"user\", \"content\": \"Hi\"}]",
+            ))
+        }
+    };
+    let base_url = base_url(provider, input.base_url, &input.env)?;
+    let additional_params = match input.additional_params {
+        Value::Null => Map::new(),
+        Value::Object(fields) => fields,
+        Value::String(text) => match serde_json::from_str(&text) {
+            Ok(Value::Object(fields)) => fields,
+            Ok(other) => {
+                return Err(CoreError::invalid_request(format!(
+                    "additional_params must be a JSON object, got {}",
+                    json_type(&other)
+                )))
+            }
+            Err(e) => {
+                return Err(CoreError::invalid_request(format!(
+                    "additional_params is not valid JSON: {}",
+                    e
+                )))
+            }
+        },
+        other => {
+            return Err(CoreError::invalid_request(format!(
+                "additional_params must be a JSON string, got {}",
+                json_type(&other)
+            )))
+        }
+    };
+    let call = Call {
+        provider,
+        model,
+        messages,
+        stream: input.stream,
+        base_url,
+        params: input.params,
+        additional_params,
+        limits: input.limits,
+    };
+    let context = Context {
+        protocol: provider.protocol,
+        limits: call.limits,
+    };
+    let mut request = providers::build_request(call)?;
+    request.auth = provider.auth;
+    request.context = serde_json::to_string(&context).unwrap_or_default();
+    Ok(request)
+}
+
+/// Splits `"prefix/name"` at the first `/`; the name may contain more slashes.
+fn split_model(model: &Value) -> Result<(&'static Provider, String), CoreError> {
+    let model = model.as_str().ok_or_else(|| {
+        CoreError::invalid_request(format!(
+            "model must be a string like \"openai/gpt-4o-mini\", got {}",
+            json_type(model)
+        ))
+    })?;
+    let supported = providers::prefixes().join(", ");
+    let (prefix, name) = model.split_once('/').ok_or_else(|| {
+        CoreError::new(
+            ErrorKind::UnsupportedProvider,
+            format!(
+                "model {:?} has no provider prefix; write it as \"<provider>/{}\" with a provider from: {}",
+                model, model, supported
+            ),
+        )
+    })?;
+    let provider = providers::lookup(prefix).ok_or_else(|| {
+        CoreError::new(
+            ErrorKind::UnsupportedProvider,
+            format!(
+                "unsupported provider {:?} in model {:?}; supported providers: {}",
+                prefix, model, supported
+            ),
+        )
+    })?;
+    if name.is_empty() {
+        return Err(CoreError::invalid_request(format!(
+            "model {:?} names no model after the provider prefix",
+            model
+        )));
+    }
+    Ok((provider, name.to_string()))
+}
+
+/// The caller's `base_url`, else the provider's environment variable, else its default.
+fn base_url(
+    provider: &Provider,
+    given: Option<String>,
+    env: &BTreeMap<String, String>,
+) -> Result<String, CoreError> {
+    let from_env = provider.base_url_env.and_then(|name| env.get(name)).cloned();
+    match given.or(from_env).filter(|url| !url.is_empty()) {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Ok(url),
+        Some(url) => Err(CoreError::invalid_request(format!(
+            "base_url must start with http:// or https://, got {:?}",
+            url
+        ))),
+        None => provider.base_url.map(str::to_string).ok_or_else(|| {
+            let env_hint = provider
+                .base_url_env
+                .map(|name| format!(" (or set {})", name))
+                .unwrap_or_default();
+            CoreError::invalid_request(format!(
+                "provider {:?} needs base_url{}",
+                provider.prefix, env_hint
+            ))
+        }),
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+pub fn parse_context(context: &[u8]) -> Result<Context, CoreError> {
+    serde_json::from_slice(context)
+        .map_err(|e| CoreError::invalid_request(format!("malformed call context: {}", e)))
+}
+
+/// Translates a complete answer with HTTP `status` into a chat.completion, as JSON text.
+pub fn parse_response(context: &[u8], status: u16, body: &[u8]) -> Result<String, CoreError> {
+    providers::parse_response(&parse_context(context)?, status, body)
+}
+
+pub fn open_stream(context: &[u8]) -> Result<ChunkStream, CoreError> {
+    Ok(ChunkStream::new(&parse_context(context)?))
+}
+
+/// What hosts need to know about this build, as JSON text.
+pub fn describe() -> String {
+    let config_env: Vec<&str> = providers::PROVIDERS
+        .iter()
+        .filter_map(|p| p.base_url_env)
+        .collect();
+    json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "error_kinds": ErrorKind::ALL,
+        "providers": providers::PROVIDERS,
+        "config_env": config_env,
+        "limits": Limits::default(),
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared(input: Value) -> Result<(HttpRequest, Value), CoreError> {
+        let request = prepare(input.to_string().as_bytes())?;
+        let body = serde_json::from_slice(&request.body).unwrap();
+        Ok((request, body))
+    }
+
+    fn user(text: &str) -> Value {
+        json!([{"role": "user", "content": text}])
+    }
+
+    #[test]
+    fn openai_request_with_params_and_additional_params() {
+        let (request, body) = prepared(json!({
+            "model": "openai/gpt-4o-mini",
+            "messages": user("hi"),
+            "stream": true,
+            "params": {"temperature": 0.7, "max_tokens": 5, "top_p": 0.5},
+            "additional_params": "{\"top_p\": 0.9, \"seed\": 1}",
+        }))
+        .unwrap();
+        assert_eq!(request.url, "https://api.openai.com/v1/chat/completions");
+        assert_eq!(request.auth.unwrap().env, "OPENAI_API_KEY");
+        assert_eq!(request.headers["accept"], "text/event-stream");
+        assert_eq!(body["model"], "gpt-4o-mini");
+        assert_eq!(body["stream"], true);
+        assert_eq!(body["top_p"], 0.9);
+        assert_eq!(body["seed"], 1);
+        assert!(String::from_utf8(request.body).unwrap().contains("\"temperature\":0.7"));
+    }
+
+    #[test]
+    fn model_names_keep_their_slashes() {
+        let (_, body) = prepared(json!({"model": "openrouter/meta-llama/llama-3.1-70b", "messages": user("x")})).unwrap();
+        assert_eq!(body["model"], "meta-llama/llama-3.1-70b");
+    }
+
+    #[test]
+    fn bad_models_name_the_prefix_and_the_supported_list() {
+        for (model, kind, needle) in [
+            ("nope/x", ErrorKind::UnsupportedProvider, "\"nope\""),
+            ("gpt-4o", ErrorKind::UnsupportedProvider, "no provider prefix"),
+            ("openai/", ErrorKind::InvalidRequest, "names no model"),
+        ] {
+            let error = prepared(json!({"model": model, "messages": user("x")})).unwrap_err();
+            assert_eq!(error.kind, kind, "{}", model);
+            assert!(error.message.contains(needle), "{}", error.message);
+            if kind == ErrorKind::UnsupportedProvider {
+                assert!(error.message.contains("openai, groq"), "{}", error.message);
+            }
+        }
+        let error = prepared(json!({"model": 5, "messages": user("x")})).unwrap_err();
+        assert!(error.message.contains("model must be a string"));
+    }
+
+    #[test]
+    fn bad_additional_params_and_messages() {
+        let call = |extra: Value| {
+            prepared(json!({"model": "openai/m", "messages": user("x"), "additional_params": extra}))
+                .unwrap_err()
+                .message
+        };
+        assert!(call(json!("{not json")).contains("not valid JSON"));
+        assert!(call(json!("[1]")).contains("must be a JSON object, got an array"));
+        assert!(call(json!(3)).contains("must be a JSON string"));
+        let error = prepared(json!({"model": "openai/m", "messages": "hi"})).unwrap_err();
+        assert!(error.message.contains("messages must be a list"));
+    }
+
+    #[test]
+    fn base_url_precedence_and_requirement() {
+        let call = |base: Value, env: Value| {
+            prepare(json!({"model": "hosted_vllm/m", "messages": user("x"), "base_url": base, "env": env}).to_string().as_bytes())
+        };
+        let error = call(Value::Null, json!({})).unwrap_err();
+        assert!(error.message.contains("needs base_url (or set HOSTED_VLLM_API_BASE)"));
+        let from_env = call(Value::Null, json!({"HOSTED_VLLM_API_BASE": "http://h:8000/v1"})).unwrap();
+        assert_eq!(from_env.url, "http://h:8000/v1/chat/completions");
+        let given = call(json!("http://g/v1/chat/completions"), json!({"HOSTED_VLLM_API_BASE": "http://h"})).unwrap();
+        assert_eq!(given.url, "http://g/v1/chat/completions");
+        assert!(call(json!("ftp://x"), json!({})).is_err());
+    }
+
+    #[test]
+    fn context_round_trips_and_describe_lists_everything() {
+        let request = prepare(json!({"model": "mock/echo", "messages": user("x")}).to_string().as_bytes()).unwrap();
+        let context = parse_context(request.context.as_bytes()).unwrap();
+        assert_eq!(context.protocol, Protocol::OpenAi);
+        let described: Value = serde_json::from_str(&describe()).unwrap();
+        assert_eq!(described["error_kinds"].as_array().unwrap().len(), ErrorKind::ALL.len());
+        assert_eq!(described["providers"].as_array().unwrap().len(), providers::PROVIDERS.len());
+    }
+
+    #[test]
+    fn mock_answers_decode_through_the_openai_stream() {
+        let request = prepare(json!({"model": "mock/echo", "messages": user("a b c"), "stream": true}).to_string().as_bytes()).unwrap();
+        let reply = providers::mock::reply(&request.body).unwrap();
+        let mut stream = open_stream(request.context.as_bytes()).unwrap();
+        let batch: Value = serde_json::from_str(&stream.feed(&reply.body)).unwrap();
+        assert_eq!(batch["done"], true);
+        assert_eq!(batch["chunks"].as_array().unwrap().len(), 5);
+        let finished: Value = serde_json::from_str(&stream.finish()).unwrap();
+        assert!(finished.get("error").is_none());
+    }
+
+    #[test]
+    fn a_stream_without_its_terminator_is_reported() {
+        let mut stream = open_stream(br#"{"protocol": "openai"}"#).unwrap();
+        stream.feed(b"data: {\"a\": 1}\n\n");
+        let finished: Value = serde_json::from_str(&stream.finish()).unwrap();
+        assert_eq!(finished["error"]["kind"], "stream_incomplete");
+    }
+}

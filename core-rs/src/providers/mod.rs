@@ -1,0 +1,245 @@
+//! The provider table, and dispatch from a provider's wire protocol to its translation module.
+//!
+//! Adding a provider that speaks a known protocol is one row in [`PROVIDERS`]; adding a
+//! protocol is one file in this folder plus its arms in the `match`es on [`Protocol`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::stream::Translate;
+use crate::{Call, Context, HttpRequest};
+
+pub mod mock;
+pub mod openai;
+pub mod raw_sse;
+
+/// The wire protocol a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// OpenAI chat completions, passed through as sent.
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// Not a provider: server-sent events handed to the host as `{event, data, id}` objects.
+    RawSse,
+}
+
+/// How the host sends the key. The core never sees the key itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Auth {
+    /// The environment variable the key is read from when the caller passes none.
+    pub env: &'static str,
+    /// False for local servers, which take a key when one is set but work without.
+    pub required: bool,
+    pub header: &'static str,
+    /// Written before the key in the header value.
+    pub prefix: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Provider {
+    pub prefix: &'static str,
+    pub protocol: Protocol,
+    /// `None` where the caller must say where the server is.
+    pub base_url: Option<&'static str>,
+    /// An environment variable that overrides `base_url` (the caller's `base_url` wins).
+    pub base_url_env: Option<&'static str>,
+    pub auth: Option<Auth>,
+}
+
+const fn bearer(env: &'static str, required: bool) -> Option<Auth> {
+    Some(Auth {
+        env,
+        required,
+        header: "authorization",
+        prefix: "Bearer ",
+    })
+}
+
+const fn openai_compatible(
+    prefix: &'static str,
+    base_url: Option<&'static str>,
+    base_url_env: Option<&'static str>,
+    auth: Option<Auth>,
+) -> Provider {
+    Provider {
+        prefix,
+        protocol: Protocol::OpenAi,
+        base_url,
+        base_url_env,
+        auth,
+    }
+}
+
+/// Every provider ritellm speaks to, by model prefix.
+pub const PROVIDERS: &[Provider] = &[
+    openai_compatible(
+        "openai",
+        Some("https://api.openai.com/v1"),
+        Some("OPENAI_BASE_URL"),
+        bearer("OPENAI_API_KEY", true),
+    ),
+    openai_compatible(
+        "groq",
+        Some("https://api.groq.com/openai/v1"),
+        None,
+        bearer("GROQ_API_KEY", true),
+    ),
+    openai_compatible(
+        "mistral",
+        Some("https://api.mistral.ai/v1"),
+        None,
+        bearer("MISTRAL_API_KEY", true),
+    ),
+    openai_compatible(
+        "deepseek",
+        Some("https://api.deepseek.com/v1"),
+        None,
+        bearer("DEEPSEEK_API_KEY", true),
+    ),
+    openai_compatible(
+        "xai",
+        Some("https://api.x.ai/v1"),
+        None,
+        bearer("XAI_API_KEY", true),
+    ),
+    openai_compatible(
+        "openrouter",
+        Some("https://openrouter.ai/api/v1"),
+        None,
+        bearer("OPENROUTER_API_KEY", true),
+    ),
+    openai_compatible(
+        "together_ai",
+        Some("https://api.together.xyz/v1"),
+        None,
+        bearer("TOGETHER_API_KEY", true),
+    ),
+    openai_compatible(
+        "fireworks_ai",
+        Some("https://api.fireworks.ai/inference/v1"),
+        None,
+        bearer("FIREWORKS_API_KEY", true),
+    ),
+    openai_compatible(
+        "cerebras",
+        Some("https://api.cerebras.ai/v1"),
+        None,
+        bearer("CEREBRAS_API_KEY", true),
+    ),
+    openai_compatible(
+        "perplexity",
+        Some("https://api.perplexity.ai"),
+        None,
+        bearer("PERPLEXITY_API_KEY", true),
+    ),
+    openai_compatible(
+        "deepinfra",
+        Some("https://api.deepinfra.com/v1/openai"),
+        None,
+        bearer("DEEPINFRA_API_KEY", true),
+    ),
+    openai_compatible(
+        "ollama",
+        Some("http://localhost:11434/v1"),
+        Some("OLLAMA_API_BASE"),
+        bearer("OLLAMA_API_KEY", false),
+    ),
+    openai_compatible(
+        "lm_studio",
+        Some("http://localhost:1234/v1"),
+        Some("LM_STUDIO_API_BASE"),
+        bearer("LM_STUDIO_API_KEY", false),
+    ),
+    openai_compatible(
+        "hosted_vllm",
+        None,
+        Some("HOSTED_VLLM_API_BASE"),
+        bearer("HOSTED_VLLM_API_KEY", false),
+    ),
+    // Answered in-process by the host through `mock::reply`; no network, no key.
+    openai_compatible("mock", Some("mock://ritellm/v1"), None, None),
+];
+
+pub fn lookup(prefix: &str) -> Option<&'static Provider> {
+    PROVIDERS.iter().find(|p| p.prefix == prefix)
+}
+
+pub fn prefixes() -> Vec<&'static str> {
+    PROVIDERS.iter().map(|p| p.prefix).collect()
+}
+
+/// Joins an API base and an endpoint path. A base that already ends in the path is used as
+/// it is, so older configurations that spelled out the full URL keep working.
+pub fn endpoint(base: &str, path: &str) -> String {
+    let base = base.trim_end_matches('/');
+    if base.ends_with(path) {
+        base.to_string()
+    } else {
+        format!("{}{}", base, path)
+    }
+}
+
+pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
+    match call.provider.protocol {
+        Protocol::OpenAi => openai::build_request(call),
+        Protocol::RawSse => Err(CoreError::invalid_request(
+            "raw_sse is a stream decoder, not a provider",
+        )),
+    }
+}
+
+/// Translates a complete (non-streamed) answer into a chat.completion, as JSON text.
+pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
+    match context.protocol {
+        Protocol::OpenAi => openai::parse_response(status, body),
+        Protocol::RawSse => Err(CoreError::invalid_request(
+            "raw_sse has no non-streamed answers",
+        )),
+    }
+}
+
+pub fn stream_translator(context: &Context) -> Box<dyn Translate> {
+    match context.protocol {
+        Protocol::OpenAi => Box::new(openai::StreamTranslator),
+        Protocol::RawSse => Box::new(raw_sse::StreamTranslator),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_unique_lowercase_and_urls_are_bases() {
+        let mut seen = std::collections::BTreeSet::new();
+        for provider in PROVIDERS {
+            assert!(seen.insert(provider.prefix), "{} twice", provider.prefix);
+            assert_eq!(provider.prefix, provider.prefix.to_ascii_lowercase());
+            if let Some(url) = provider.base_url {
+                assert!(!url.ends_with('/'), "{}", url);
+                assert!(!url.ends_with("/chat/completions"), "{}", url);
+            }
+        }
+    }
+
+    #[test]
+    fn hosted_providers_require_their_conventional_key() {
+        let openai = lookup("openai").unwrap().auth.unwrap();
+        assert_eq!((openai.env, openai.required), ("OPENAI_API_KEY", true));
+        assert!(!lookup("ollama").unwrap().auth.unwrap().required);
+        assert!(lookup("mock").unwrap().auth.is_none());
+        assert!(lookup("nope").is_none());
+    }
+
+    #[test]
+    fn endpoint_appends_once() {
+        let path = "/chat/completions";
+        assert_eq!(endpoint("https://x/v1", path), "https://x/v1/chat/completions");
+        assert_eq!(endpoint("https://x/v1/", path), "https://x/v1/chat/completions");
+        assert_eq!(
+            endpoint("https://x/v1/chat/completions", path),
+            "https://x/v1/chat/completions"
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! OpenAI chat completions, spoken by OpenAI and every OpenAI-compatible provider. Requests are
+//! assembled from the caller's fields as given; answers and chunks pass through as sent.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::error::{api_error, CoreError};
+use crate::providers::endpoint;
+use crate::sse::Event;
+use crate::stream::{Chunks, Translate};
+use crate::{Call, HttpRequest};
+
+pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
+    let url = endpoint(&call.base_url, "/chat/completions");
+    let mut body = Map::new();
+    body.insert("model".into(), Value::String(call.model));
+    body.insert("messages".into(), call.messages);
+    body.extend(call.params);
+    if call.stream {
+        body.insert("stream".into(), Value::Bool(true));
+    }
+    body.extend(call.additional_params);
+    Ok(HttpRequest::post_json(url, &body, call.stream))
+}
+
+/// Finds an `error` member without building the rest of the document.
+#[derive(Deserialize)]
+struct ErrorProbe<'a> {
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+}
+
+/// Checks that `text` is a JSON object and not an error report.
+fn check_object(text: &[u8], what: &str) -> Result<(), CoreError> {
+    let first = text.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(CoreError::invalid_response(format!(
+            "the provider's {} is not a JSON object",
+            what
+        )));
+    }
+    let probe: ErrorProbe = serde_json::from_slice(text).map_err(|e| {
+        CoreError::invalid_response(format!("the provider's {} is not valid JSON: {}", what, e))
+    })?;
+    match probe.error {
+        Some(_) => Err(api_error(None, text)),
+        None => Ok(()),
+    }
+}
+
+pub fn parse_response(status: u16, body: &[u8]) -> Result<String, CoreError> {
+    if !(200..300).contains(&status) {
+        return Err(api_error(Some(status), body));
+    }
+    check_object(body, "answer")?;
+    // serde_json has checked the UTF-8 of a document it accepted.
+    String::from_utf8(body.to_vec())
+        .map_err(|_| CoreError::invalid_response("the provider's answer is not UTF-8"))
+}
+
+pub struct StreamTranslator;
+
+impl Translate for StreamTranslator {
+    fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
+        let data = event.data.trim();
+        if data == "[DONE]" {
+            return Ok(true);
+        }
+        if event.event_type == "error" {
+            return Err(api_error(None, data.as_bytes()));
+        }
+        check_object(data.as_bytes(), "stream chunk")?;
+        out.push_raw(data);
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn answers_pass_through_unchanged() {
+        let body = br#"{"id": "x", "choices": [{"message": {"content": "hi"}}], "error": null}"#;
+        assert_eq!(parse_response(200, body).unwrap().as_bytes(), &body[..]);
+    }
+
+    #[test]
+    fn error_status_and_error_bodies() {
+        let body = br#"{"error": {"message": "slow down", "type": "requests"}}"#;
+        let error = parse_response(429, body).unwrap_err();
+        assert_eq!((error.kind, error.status), (ErrorKind::ApiError, Some(429)));
+        let error = parse_response(200, br#"{"error": {"message": "hidden"}}"#).unwrap_err();
+        assert_eq!(error.message, "hidden");
+    }
+
+    #[test]
+    fn malformed_answers_are_invalid_responses() {
+        for body in [&b"[1, 2]"[..], b"", b"{\"a\": ", b"<html>"] {
+            let error = parse_response(200, body).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::InvalidResponse, "{:?}", body);
+        }
+    }
+
+    #[test]
+    fn stream_events() {
+        let mut translator = StreamTranslator;
+        let mut out = Chunks::default();
+        let event = |data: &str| Event {
+            event_type: "message".into(),
+            data: data.into(),
+            id: String::new(),
+        };
+        assert!(!translator.event(event(r#"{"a": 1}"#), &mut out).unwrap());
+        assert!(translator.event(event("[DONE]"), &mut out).unwrap());
+        let error = translator
+            .event(event(r#"{"error": {"message": "boom", "type": "server_error"}}"#), &mut out)
+            .unwrap_err();
+        assert_eq!((error.status, error.message.as_str()), (Some(500), "boom"));
+    }
+}
