@@ -51,6 +51,11 @@ pub struct CoreError {
     pub code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
+    /// The call's provider prefix and model name, for errors about an answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 impl CoreError {
@@ -62,6 +67,8 @@ impl CoreError {
             error_type: None,
             code: None,
             param: None,
+            provider: None,
+            model: None,
         }
     }
 

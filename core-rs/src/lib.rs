@@ -79,6 +79,9 @@ pub struct Call {
 /// `context` to hand back with the answer.
 #[derive(Debug, Serialize)]
 pub struct HttpRequest {
+    /// The provider prefix and the provider's model name, for the host's error messages.
+    pub provider: &'static str,
+    pub model: String,
     pub method: &'static str,
     pub url: String,
     pub headers: BTreeMap<&'static str, String>,
@@ -96,6 +99,8 @@ impl HttpRequest {
         let accept = if stream { "text/event-stream" } else { "application/json" };
         headers.insert("accept", accept.to_string());
         HttpRequest {
+            provider: "",
+            model: String::new(),
             method: "POST",
             url,
             headers,
@@ -107,12 +112,28 @@ impl HttpRequest {
 }
 
 /// What the core needs to read one call's answer, carried by the host between calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Context {
     pub protocol: Protocol,
+    /// Named in errors about the answer.
+    #[serde(default)]
+    pub provider: String,
+    #[serde(default)]
+    pub model: String,
     #[serde(default)]
     pub limits: Limits,
+}
+
+impl Context {
+    /// Names this call's provider and model in `error`.
+    pub fn tag(&self, mut error: CoreError) -> CoreError {
+        if !self.provider.is_empty() {
+            error.provider = Some(self.provider.clone());
+            error.model = Some(self.model.clone());
+        }
+        error
+    }
 }
 
 /// Validates a call and assembles its HTTP request.
@@ -166,9 +187,13 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
     };
     let context = Context {
         protocol: provider.protocol,
+        provider: provider.prefix.to_string(),
+        model: call.model.clone(),
         limits: call.limits,
     };
     let mut request = providers::build_request(call)?;
+    request.provider = provider.prefix;
+    request.model = context.model.clone();
     request.auth = provider.auth;
     request.context = serde_json::to_string(&context).unwrap_or_default();
     Ok(request)
@@ -254,7 +279,8 @@ pub fn parse_context(context: &[u8]) -> Result<Context, CoreError> {
 
 /// Translates a complete answer with HTTP `status` into a chat.completion, as JSON text.
 pub fn parse_response(context: &[u8], status: u16, body: &[u8]) -> Result<String, CoreError> {
-    providers::parse_response(&parse_context(context)?, status, body)
+    let context = parse_context(context)?;
+    providers::parse_response(&context, status, body).map_err(|e| context.tag(e))
 }
 
 pub fn open_stream(context: &[u8]) -> Result<ChunkStream, CoreError> {

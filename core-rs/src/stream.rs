@@ -57,6 +57,7 @@ pub struct ChunkStream {
     translator: Box<dyn Translate>,
     chunks: Chunks,
     done: bool,
+    context: Context,
 }
 
 impl ChunkStream {
@@ -66,6 +67,7 @@ impl ChunkStream {
             translator: stream_translator(context),
             chunks: Chunks::default(),
             done: false,
+            context: context.clone(),
         }
     }
 
@@ -110,6 +112,7 @@ impl ChunkStream {
         batch.push_str(&chunks);
         batch.push_str(if self.done { ",\"done\":true" } else { ",\"done\":false" });
         if let Some(error) = error {
+            let error = self.context.tag(error);
             batch.push_str(",\"error\":");
             batch.push_str(&serde_json::to_string(&error).unwrap_or_default());
         }

@@ -1,0 +1,77 @@
+"""ritellm: one call to reach any LLM provider, with a sandboxed WebAssembly core.
+
+>>> import ritellm
+>>> reply = ritellm.completion("mock/echo", [{"role": "user", "content": "Hi"}])
+>>> reply["choices"][0]["message"]["content"]
+'Hi'
+"""
+
+from ._api import acompletion as acompletion
+from ._api import completion as completion
+from ._exceptions import APIConnectionError as APIConnectionError
+from ._exceptions import APIError as APIError
+from ._exceptions import APIStatusError as APIStatusError
+from ._exceptions import APITimeoutError as APITimeoutError
+from ._exceptions import AuthenticationError as AuthenticationError
+from ._exceptions import BadGatewayError as BadGatewayError
+from ._exceptions import BadRequestError as BadRequestError
+from ._exceptions import ConflictError as ConflictError
+from ._exceptions import ContentPolicyError as ContentPolicyError
+from ._exceptions import ContextWindowExceededError as ContextWindowExceededError
+from ._exceptions import GatewayTimeoutError as GatewayTimeoutError
+from ._exceptions import InternalError as InternalError
+from ._exceptions import InternalServerError as InternalServerError
+from ._exceptions import InvalidRequestError as InvalidRequestError
+from ._exceptions import InvalidResponseError as InvalidResponseError
+from ._exceptions import LimitExceededError as LimitExceededError
+from ._exceptions import MissingAPIKeyError as MissingAPIKeyError
+from ._exceptions import NotFoundError as NotFoundError
+from ._exceptions import OverloadedError as OverloadedError
+from ._exceptions import PermissionDeniedError as PermissionDeniedError
+from ._exceptions import RateLimitError as RateLimitError
+from ._exceptions import RequestTimeoutError as RequestTimeoutError
+from ._exceptions import RequestTooLargeError as RequestTooLargeError
+from ._exceptions import RitellmError as RitellmError
+from ._exceptions import ServiceUnavailableError as ServiceUnavailableError
+from ._exceptions import StreamInterruptedError as StreamInterruptedError
+from ._exceptions import UnprocessableEntityError as UnprocessableEntityError
+from ._exceptions import UnsupportedProviderError as UnsupportedProviderError
+from ._streaming import AsyncStream as AsyncStream
+from ._streaming import Stream as Stream
+from ._version import __version__ as __version__
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadGatewayError",
+    "BadRequestError",
+    "ConflictError",
+    "ContentPolicyError",
+    "ContextWindowExceededError",
+    "GatewayTimeoutError",
+    "InternalError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "InvalidResponseError",
+    "LimitExceededError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "RequestTooLargeError",
+    "RitellmError",
+    "ServiceUnavailableError",
+    "StreamInterruptedError",
+    "Stream",
+    "UnprocessableEntityError",
+    "UnsupportedProviderError",
+    "__version__",
+    "acompletion",
+    "completion",
+]

@@ -1,0 +1,109 @@
+"""The public calls: :func:`completion` and its async twin :func:`acompletion`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Mapping, Optional, Union
+
+from . import _http
+from ._calls import TimeoutTypes, answer, prepare
+from ._streaming import AsyncStream, Stream
+
+Messages = list[dict[str, Any]]
+
+
+def completion(
+    model: str,
+    messages: Messages,
+    temperature: Optional[float] = None,
+    max_tokens: Optional[int] = None,
+    base_url: Optional[str] = None,
+    stream: bool = False,
+    additional_params: Optional[str] = None,
+    *,
+    api_key: Optional[str] = None,
+    timeout: TimeoutTypes = None,
+    extra_headers: Optional[Mapping[str, str]] = None,
+    **params: Any,
+) -> Union[dict[str, Any], Stream]:
+    """Sends a chat completion to the provider named by ``model``'s prefix.
+
+    Args:
+        model: ``"<provider>/<model>"``, for example ``"openai/gpt-4o-mini"``. The model part
+            may contain slashes (``"openrouter/meta-llama/llama-3.1-70b"``).
+        messages: OpenAI-style messages, sent as given.
+        temperature, max_tokens: sent when not ``None``.
+        base_url: the API base (``https://api.openai.com/v1``); ``/chat/completions`` is
+            appended unless it is already there.
+        stream: return a :class:`Stream` of chat.completion.chunk dicts.
+        additional_params: a JSON object, as text, merged into the request body; its keys win.
+        api_key: overrides the provider's environment variable (``OPENAI_API_KEY``, ...).
+        timeout: seconds, or an ``httpx.Timeout``; default 600 s with a 5 s connect.
+        extra_headers: added to the request's headers.
+        **params: any other body field (``top_p``, ``stop``, ``tools``, ``response_format``,
+            ``stream_options``, ...), sent as given.
+
+    Returns:
+        A chat.completion dict, or with ``stream=True`` a :class:`Stream`.
+
+    Raises:
+        UnsupportedProviderError: (a ``ValueError``) the model has no known provider prefix.
+        InvalidRequestError: (a ``ValueError``) the call is malformed; nothing was sent.
+        MissingAPIKeyError: the provider needs a key and none was found.
+        APIError: the provider failed the call; see the subclasses in ``ritellm``.
+    """
+    prepared = prepare(
+        model,
+        messages,
+        stream=stream,
+        base_url=base_url,
+        additional_params=additional_params,
+        api_key=api_key,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        params={"temperature": temperature, "max_tokens": max_tokens, **params},
+    )
+    client = _http.sync_client()
+    if stream:
+        return Stream(prepared, client)
+    return answer(prepared, _http.send(client, prepared))
+
+
+async def acompletion(
+    model: str,
+    messages: Messages,
+    temperature: Optional[float] = None,
+    max_tokens: Optional[int] = None,
+    base_url: Optional[str] = None,
+    stream: bool = False,
+    additional_params: Optional[str] = None,
+    *,
+    api_key: Optional[str] = None,
+    timeout: TimeoutTypes = None,
+    extra_headers: Optional[Mapping[str, str]] = None,
+    **params: Any,
+) -> Union[dict[str, Any], AsyncStream]:
+    """The async twin of :func:`completion`, with the same arguments.
+
+    With ``stream=True`` it returns an :class:`AsyncStream`, which sends the request when
+    iteration starts.
+    """
+    from ._core import load, loaded
+
+    if not loaded():
+        # Compiling the module takes tens of milliseconds: not on the event loop.
+        await asyncio.get_running_loop().run_in_executor(None, load)
+    prepared = prepare(
+        model,
+        messages,
+        stream=stream,
+        base_url=base_url,
+        additional_params=additional_params,
+        api_key=api_key,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        params={"temperature": temperature, "max_tokens": max_tokens, **params},
+    )
+    if stream:
+        return AsyncStream(prepared)
+    return answer(prepared, await _http.asend(_http.async_client(), prepared))

@@ -1,0 +1,286 @@
+"""The one module that knows the core is WebAssembly.
+
+It imports wasmtime, compiles the module once per process (cached on disk), keeps one Store
+and Instance per thread, and does all pointer arithmetic. The boundary itself (exports, who
+owns which buffer, the answer format) is documented once, in ``core-rs/src/abi.rs``.
+
+Calls go through ``wasmtime_func_call_unchecked`` with argument buffers made once per
+instance: ``Func.__call__`` re-derives the function type on every call, which costs about
+ten times the call itself. The signatures are checked once, when the instance is made.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Optional
+
+import wasmtime
+from wasmtime import _ffi as ffi
+
+from ._exceptions import InternalError, from_core
+
+#: The module's exports besides ``memory``: (parameter count, result type or None).
+EXPORTS: dict[str, tuple[int, Optional[str]]] = {
+    "ritellm_input": (1, "i32"),
+    "ritellm_describe": (0, "i64"),
+    "ritellm_prepare": (1, "i64"),
+    "ritellm_parse": (3, "i64"),
+    "ritellm_stream_open": (1, "i64"),
+    "ritellm_stream_feed": (2, "i64"),
+    "ritellm_stream_finish": (1, "i64"),
+    "ritellm_stream_close": (1, None),
+    "ritellm_mock": (1, "i64"),
+}
+
+#: Most linear memory one instance may use; past it an allocation fails and the call traps.
+MEMORY_LIMIT = 512 << 20
+
+_PACKAGE_DIR = Path(__file__).parent
+#: Installed wheels carry the module inside the package; a source checkout keeps it in wasm/.
+WASM_PATHS = (
+    _PACKAGE_DIR / "ritellm_core.wasm",
+    _PACKAGE_DIR.parent / "wasm" / "ritellm_core.wasm",
+)
+
+_U64 = (1 << 64) - 1
+_call_unchecked = ffi.wasmtime_func_call_unchecked
+_memory_data = ffi.wasmtime_memory_data
+_memory_size = ffi.wasmtime_memory_data_size
+
+
+def wasm_path() -> Path:
+    for path in WASM_PATHS:
+        if path.is_file():
+            return path
+    raise InternalError(f"ritellm_core.wasm is missing (looked in {', '.join(map(str, WASM_PATHS))})")
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get("RITELLM_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ritellm"
+
+
+def _compile(engine: wasmtime.Engine, wasm: bytes) -> wasmtime.Module:
+    """Loads the compiled module from the disk cache, or compiles it and fills the cache.
+
+    A cache file is the SHA-256 of its payload, then ``Module.serialize()``'s bytes. Its name
+    holds the module's hash and the wasmtime library's identity, and wasmtime itself refuses
+    payloads from another version or configuration; any failure falls back to compiling.
+    """
+    library = os.stat(ffi.filename)
+    key = hashlib.sha256(wasm).hexdigest()[:16]
+    name = f"ritellm_core-{key}-{library.st_size:x}-{library.st_mtime_ns:x}.bin"
+    path = cache_dir() / name
+    try:
+        blob = path.read_bytes()
+        digest, payload = blob[:32], blob[32:]
+        if hashlib.sha256(payload).digest() == digest:
+            return wasmtime.Module.deserialize(engine, payload)
+    except (OSError, wasmtime.WasmtimeError):
+        pass
+    module = wasmtime.Module(engine, wasm)
+    try:
+        payload = bytes(module.serialize())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+            tmp.write(hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass  # an unwritable cache only costs the next process a compile
+    return module
+
+
+class _Compiled:
+    """The engine and compiled module, made once per process."""
+
+    _lock = threading.Lock()
+    _value: Optional[tuple[wasmtime.Engine, wasmtime.Module]] = None
+
+    @classmethod
+    def get(cls) -> tuple[wasmtime.Engine, wasmtime.Module]:
+        if cls._value is None:
+            with cls._lock:
+                if cls._value is None:
+                    engine = wasmtime.Engine()
+                    cls._value = (engine, _compile(engine, wasm_path().read_bytes()))
+        return cls._value
+
+
+def load() -> None:
+    """Compiles the module now (it is otherwise compiled by the first call)."""
+    _Compiled.get()
+
+
+def loaded() -> bool:
+    return _Compiled._value is not None
+
+
+class Core:
+    """One instance of the core. Not shared between threads: see :func:`core`."""
+
+    def __init__(self) -> None:
+        engine, module = _Compiled.get()
+        store = wasmtime.Store(engine)
+        store.set_limits(memory_size=MEMORY_LIMIT)
+        instance = wasmtime.Instance(store, module, [])
+        exports = instance.exports(store)
+        _check_exports(store, module, exports)
+        self._store = store  # owns the context pointer below
+        self._context = store._context()
+        memory = exports["memory"]
+        assert isinstance(memory, wasmtime.Memory)
+        self._memory = ctypes.pointer(memory._memory)
+        self._funcs = {name: ctypes.pointer(exports[name]._func) for name in EXPORTS}  # type: ignore[union-attr]
+        self._args = (ffi.wasmtime_val_raw * 3)()
+        self._input_address = 0
+        self._input_capacity = 0
+        # Streams may be read on another thread than the one that made the instance; two
+        # threads inside one Store would crash the process.
+        self._lock = threading.Lock()
+        self.broken = False
+        self.describe: dict[str, Any] = self._op("ritellm_describe")
+        self.config_env: list[str] = self.describe["config_env"]
+
+    def _call(self, name: str, *args: int) -> int:
+        if self.broken:
+            raise InternalError("the core failed earlier in this thread")
+        slots = self._args
+        for i, value in enumerate(args):
+            slots[i].i64 = value
+        trap = ctypes.POINTER(ffi.wasm_trap_t)()
+        error = _call_unchecked(self._context, self._funcs[name], slots, 3, ctypes.byref(trap))
+        if error or trap:
+            self.broken = True  # a trapped instance's memory is in an unknown state
+            problem = (
+                wasmtime.WasmtimeError._from_ptr(error) if error else wasmtime.Trap._from_ptr(trap)
+            )
+            raise InternalError(f"the core trapped in {name}: {problem}")
+        return int(slots[0].i64) & _U64
+
+    def _base(self) -> int:
+        return ctypes.cast(_memory_data(self._context, self._memory), ctypes.c_void_p).value or 0
+
+    def _write(self, *parts: bytes) -> int:
+        total = sum(map(len, parts))
+        if total > self._input_capacity:
+            capacity = max(total, 2 * self._input_capacity, 64 << 10)
+            # An i32 result fills only the low half of the i64 slot.
+            self._input_address = self._call("ritellm_input", capacity) & 0xFFFFFFFF
+            self._input_capacity = capacity
+        address = self._base() + self._input_address
+        for part in parts:
+            ctypes.memmove(address, part, len(part))
+            address += len(part)
+        return total
+
+    def _read(self, packed: int) -> bytes:
+        address, length = packed >> 32, packed & 0xFFFFFFFF
+        if address + length > _memory_size(self._context, self._memory):
+            self.broken = True
+            raise InternalError("the core answered outside its memory")
+        return ctypes.string_at(self._base() + address, length)
+
+    def _op(self, name: str, *args: int, data: tuple[bytes, ...] = (), payload: bool = False) -> Any:
+        """Calls export ``name``, with ``data`` in the input buffer and its length as the last
+        argument; returns the answer's ``ok`` value (and the payload after it) or raises."""
+        with self._lock:
+            if data:
+                args = (*args, self._write(*data))
+            raw = self._read(self._call(name, *args))
+        if payload:
+            head, _, body = raw.partition(b"\n")
+            return _unwrap(head), body
+        return _unwrap(raw)
+
+    def prepare(self, call: bytes) -> tuple[dict[str, Any], bytes]:
+        """Validates a call; returns the request head and its body."""
+        return self._op("ritellm_prepare", data=(call,), payload=True)  # type: ignore[no-any-return]
+
+    def parse(self, context: bytes, status: int, body: bytes) -> dict[str, Any]:
+        """Translates a complete answer; raises the provider's error for error answers."""
+        return self._op("ritellm_parse", status, len(context), data=(context, body))  # type: ignore[no-any-return]
+
+    def mock(self, request_body: bytes) -> tuple[str, bytes]:
+        """The mock provider's answer to a request body: content type and body."""
+        head, body = self._op("ritellm_mock", data=(request_body,), payload=True)
+        return head["content_type"], body
+
+    def open_stream(self, context: bytes) -> StreamDecoder:
+        return StreamDecoder(self, self._op("ritellm_stream_open", data=(context,)))
+
+    def close_stream(self, handle: int) -> None:
+        with self._lock:
+            if not self.broken:
+                self._call("ritellm_stream_close", handle)
+
+
+def _unwrap(answer_json: bytes) -> Any:
+    answer = json.loads(answer_json)
+    if "ok" in answer:
+        return answer["ok"]
+    raise from_core(answer["error"])
+
+
+class StreamDecoder:
+    """A stream's state inside the core. Feed it the body as it arrives; close it when done.
+
+    It stays with the instance that opened it, whichever thread reads the stream.
+    """
+
+    def __init__(self, core: Core, handle: int) -> None:
+        self._core = core
+        self._handle: Optional[int] = handle
+
+    def feed(self, data: bytes) -> dict[str, Any]:
+        """Returns a batch: ``{"chunks": [...], "done": bool, "error"?: {...}}``."""
+        return self._core._op("ritellm_stream_feed", self._live(), data=(data,))  # type: ignore[no-any-return]
+
+    def finish(self) -> dict[str, Any]:
+        """Ends the input and releases the handle; the batch's error reports a cut-short stream."""
+        handle = self._live()
+        self._handle = None
+        return self._core._op("ritellm_stream_finish", handle)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._core.close_stream(self._handle)
+            self._handle = None
+
+    def _live(self) -> int:
+        if self._handle is None:
+            raise InternalError("the stream decoder is closed")
+        return self._handle
+
+
+def _check_exports(store: wasmtime.Store, module: wasmtime.Module, exports: Any) -> None:
+    names = {export.name for export in module.exports}
+    expected = set(EXPORTS) | {"memory"}
+    if names != expected:
+        raise InternalError(f"ritellm_core.wasm exports {sorted(names)}, expected {sorted(expected)}")
+    for name, (param_count, result) in EXPORTS.items():
+        func = exports[name]
+        ty = func.type(store)
+        params_ok = [str(p) for p in ty.params] == ["i32"] * param_count
+        results_ok = [str(r) for r in ty.results] == ([result] if result else [])
+        if not (params_ok and results_ok):
+            raise InternalError(f"ritellm_core.wasm export {name} has the wrong signature")
+
+
+_local = threading.local()
+
+
+def core() -> Core:
+    """This thread's instance, made on first use and again after a trap."""
+    instance: Optional[Core] = getattr(_local, "core", None)
+    if instance is None or instance.broken:
+        instance = _local.core = Core()
+    return instance

@@ -1,0 +1,287 @@
+"""Every error ritellm raises.
+
+::
+
+    RitellmError
+    ├── InvalidRequestError (also ValueError)   the call itself is wrong; nothing was sent
+    │   ├── UnsupportedProviderError            unknown or missing model prefix
+    │   └── MissingAPIKeyError                  no key argument and no key variable set
+    ├── APIError                                the provider failed the call
+    │   ├── APIConnectionError                  no answer: refused, reset, DNS, TLS
+    │   │   └── APITimeoutError
+    │   ├── InvalidResponseError                an answer ritellm cannot read
+    │   ├── StreamInterruptedError              a stream ended before its end marker
+    │   └── APIStatusError                      the provider answered with an error status
+    │       ├── BadRequestError                 400
+    │       │   ├── ContextWindowExceededError  the prompt does not fit the model
+    │       │   └── ContentPolicyError          refused by the provider's content policy
+    │       ├── AuthenticationError             401
+    │       ├── PermissionDeniedError           403
+    │       ├── NotFoundError                   404
+    │       ├── RequestTimeoutError             408
+    │       ├── ConflictError                   409
+    │       ├── RequestTooLargeError            413
+    │       ├── UnprocessableEntityError        422
+    │       ├── RateLimitError                  429
+    │       └── InternalServerError             500 and any other 5xx
+    │           ├── BadGatewayError             502
+    │           ├── ServiceUnavailableError     503
+    │           ├── GatewayTimeoutError         504
+    │           └── OverloadedError             529
+    ├── LimitExceededError                      an answer broke one of ritellm's size limits
+    └── InternalError                           the core failed; a bug in ritellm
+
+The core reports errors as data whose ``kind`` comes from a closed list;
+:func:`from_core` maps each kind (and, for provider errors, the status) to one class.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadGatewayError",
+    "BadRequestError",
+    "ConflictError",
+    "ContentPolicyError",
+    "ContextWindowExceededError",
+    "GatewayTimeoutError",
+    "InternalError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "InvalidResponseError",
+    "LimitExceededError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "RequestTooLargeError",
+    "RitellmError",
+    "ServiceUnavailableError",
+    "StreamInterruptedError",
+    "UnprocessableEntityError",
+    "UnsupportedProviderError",
+]
+
+
+class RitellmError(Exception):
+    """The root of every error ritellm raises."""
+
+
+class InvalidRequestError(RitellmError, ValueError):
+    """The call is malformed; nothing was sent."""
+
+
+class UnsupportedProviderError(InvalidRequestError):
+    """The model string's prefix names no provider ritellm supports."""
+
+
+class MissingAPIKeyError(InvalidRequestError):
+    """The provider needs a key and none was given or found in its environment variable."""
+
+
+class LimitExceededError(RitellmError):
+    """An answer exceeded one of ritellm's size limits."""
+
+
+class InternalError(RitellmError):
+    """The sandboxed core failed. This is a bug in ritellm; please report it."""
+
+
+class APIError(RitellmError):
+    """The provider did not complete the call.
+
+    Attributes are ``None`` where the provider did not say.
+    """
+
+    status_code: Optional[int] = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: Optional[str] = None,
+        model: Optional[str] = None,
+        status_code: Optional[int] = None,
+        type: Optional[str] = None,
+        code: Optional[str] = None,
+        param: Optional[str] = None,
+        request_id: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.model = model
+        if status_code is not None:
+            self.status_code = status_code
+        self.type = type
+        self.code = code
+        self.param = param
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        where = f"{self.provider}/{self.model}" if self.provider else None
+        status = f"HTTP {self.status_code}" if self.status_code else None
+        parts = [p for p in (where, status, self.type, self.code) if p]
+        head = f"[{' '.join(parts)}] " if parts else ""
+        tail = f" (request id {self.request_id})" if self.request_id else ""
+        return f"{head}{self.message}{tail}"
+
+
+class APIConnectionError(APIError):
+    """The provider could not be reached, or the connection failed before an answer."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The call ran out of time."""
+
+
+class InvalidResponseError(APIError):
+    """The provider answered with something ritellm cannot read."""
+
+
+class StreamInterruptedError(APIError):
+    """The stream stopped before the provider's end-of-stream marker.
+
+    Chunks already yielded stay valid; the answer is incomplete.
+    """
+
+
+class APIStatusError(APIError):
+    """The provider answered with an error status."""
+
+
+class BadRequestError(APIStatusError):
+    status_code = 400
+
+
+class ContextWindowExceededError(BadRequestError):
+    """The prompt and requested output do not fit the model's context window."""
+
+
+class ContentPolicyError(BadRequestError):
+    """The provider refused the request under its content policy."""
+
+
+class AuthenticationError(APIStatusError):
+    status_code = 401
+
+
+class PermissionDeniedError(APIStatusError):
+    status_code = 403
+
+
+class NotFoundError(APIStatusError):
+    status_code = 404
+
+
+class RequestTimeoutError(APIStatusError):
+    status_code = 408
+
+
+class ConflictError(APIStatusError):
+    status_code = 409
+
+
+class RequestTooLargeError(APIStatusError):
+    status_code = 413
+
+
+class UnprocessableEntityError(APIStatusError):
+    status_code = 422
+
+
+class RateLimitError(APIStatusError):
+    status_code = 429
+
+
+class InternalServerError(APIStatusError):
+    status_code = 500
+
+
+class BadGatewayError(InternalServerError):
+    status_code = 502
+
+
+class ServiceUnavailableError(InternalServerError):
+    status_code = 503
+
+
+class GatewayTimeoutError(InternalServerError):
+    status_code = 504
+
+
+class OverloadedError(InternalServerError):
+    status_code = 529
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    cls.status_code: cls
+    for cls in (
+        BadRequestError,
+        AuthenticationError,
+        PermissionDeniedError,
+        NotFoundError,
+        RequestTimeoutError,
+        ConflictError,
+        RequestTooLargeError,
+        UnprocessableEntityError,
+        RateLimitError,
+        InternalServerError,
+        BadGatewayError,
+        ServiceUnavailableError,
+        GatewayTimeoutError,
+        OverloadedError,
+    )
+    if cls.status_code is not None
+}
+
+#: One class per error kind of the core; ``api_error`` is refined by status.
+KIND_CLASSES: dict[str, type[RitellmError]] = {
+    "invalid_request": InvalidRequestError,
+    "unsupported_provider": UnsupportedProviderError,
+    "api_error": APIError,
+    "context_window_exceeded": ContextWindowExceededError,
+    "content_policy": ContentPolicyError,
+    "invalid_response": InvalidResponseError,
+    "stream_incomplete": StreamInterruptedError,
+    "limit_exceeded": LimitExceededError,
+}
+
+
+def status_class(status: Optional[int]) -> type[APIError]:
+    """The class for an error answer with HTTP ``status`` (``APIError`` when unknown)."""
+    if status is None:
+        return APIError
+    if status in _STATUS_CLASSES:
+        return _STATUS_CLASSES[status]
+    if status >= 500:
+        return InternalServerError
+    return APIStatusError
+
+
+def from_core(error: Mapping[str, Any]) -> RitellmError:
+    """Builds the exception for an error the core reported as data."""
+    cls = KIND_CLASSES.get(error.get("kind", ""), InternalError)
+    message = str(error.get("message", ""))
+    if not issubclass(cls, APIError):
+        return cls(message)
+    status = error.get("status")
+    if cls is APIError:
+        cls = status_class(status)
+    return cls(
+        message,
+        provider=error.get("provider"),
+        model=error.get("model"),
+        status_code=status,
+        type=error.get("type"),
+        code=error.get("code"),
+        param=error.get("param"),
+    )
