@@ -42,9 +42,11 @@ class Stream:
         self._prepared = prepared
         self._response = _http.send(client, prepared, stream=True)
         if self._response.status_code >= 300:
-            with self._response:
+            try:
                 self._response.read()
                 answer(prepared, self._response)  # raises the provider's error
+            finally:
+                self._response.close()
         self._chunks = self._iterate()
 
     def _iterate(self) -> Iterator[Chunk]:

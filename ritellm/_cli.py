@@ -1,0 +1,73 @@
+"""The ``ritellm`` command: ``ritellm -m MODEL "prompt"`` streams the answer to the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Optional, Sequence
+
+from ._api import completion
+from ._exceptions import RitellmError
+from ._streaming import Stream
+from ._version import __version__
+
+DEFAULT_MODEL = "mock/echo"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ritellm",
+        description="Send one prompt to any LLM provider and print the answer.",
+        epilog=f"Without -m, the model is $RITELLM_MODEL or {DEFAULT_MODEL} (no network, no key).",
+    )
+    parser.add_argument("prompt", nargs="?", help="the prompt; read from standard input when absent")
+    parser.add_argument("-m", "--model", default=os.environ.get("RITELLM_MODEL", DEFAULT_MODEL))
+    parser.add_argument("-s", "--system", help="a system prompt")
+    parser.add_argument("-t", "--temperature", type=float)
+    parser.add_argument("--max-tokens", type=int)
+    parser.add_argument("--base-url", help="the API base, e.g. http://localhost:11434/v1")
+    parser.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
+    parser.add_argument(
+        "--json", action="store_true", help="print the chat.completion (or one chunk a line) as JSON"
+    )
+    parser.add_argument("--version", action="version", version=f"ritellm {__version__}")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    prompt = args.prompt if args.prompt is not None else sys.stdin.read()
+    messages: list[dict[str, Any]] = []
+    if args.system:
+        messages.append({"role": "system", "content": args.system})
+    messages.append({"role": "user", "content": prompt})
+    try:
+        result = completion(
+            args.model,
+            messages,
+            temperature=args.temperature,
+            max_tokens=args.max_tokens,
+            base_url=args.base_url,
+            stream=not args.no_stream,
+        )
+        if isinstance(result, Stream):
+            with result:
+                for chunk in result:
+                    if args.json:
+                        print(json.dumps(chunk), flush=True)
+                    elif chunk["choices"]:
+                        print(chunk["choices"][0]["delta"].get("content") or "", end="", flush=True)
+            if not args.json:
+                print()
+        elif args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            print(result["choices"][0]["message"]["content"] or "")
+    except RitellmError as exc:
+        print(f"ritellm: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

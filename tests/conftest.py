@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any, Callable, Iterator, Optional
+
+import pytest
+
+import ritellm
+from ritellm import _http
+from tests.server import FakeServer
+
+#: Environment variables that would change what a call does; tests start without them.
+_CONFIG_ENV_PREFIXES = ("OPENAI", "GROQ", "MISTRAL", "DEEPSEEK", "XAI", "OPENROUTER", "TOGETHER",
+                        "FIREWORKS", "CEREBRAS", "PERPLEXITY", "DEEPINFRA", "OLLAMA", "LM_STUDIO",
+                        "HOSTED_VLLM", "ANTHROPIC", "GEMINI", "AZURE", "RITELLM_MODEL")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    for name in list(os.environ):
+        if name.startswith(_CONFIG_ENV_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("RITELLM_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def _server() -> Iterator[FakeServer]:
+    server = FakeServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def server(_server: FakeServer) -> Iterator[FakeServer]:
+    _server.reset()
+    yield _server
+    _server.reset()
+
+
+USER = [{"role": "user", "content": "hello"}]
+
+
+class Caller:
+    """Runs one test body through ``completion`` or ``acompletion``.
+
+    Async calls run in a fresh event loop, and the loop's client is closed before it ends.
+    """
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    @property
+    def is_async(self) -> bool:
+        return self.mode == "async"
+
+    def run(self, body: Callable[[], Any]) -> Any:
+        """Runs an async ``body`` (a coroutine function) in a loop that cleans up after itself."""
+
+        async def wrapped() -> Any:
+            try:
+                return await body()
+            finally:
+                await _http.aclose_async_client()
+
+        return asyncio.run(wrapped())
+
+    def completion(self, *args: Any, **kwargs: Any) -> Any:
+        if self.is_async:
+            return self.run(lambda: ritellm.acompletion(*args, **kwargs))
+        return ritellm.completion(*args, **kwargs)
+
+    def stream(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        chunks, error = self.stream_until_error(*args, **kwargs)
+        if error is not None:
+            raise error
+        return chunks
+
+    def stream_until_error(self, *args: Any, **kwargs: Any) -> tuple[list[dict[str, Any]], Optional[Exception]]:
+        """The chunks delivered, and the exception that ended the stream early, if any."""
+        chunks: list[dict[str, Any]] = []
+        if self.is_async:
+
+            async def collect() -> Optional[Exception]:
+                try:
+                    stream = await ritellm.acompletion(*args, stream=True, **kwargs)
+                    async with stream:
+                        async for chunk in stream:
+                            chunks.append(chunk)
+                except Exception as exc:
+                    return exc
+                return None
+
+            return chunks, self.run(collect)
+        try:
+            with ritellm.completion(*args, stream=True, **kwargs) as stream:
+                for chunk in stream:
+                    chunks.append(chunk)
+        except Exception as exc:
+            return chunks, exc
+        return chunks, None
+
+
+@pytest.fixture(params=["sync", "async"])
+def caller(request: pytest.FixtureRequest) -> Caller:
+    return Caller(request.param)

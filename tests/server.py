@@ -1,0 +1,182 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests, scriptable per request.
+
+By default it answers like an OpenAI endpoint that echoes the last user message. Queued
+:class:`Reply` objects override that one request at a time: any status, headers and body,
+a body sent in pieces (chunked, flushed one by one), or a connection dropped mid-body.
+It records every request and every body it sent, so tests compare results with the bytes
+that went over the wire.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Optional
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    #: Sent with Content-Length when there is one piece, chunked and flushed otherwise.
+    pieces: list[bytes] = field(default_factory=list)
+    #: Close the connection after the pieces without ending the chunked body.
+    drop: bool = False
+    #: Seconds to wait before each piece.
+    delay: float = 0.0
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200, headers: Optional[dict[str, str]] = None) -> Reply:
+        return cls(
+            status, {"content-type": "application/json", **(headers or {})}, [json.dumps(payload).encode()]
+        )
+
+    @classmethod
+    def sse(cls, events: list[Any], done: bool = True, **kwargs: Any) -> Reply:
+        """One SSE event per item (dicts become JSON), then ``[DONE]``, each its own piece."""
+        pieces = [f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n".encode() for e in events]
+        if done:
+            pieces.append(b"data: [DONE]\n\n")
+        return cls(200, {"content-type": "text/event-stream"}, pieces, **kwargs)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def echo_completion(request: dict[str, Any]) -> dict[str, Any]:
+    text = next(
+        (m["content"] for m in reversed(request.get("messages", [])) if m.get("role") == "user"), ""
+    )
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": request.get("model"),
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": f"echo: {text}"}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+    }
+
+
+def echo_chunks(request: dict[str, Any]) -> list[dict[str, Any]]:
+    content = echo_completion(request)["choices"][0]["message"]["content"]
+
+    def chunk(delta: dict[str, Any], finish: Optional[str] = None) -> dict[str, Any]:
+        return {
+            "id": "chatcmpl-test",
+            "object": "chat.completion.chunk",
+            "created": 1700000000,
+            "model": request.get("model"),
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+
+    words = content.split(" ")
+    pieces = [w + " " for w in words[:-1]] + words[-1:]
+    return [chunk({"role": "assistant", "content": ""})] + [chunk({"content": p}) for p in pieces] + [
+        chunk({}, "stop")
+    ]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the default of 5 resets connections when many arrive at once
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients closing idle keep-alive connections is normal; anything else is reported.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
+class FakeServer:
+    def __init__(self) -> None:
+        self.replies: collections.deque[Reply] = collections.deque()
+        self.requests: list[Recorded] = []
+        self.sent: list[bytes] = []
+        self._lock = threading.Lock()
+        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def queue(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+    def reset(self) -> None:
+        self.replies.clear()
+        self.requests.clear()
+        self.sent.clear()
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def next_reply(self, recorded: Recorded) -> Reply:
+        with self._lock:
+            self.requests.append(recorded)
+            if self.replies:
+                return self.replies.popleft()
+        request = recorded.json() if recorded.body else {}
+        if request.get("stream"):
+            return Reply.sse(echo_chunks(request))
+        return Reply.json(echo_completion(request))
+
+
+def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length)
+            recorded = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            reply = server.next_reply(recorded)
+            with server._lock:
+                server.sent.append(b"".join(reply.pieces))
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            if len(reply.pieces) == 1 and not reply.drop and not reply.delay:
+                self.send_header("content-length", str(len(reply.pieces[0])))
+                self.end_headers()
+                self.wfile.write(reply.pieces[0])
+                return
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            try:
+                for piece in reply.pieces:
+                    if reply.delay:
+                        time.sleep(reply.delay)
+                    if piece:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                        self.wfile.flush()
+                if reply.drop:
+                    self.close_connection = True
+                    return
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+
+        do_GET = do_POST
+
+    return Handler
