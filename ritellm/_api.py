@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Mapping, Optional, Union
+from collections.abc import Mapping
+from typing import Any, Literal, overload
 
 from . import _http
 from ._calls import TimeoutTypes, answer, prepare
@@ -12,20 +13,71 @@ from ._streaming import AsyncStream, Stream
 Messages = list[dict[str, Any]]
 
 
+@overload
 def completion(
     model: str,
     messages: Messages,
-    temperature: Optional[float] = None,
-    max_tokens: Optional[int] = None,
-    base_url: Optional[str] = None,
-    stream: bool = False,
-    additional_params: Optional[str] = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    base_url: str | None = None,
+    stream: Literal[False] = False,
+    additional_params: str | None = None,
     *,
-    api_key: Optional[str] = None,
+    api_key: str | None = None,
     timeout: TimeoutTypes = None,
-    extra_headers: Optional[Mapping[str, str]] = None,
+    extra_headers: Mapping[str, str] | None = None,
     **params: Any,
-) -> Union[dict[str, Any], Stream]:
+) -> dict[str, Any]: ...
+
+
+@overload
+def completion(
+    model: str,
+    messages: Messages,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    base_url: str | None = None,
+    *,
+    stream: Literal[True],
+    additional_params: str | None = None,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    extra_headers: Mapping[str, str] | None = None,
+    **params: Any,
+) -> Stream: ...
+
+
+@overload
+def completion(
+    model: str,
+    messages: Messages,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    base_url: str | None = None,
+    stream: bool = False,
+    additional_params: str | None = None,
+    *,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    extra_headers: Mapping[str, str] | None = None,
+    **params: Any,
+) -> dict[str, Any] | Stream: ...
+
+
+def completion(
+    model: str,
+    messages: Messages,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    base_url: str | None = None,
+    stream: bool = False,
+    additional_params: str | None = None,
+    *,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    extra_headers: Mapping[str, str] | None = None,
+    **params: Any,
+) -> dict[str, Any] | Stream:
     """Sends a chat completion to the provider named by ``model``'s prefix.
 
     Args:
@@ -69,20 +121,71 @@ def completion(
     return answer(prepared, _http.send(client, prepared))
 
 
+@overload
 async def acompletion(
     model: str,
     messages: Messages,
-    temperature: Optional[float] = None,
-    max_tokens: Optional[int] = None,
-    base_url: Optional[str] = None,
-    stream: bool = False,
-    additional_params: Optional[str] = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    base_url: str | None = None,
+    stream: Literal[False] = False,
+    additional_params: str | None = None,
     *,
-    api_key: Optional[str] = None,
+    api_key: str | None = None,
     timeout: TimeoutTypes = None,
-    extra_headers: Optional[Mapping[str, str]] = None,
+    extra_headers: Mapping[str, str] | None = None,
     **params: Any,
-) -> Union[dict[str, Any], AsyncStream]:
+) -> dict[str, Any]: ...
+
+
+@overload
+async def acompletion(
+    model: str,
+    messages: Messages,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    base_url: str | None = None,
+    *,
+    stream: Literal[True],
+    additional_params: str | None = None,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    extra_headers: Mapping[str, str] | None = None,
+    **params: Any,
+) -> AsyncStream: ...
+
+
+@overload
+async def acompletion(
+    model: str,
+    messages: Messages,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    base_url: str | None = None,
+    stream: bool = False,
+    additional_params: str | None = None,
+    *,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    extra_headers: Mapping[str, str] | None = None,
+    **params: Any,
+) -> dict[str, Any] | AsyncStream: ...
+
+
+async def acompletion(
+    model: str,
+    messages: Messages,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    base_url: str | None = None,
+    stream: bool = False,
+    additional_params: str | None = None,
+    *,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    extra_headers: Mapping[str, str] | None = None,
+    **params: Any,
+) -> dict[str, Any] | AsyncStream:
     """The async twin of :func:`completion`, with the same arguments.
 
     With ``stream=True`` it returns an :class:`AsyncStream`, which sends the request when

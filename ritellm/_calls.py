@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import httpx
 
@@ -45,11 +46,11 @@ def prepare(
     messages: Any,
     *,
     stream: bool,
-    base_url: Optional[str],
+    base_url: str | None,
     additional_params: Any,
-    api_key: Optional[str],
+    api_key: str | None,
     timeout: TimeoutTypes,
-    extra_headers: Optional[Mapping[str, str]],
+    extra_headers: Mapping[str, str] | None,
     params: Mapping[str, Any],
 ) -> Prepared:
     """Validates the call and assembles its request; raises before any I/O."""
@@ -95,10 +96,10 @@ def prepare(
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-goog-request-id", "apim-request-id")
 
 
-def request_id(headers: httpx.Headers) -> Optional[str]:
+def request_id(headers: httpx.Headers) -> str | None:
     """The provider's id for the request, from whichever header it uses."""
     for name in REQUEST_ID_HEADERS:
-        value = headers.get(name)
+        value: str | None = headers.get(name)
         if value:
             return value
     return None

@@ -6,7 +6,8 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ._api import completion
 from ._exceptions import RitellmError
@@ -36,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     prompt = args.prompt if args.prompt is not None else sys.stdin.read()
     messages: list[dict[str, Any]] = []

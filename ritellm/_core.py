@@ -18,7 +18,7 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -26,7 +26,7 @@ from wasmtime import _ffi as ffi
 from ._exceptions import InternalError, from_core
 
 #: The module's exports besides ``memory``: (parameter count, result type or None).
-EXPORTS: dict[str, tuple[int, Optional[str]]] = {
+EXPORTS: dict[str, tuple[int, str | None]] = {
     "ritellm_input": (1, "i32"),
     "ritellm_describe": (0, "i64"),
     "ritellm_prepare": (1, "i64"),
@@ -103,7 +103,7 @@ class _Compiled:
     """The engine and compiled module, made once per process."""
 
     _lock = threading.Lock()
-    _value: Optional[tuple[wasmtime.Engine, wasmtime.Module]] = None
+    _value: tuple[wasmtime.Engine, wasmtime.Module] | None = None
 
     @classmethod
     def get(cls) -> tuple[wasmtime.Engine, wasmtime.Module]:
@@ -160,9 +160,7 @@ class Core:
         error = _call_unchecked(self._context, self._funcs[name], slots, 3, ctypes.byref(trap))
         if error or trap:
             self.broken = True  # a trapped instance's memory is in an unknown state
-            problem = (
-                wasmtime.WasmtimeError._from_ptr(error) if error else wasmtime.Trap._from_ptr(trap)
-            )
+            problem = wasmtime.WasmtimeError._from_ptr(error) if error else wasmtime.Trap._from_ptr(trap)
             raise InternalError(f"the core trapped in {name}: {problem}")
         return int(slots[0].i64) & _U64
 
@@ -238,7 +236,7 @@ class StreamDecoder:
 
     def __init__(self, core: Core, handle: int) -> None:
         self._core = core
-        self._handle: Optional[int] = handle
+        self._handle: int | None = handle
 
     def feed(self, data: bytes) -> dict[str, Any]:
         """Returns a batch: ``{"chunks": [...], "done": bool, "error"?: {...}}``."""
@@ -280,7 +278,7 @@ _local = threading.local()
 
 def core() -> Core:
     """This thread's instance, made on first use and again after a trap."""
-    instance: Optional[Core] = getattr(_local, "core", None)
+    instance: Core | None = getattr(_local, "core", None)
     if instance is None or instance.broken:
         instance = _local.core = Core()
     return instance

@@ -37,7 +37,8 @@ The core reports errors as data whose ``kind`` comes from a closed list;
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
     "APIConnectionError",
@@ -101,19 +102,19 @@ class APIError(RitellmError):
     Attributes are ``None`` where the provider did not say.
     """
 
-    status_code: Optional[int] = None
+    status_code: int | None = None
 
     def __init__(
         self,
         message: str,
         *,
-        provider: Optional[str] = None,
-        model: Optional[str] = None,
-        status_code: Optional[int] = None,
-        type: Optional[str] = None,
-        code: Optional[str] = None,
-        param: Optional[str] = None,
-        request_id: Optional[str] = None,
+        provider: str | None = None,
+        model: str | None = None,
+        status_code: int | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -256,7 +257,7 @@ KIND_CLASSES: dict[str, type[RitellmError]] = {
 }
 
 
-def status_class(status: Optional[int]) -> type[APIError]:
+def status_class(status: int | None) -> type[APIError]:
     """The class for an error answer with HTTP ``status`` (``APIError`` when unknown)."""
     if status is None:
         return APIError

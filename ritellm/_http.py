@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from typing import Optional, Union
 
 import httpx
 
@@ -21,6 +20,7 @@ from ._version import __version__
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 USER_AGENT = f"ritellm/{__version__}"
+
 
 def _mock_handler(request: httpx.Request) -> httpx.Response:
     content_type, body = core().mock(request.content)
@@ -37,7 +37,7 @@ def _client_options() -> dict[str, object]:
     }
 
 
-_sync_client: Optional[httpx.Client] = None
+_sync_client: httpx.Client | None = None
 _sync_lock = threading.Lock()
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
@@ -70,7 +70,7 @@ async def aclose_async_client() -> None:
         await client.aclose()
 
 
-def _build(client: Union[httpx.Client, httpx.AsyncClient], prepared: Prepared) -> httpx.Request:
+def _build(client: httpx.Client | httpx.AsyncClient, prepared: Prepared) -> httpx.Request:
     return client.build_request(
         prepared.method,
         prepared.url,

@@ -7,8 +7,9 @@ finalisation); use it as a context manager to close it at a point of your choosi
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Generator, Iterator
 from types import TracebackType
-from typing import Any, AsyncIterator, Iterator, Optional
+from typing import Any
 
 import httpx
 
@@ -49,7 +50,7 @@ class Stream:
                 self._response.close()
         self._chunks = self._iterate()
 
-    def _iterate(self) -> Iterator[Chunk]:
+    def _iterate(self) -> Generator[Chunk, None, None]:
         decoder = core().open_stream(self._prepared.context)
         try:
             try:
@@ -84,9 +85,9 @@ class Stream:
 
     def __exit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        traceback: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -101,10 +102,10 @@ class AsyncStream:
 
     def __init__(self, prepared: Prepared) -> None:
         self._prepared = prepared
-        self._chunks: Optional[AsyncIterator[Chunk]] = None
-        self._sync: Optional[Stream] = None
+        self._chunks: AsyncGenerator[Chunk, None] | None = None
+        self._sync: Stream | None = None
 
-    async def _aiterate(self) -> AsyncIterator[Chunk]:
+    async def _aiterate(self) -> AsyncGenerator[Chunk, None]:
         prepared = self._prepared
         response = await _http.asend(_http.async_client(), prepared, stream=True)
         try:
@@ -132,13 +133,14 @@ class AsyncStream:
         finally:
             await response.aclose()
 
-    def __aiter__(self) -> AsyncIterator[Chunk]:
+    def __aiter__(self) -> AsyncGenerator[Chunk, None]:
         if self._chunks is None:
             self._chunks = self._aiterate()
         return self._chunks
 
     async def __anext__(self) -> Chunk:
-        return await self.__aiter__().__anext__()
+        chunk: Chunk = await self.__aiter__().__anext__()
+        return chunk
 
     def __iter__(self) -> Iterator[Chunk]:
         if self._sync is None:
@@ -148,7 +150,7 @@ class AsyncStream:
     async def aclose(self) -> None:
         """Stops the stream and releases its connection."""
         if self._chunks is not None:
-            await self._chunks.aclose()  # type: ignore[attr-defined]
+            await self._chunks.aclose()
         if self._sync is not None:
             self._sync.close()
 
@@ -157,8 +159,8 @@ class AsyncStream:
 
     async def __aexit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        traceback: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
     ) -> None:
         await self.aclose()

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any, Callable
 
 import pytest
 
@@ -11,9 +12,26 @@ from ritellm import _http
 from tests.server import FakeServer
 
 #: Environment variables that would change what a call does; tests start without them.
-_CONFIG_ENV_PREFIXES = ("OPENAI", "GROQ", "MISTRAL", "DEEPSEEK", "XAI", "OPENROUTER", "TOGETHER",
-                        "FIREWORKS", "CEREBRAS", "PERPLEXITY", "DEEPINFRA", "OLLAMA", "LM_STUDIO",
-                        "HOSTED_VLLM", "ANTHROPIC", "GEMINI", "AZURE", "RITELLM_MODEL")
+_CONFIG_ENV_PREFIXES = (
+    "OPENAI",
+    "GROQ",
+    "MISTRAL",
+    "DEEPSEEK",
+    "XAI",
+    "OPENROUTER",
+    "TOGETHER",
+    "FIREWORKS",
+    "CEREBRAS",
+    "PERPLEXITY",
+    "DEEPINFRA",
+    "OLLAMA",
+    "LM_STUDIO",
+    "HOSTED_VLLM",
+    "ANTHROPIC",
+    "GEMINI",
+    "AZURE",
+    "RITELLM_MODEL",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -76,12 +94,12 @@ class Caller:
             raise error
         return chunks
 
-    def stream_until_error(self, *args: Any, **kwargs: Any) -> tuple[list[dict[str, Any]], Optional[Exception]]:
+    def stream_until_error(self, *args: Any, **kwargs: Any) -> tuple[list[dict[str, Any]], Exception | None]:
         """The chunks delivered, and the exception that ended the stream early, if any."""
         chunks: list[dict[str, Any]] = []
         if self.is_async:
 
-            async def collect() -> Optional[Exception]:
+            async def collect() -> Exception | None:
                 try:
                     stream = await ritellm.acompletion(*args, stream=True, **kwargs)
                     async with stream:

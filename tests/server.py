@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
+from typing import Any
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Reply:
     delay: float = 0.0
 
     @classmethod
-    def json(cls, payload: Any, status: int = 200, headers: Optional[dict[str, str]] = None) -> Reply:
+    def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
         return cls(
             status, {"content-type": "application/json", **(headers or {})}, [json.dumps(payload).encode()]
         )
@@ -56,16 +56,18 @@ class Recorded:
 
 
 def echo_completion(request: dict[str, Any]) -> dict[str, Any]:
-    text = next(
-        (m["content"] for m in reversed(request.get("messages", [])) if m.get("role") == "user"), ""
-    )
+    text = next((m["content"] for m in reversed(request.get("messages", [])) if m.get("role") == "user"), "")
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",
         "created": 1700000000,
         "model": request.get("model"),
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": f"echo: {text}"}, "finish_reason": "stop"}
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": f"echo: {text}"},
+                "finish_reason": "stop",
+            }
         ],
         "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
     }
@@ -74,7 +76,7 @@ def echo_completion(request: dict[str, Any]) -> dict[str, Any]:
 def echo_chunks(request: dict[str, Any]) -> list[dict[str, Any]]:
     content = echo_completion(request)["choices"][0]["message"]["content"]
 
-    def chunk(delta: dict[str, Any], finish: Optional[str] = None) -> dict[str, Any]:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {
             "id": "chatcmpl-test",
             "object": "chat.completion.chunk",
@@ -85,9 +87,11 @@ def echo_chunks(request: dict[str, Any]) -> list[dict[str, Any]]:
 
     words = content.split(" ")
     pieces = [w + " " for w in words[:-1]] + words[-1:]
-    return [chunk({"role": "assistant", "content": ""})] + [chunk({"content": p}) for p in pieces] + [
-        chunk({}, "stop")
-    ]
+    return (
+        [chunk({"role": "assistant", "content": ""})]
+        + [chunk({"content": p}) for p in pieces]
+        + [chunk({}, "stop")]
+    )
 
 
 class _Server(ThreadingHTTPServer):
@@ -149,7 +153,9 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length)
-            recorded = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            recorded = Recorded(
+                self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+            )
             reply = server.next_reply(recorded)
             with server._lock:
                 server.sent.append(b"".join(reply.pieces))

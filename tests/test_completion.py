@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,10 @@ def test_parameters_go_on_the_wire_as_given(caller: Caller, server: FakeServer) 
 
 def test_additional_params_are_merged_and_win(caller: Caller, server: FakeServer) -> None:
     caller.completion(
-        "openai/m", USER, temperature=0.1, base_url=server.base_url,
+        "openai/m",
+        USER,
+        temperature=0.1,
+        base_url=server.base_url,
         additional_params='{"temperature": 0.9, "logit_bias": {"50256": -100}}',
     )
     sent = server.requests[0].json()
@@ -91,8 +95,9 @@ def test_additional_params_are_merged_and_win(caller: Caller, server: FakeServer
     ("additional_params", "message"),
     [("{oops", "additional_params is not valid JSON"), ("[1, 2]", "must be a JSON object, got an array")],
 )
-def test_bad_additional_params_raise_value_error(caller: Caller, server: FakeServer, additional_params: str,
-                                                 message: str) -> None:
+def test_bad_additional_params_raise_value_error(
+    caller: Caller, server: FakeServer, additional_params: str, message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         caller.completion("openai/m", USER, base_url=server.base_url, additional_params=additional_params)
     assert server.requests == []
@@ -101,10 +106,20 @@ def test_bad_additional_params_raise_value_error(caller: Caller, server: FakeSer
 def test_messages_pass_through_as_json(caller: Caller, server: FakeServer) -> None:
     messages = [
         {"role": "system", "content": "be brief"},
-        {"role": "user", "content": [{"type": "text", "text": "what is this?"},
-                                     {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{\"x\": 1}"}}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "what is this?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}}
+            ],
+        },
         {"role": "tool", "tool_call_id": "call_1", "content": "42"},
     ]
     caller.completion("openai/m", messages, base_url=server.base_url)
@@ -118,8 +133,9 @@ def test_base_url_forms(caller: Caller, server: FakeServer, suffix: str) -> None
 
 
 def test_api_key_and_extra_headers(caller: Caller, server: FakeServer) -> None:
-    caller.completion("openai/m", USER, base_url=server.base_url, api_key="sk-given",
-                      extra_headers={"X-Trace": "abc"})
+    caller.completion(
+        "openai/m", USER, base_url=server.base_url, api_key="sk-given", extra_headers={"X-Trace": "abc"}
+    )
     headers = server.requests[0].headers
     assert headers["authorization"] == "Bearer sk-given"
     assert headers["x-trace"] == "abc"
@@ -134,8 +150,9 @@ def test_unsupported_prefix_is_a_value_error_naming_it(caller: Caller) -> None:
         caller.completion("gpt-4o", USER)
 
 
-def test_missing_key_names_the_variable_before_any_io(caller: Caller, server: FakeServer,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_key_names_the_variable_before_any_io(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(ritellm.MissingAPIKeyError, match="OPENAI_API_KEY"):
         caller.completion("openai/m", USER, base_url=server.base_url)
@@ -151,10 +168,18 @@ def test_bad_messages_are_value_errors(caller: Caller) -> None:
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [(400, ritellm.BadRequestError), (401, ritellm.AuthenticationError), (404, ritellm.NotFoundError),
-     (429, ritellm.RateLimitError), (500, ritellm.InternalServerError), (503, ritellm.ServiceUnavailableError)],
+    [
+        (400, ritellm.BadRequestError),
+        (401, ritellm.AuthenticationError),
+        (404, ritellm.NotFoundError),
+        (429, ritellm.RateLimitError),
+        (500, ritellm.InternalServerError),
+        (503, ritellm.ServiceUnavailableError),
+    ],
 )
-def test_error_status_raises_its_class(caller: Caller, server: FakeServer, status: int, cls: type) -> None:
+def test_error_status_raises_its_class(
+    caller: Caller, server: FakeServer, status: int, cls: type[ritellm.APIStatusError]
+) -> None:
     error = {"error": {"message": "nope", "type": "some_type", "code": "some_code", "param": None}}
     server.queue(Reply.json(error, status, headers={"x-request-id": "req_123"}))
     with pytest.raises(cls) as info:
@@ -173,8 +198,13 @@ def test_error_status_on_a_stream_raises_before_any_chunk(caller: Caller, server
 
 
 def test_context_window_errors_are_recognised(caller: Caller, server: FakeServer) -> None:
-    body = {"error": {"message": "This model's maximum context length is 8192 tokens.",
-                      "type": "invalid_request_error", "code": "context_length_exceeded"}}
+    body = {
+        "error": {
+            "message": "This model's maximum context length is 8192 tokens.",
+            "type": "invalid_request_error",
+            "code": "context_length_exceeded",
+        }
+    }
     server.queue(Reply.json(body, 400))
     with pytest.raises(ritellm.ContextWindowExceededError) as info:
         caller.completion("openai/m", USER, base_url=server.base_url)
@@ -227,10 +257,14 @@ def test_timeout_is_a_timeout_error(caller: Caller, server: FakeServer) -> None:
 
 
 def test_concurrent_async_calls(server: FakeServer) -> None:
-    async def many() -> list[dict]:
+    async def many() -> list[dict[str, Any]]:
         try:
-            calls = [ritellm.acompletion("openai/m", [{"role": "user", "content": f"n{i}"}],
-                                         base_url=server.base_url) for i in range(50)]
+            calls = [
+                ritellm.acompletion(
+                    "openai/m", [{"role": "user", "content": f"n{i}"}], base_url=server.base_url
+                )
+                for i in range(50)
+            ]
             return list(await asyncio.gather(*calls))
         finally:
             await _http.aclose_async_client()
@@ -241,7 +275,7 @@ def test_concurrent_async_calls(server: FakeServer) -> None:
 
 
 def test_async_stream_iterates_with_plain_for_too(server: FakeServer) -> None:
-    async def plain_for() -> list[dict]:
+    async def plain_for() -> list[dict[str, Any]]:
         stream = await ritellm.acompletion("openai/m", USER, base_url=server.base_url, stream=True)
         return list(stream)
 
@@ -251,7 +285,8 @@ def test_async_stream_iterates_with_plain_for_too(server: FakeServer) -> None:
 
 def test_leaving_a_stream_early_closes_it(caller: Caller, server: FakeServer) -> None:
     if caller.is_async:
-        async def first_only() -> dict:
+
+        async def first_only() -> dict[str, Any]:
             stream = await ritellm.acompletion("openai/m", USER, base_url=server.base_url, stream=True)
             async with stream:
                 async for chunk in stream:
@@ -271,7 +306,8 @@ def test_mock_provider_needs_no_network_or_key(caller: Caller) -> None:
     result = caller.completion("mock/echo", [{"role": "user", "content": "ping pong"}])
     assert result["choices"][0]["message"]["content"] == "ping pong"
     assert result["usage"]["completion_tokens"] == 2
-    chunks = caller.stream("mock/echo", [{"role": "user", "content": "ping pong"}],
-                           stream_options={"include_usage": True})
+    chunks = caller.stream(
+        "mock/echo", [{"role": "user", "content": "ping pong"}], stream_options={"include_usage": True}
+    )
     assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"]) == "ping pong"
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] == 4

@@ -105,7 +105,10 @@ pub extern "C" fn ritellm_prepare(len: u32) -> u64 {
     };
     match prepare(input) {
         Ok(request) => {
-            let head = format!("{{\"ok\":{}}}", serde_json::to_string(&request).unwrap_or_default());
+            let head = format!(
+                "{{\"ok\":{}}}",
+                serde_json::to_string(&request).unwrap_or_default()
+            );
             answer(&head, &request.body)
         }
         Err(e) => error(&e),

@@ -199,7 +199,8 @@ mod tests {
 
     #[test]
     fn anthropic_overloaded_event_gets_529() {
-        let body = br#"{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}"#;
+        let body =
+            br#"{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}"#;
         let error = api_error(None, body);
         assert_eq!(error.status, Some(529));
         assert_eq!(error.message, "Overloaded");
@@ -207,7 +208,8 @@ mod tests {
 
     #[test]
     fn gemini_error_body() {
-        let body = br#"{"error": {"code": 429, "message": "Quota", "status": "RESOURCE_EXHAUSTED"}}"#;
+        let body =
+            br#"{"error": {"code": 429, "message": "Quota", "status": "RESOURCE_EXHAUSTED"}}"#;
         let error = api_error(Some(429), body);
         assert_eq!(error.code.as_deref(), Some("429"));
         assert_eq!(error.error_type.as_deref(), Some("RESOURCE_EXHAUSTED"));
@@ -215,10 +217,22 @@ mod tests {
 
     #[test]
     fn plain_text_and_empty_bodies() {
-        assert_eq!(api_error(Some(502), b"Bad Gateway\n").message, "Bad Gateway");
-        assert_eq!(api_error(Some(503), b"").message, "provider answered HTTP 503");
-        assert_eq!(api_error(Some(500), br#"{"error": "boom"}"#).message, "boom");
-        assert_eq!(api_error(Some(422), br#"{"detail": "nope"}"#).message, "nope");
+        assert_eq!(
+            api_error(Some(502), b"Bad Gateway\n").message,
+            "Bad Gateway"
+        );
+        assert_eq!(
+            api_error(Some(503), b"").message,
+            "provider answered HTTP 503"
+        );
+        assert_eq!(
+            api_error(Some(500), br#"{"error": "boom"}"#).message,
+            "boom"
+        );
+        assert_eq!(
+            api_error(Some(422), br#"{"detail": "nope"}"#).message,
+            "nope"
+        );
     }
 
     #[test]
@@ -231,9 +245,16 @@ mod tests {
     #[test]
     fn recognises_context_window_and_content_policy() {
         let body = br#"{"error": {"message": "This model's maximum context length is 8192 tokens", "code": "context_length_exceeded"}}"#;
-        assert_eq!(api_error(Some(400), body).kind, ErrorKind::ContextWindowExceeded);
-        let body = br#"{"error": {"message": "prompt is too long: 300000 tokens > 200000 maximum"}}"#;
-        assert_eq!(api_error(Some(400), body).kind, ErrorKind::ContextWindowExceeded);
+        assert_eq!(
+            api_error(Some(400), body).kind,
+            ErrorKind::ContextWindowExceeded
+        );
+        let body =
+            br#"{"error": {"message": "prompt is too long: 300000 tokens > 200000 maximum"}}"#;
+        assert_eq!(
+            api_error(Some(400), body).kind,
+            ErrorKind::ContextWindowExceeded
+        );
         let body = br#"{"error": {"message": "refused", "code": "content_policy_violation"}}"#;
         assert_eq!(api_error(Some(400), body).kind, ErrorKind::ContentPolicy);
     }

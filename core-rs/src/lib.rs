@@ -6,6 +6,9 @@
 //! clock or environment and never sees an API key: the host owns sockets, keys, retries and
 //! time. This file is the whole pure API; `abi.rs` exposes it to WebAssembly hosts.
 
+// Errors are the cold path and cross the boundary as JSON: boxing them would buy nothing.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -96,7 +99,11 @@ impl HttpRequest {
     pub fn post_json(url: String, body: &Map<String, Value>, stream: bool) -> Self {
         let mut headers = BTreeMap::new();
         headers.insert("content-type", "application/json".to_string());
-        let accept = if stream { "text/event-stream" } else { "application/json" };
+        let accept = if stream {
+            "text/event-stream"
+        } else {
+            "application/json"
+        };
         headers.insert("accept", accept.to_string());
         HttpRequest {
             provider: "",
@@ -241,7 +248,10 @@ fn base_url(
     given: Option<String>,
     env: &BTreeMap<String, String>,
 ) -> Result<String, CoreError> {
-    let from_env = provider.base_url_env.and_then(|name| env.get(name)).cloned();
+    let from_env = provider
+        .base_url_env
+        .and_then(|name| env.get(name))
+        .cloned();
     match given.or(from_env).filter(|url| !url.is_empty()) {
         Some(url) if url.starts_with("http://") || url.starts_with("https://") => Ok(url),
         Some(url) => Err(CoreError::invalid_request(format!(
@@ -334,12 +344,17 @@ mod tests {
         assert_eq!(body["stream"], true);
         assert_eq!(body["top_p"], 0.9);
         assert_eq!(body["seed"], 1);
-        assert!(String::from_utf8(request.body).unwrap().contains("\"temperature\":0.7"));
+        assert!(String::from_utf8(request.body)
+            .unwrap()
+            .contains("\"temperature\":0.7"));
     }
 
     #[test]
     fn model_names_keep_their_slashes() {
-        let (_, body) = prepared(json!({"model": "openrouter/meta-llama/llama-3.1-70b", "messages": user("x")})).unwrap();
+        let (_, body) = prepared(
+            json!({"model": "openrouter/meta-llama/llama-3.1-70b", "messages": user("x")}),
+        )
+        .unwrap();
         assert_eq!(body["model"], "meta-llama/llama-3.1-70b");
     }
 
@@ -347,7 +362,11 @@ mod tests {
     fn bad_models_name_the_prefix_and_the_supported_list() {
         for (model, kind, needle) in [
             ("nope/x", ErrorKind::UnsupportedProvider, "\"nope\""),
-            ("gpt-4o", ErrorKind::UnsupportedProvider, "no provider prefix"),
+            (
+                "gpt-4o",
+                ErrorKind::UnsupportedProvider,
+                "no provider prefix",
+            ),
             ("openai/", ErrorKind::InvalidRequest, "names no model"),
         ] {
             let error = prepared(json!({"model": model, "messages": user("x")})).unwrap_err();
@@ -364,9 +383,11 @@ mod tests {
     #[test]
     fn bad_additional_params_and_messages() {
         let call = |extra: Value| {
-            prepared(json!({"model": "openai/m", "messages": user("x"), "additional_params": extra}))
-                .unwrap_err()
-                .message
+            prepared(
+                json!({"model": "openai/m", "messages": user("x"), "additional_params": extra}),
+            )
+            .unwrap_err()
+            .message
         };
         assert!(call(json!("{not json")).contains("not valid JSON"));
         assert!(call(json!("[1]")).contains("must be a JSON object, got an array"));
@@ -381,27 +402,53 @@ mod tests {
             prepare(json!({"model": "hosted_vllm/m", "messages": user("x"), "base_url": base, "env": env}).to_string().as_bytes())
         };
         let error = call(Value::Null, json!({})).unwrap_err();
-        assert!(error.message.contains("needs base_url (or set HOSTED_VLLM_API_BASE)"));
-        let from_env = call(Value::Null, json!({"HOSTED_VLLM_API_BASE": "http://h:8000/v1"})).unwrap();
+        assert!(error
+            .message
+            .contains("needs base_url (or set HOSTED_VLLM_API_BASE)"));
+        let from_env = call(
+            Value::Null,
+            json!({"HOSTED_VLLM_API_BASE": "http://h:8000/v1"}),
+        )
+        .unwrap();
         assert_eq!(from_env.url, "http://h:8000/v1/chat/completions");
-        let given = call(json!("http://g/v1/chat/completions"), json!({"HOSTED_VLLM_API_BASE": "http://h"})).unwrap();
+        let given = call(
+            json!("http://g/v1/chat/completions"),
+            json!({"HOSTED_VLLM_API_BASE": "http://h"}),
+        )
+        .unwrap();
         assert_eq!(given.url, "http://g/v1/chat/completions");
         assert!(call(json!("ftp://x"), json!({})).is_err());
     }
 
     #[test]
     fn context_round_trips_and_describe_lists_everything() {
-        let request = prepare(json!({"model": "mock/echo", "messages": user("x")}).to_string().as_bytes()).unwrap();
+        let request = prepare(
+            json!({"model": "mock/echo", "messages": user("x")})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
         let context = parse_context(request.context.as_bytes()).unwrap();
         assert_eq!(context.protocol, Protocol::OpenAi);
         let described: Value = serde_json::from_str(&describe()).unwrap();
-        assert_eq!(described["error_kinds"].as_array().unwrap().len(), ErrorKind::ALL.len());
-        assert_eq!(described["providers"].as_array().unwrap().len(), providers::PROVIDERS.len());
+        assert_eq!(
+            described["error_kinds"].as_array().unwrap().len(),
+            ErrorKind::ALL.len()
+        );
+        assert_eq!(
+            described["providers"].as_array().unwrap().len(),
+            providers::PROVIDERS.len()
+        );
     }
 
     #[test]
     fn mock_answers_decode_through_the_openai_stream() {
-        let request = prepare(json!({"model": "mock/echo", "messages": user("a b c"), "stream": true}).to_string().as_bytes()).unwrap();
+        let request = prepare(
+            json!({"model": "mock/echo", "messages": user("a b c"), "stream": true})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
         let reply = providers::mock::reply(&request.body).unwrap();
         let mut stream = open_stream(request.context.as_bytes()).unwrap();
         let batch: Value = serde_json::from_str(&stream.feed(&reply.body)).unwrap();

@@ -243,7 +243,13 @@ mod tests {
             assert_eq!(decode(&bytewise).0, expected, "{} (bytewise)", vector.name);
             for cut in 0..=input.len() {
                 let (a, b) = input.split_at(cut);
-                assert_eq!(decode(&[a, b]).0, expected, "{} (split {})", vector.name, cut);
+                assert_eq!(
+                    decode(&[a, b]).0,
+                    expected,
+                    "{} (split {})",
+                    vector.name,
+                    cut
+                );
             }
         }
     }

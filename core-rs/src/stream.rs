@@ -77,7 +77,8 @@ impl ChunkStream {
     pub fn feed(&mut self, bytes: &[u8]) -> String {
         let mut error = None;
         if !self.done {
-            let (translator, chunks, done) = (&mut self.translator, &mut self.chunks, &mut self.done);
+            let (translator, chunks, done) =
+                (&mut self.translator, &mut self.chunks, &mut self.done);
             let result = self.sse.feed(bytes, &mut |event| {
                 if !*done && translator.event(event, chunks)? {
                     *done = true;
@@ -110,7 +111,11 @@ impl ChunkStream {
         let mut batch = String::with_capacity(chunks.len() + 32);
         batch.push_str("{\"chunks\":");
         batch.push_str(&chunks);
-        batch.push_str(if self.done { ",\"done\":true" } else { ",\"done\":false" });
+        batch.push_str(if self.done {
+            ",\"done\":true"
+        } else {
+            ",\"done\":false"
+        });
         if let Some(error) = error {
             let error = self.context.tag(error);
             batch.push_str(",\"error\":");

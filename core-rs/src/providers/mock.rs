@@ -14,7 +14,10 @@ pub struct Reply {
 pub fn reply(request_body: &[u8]) -> Result<Reply, CoreError> {
     let request: Value = serde_json::from_slice(request_body)
         .map_err(|e| CoreError::invalid_request(format!("mock request is not JSON: {}", e)))?;
-    let model = request.get("model").and_then(Value::as_str).unwrap_or("mock");
+    let model = request
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("mock");
     let messages = request.get("messages").and_then(Value::as_array);
     let prompt_tokens = messages.map_or(0, |m| m.iter().map(|m| word_count(text_of(m))).sum());
     let mut words: Vec<&str> = messages
@@ -65,8 +68,15 @@ pub fn reply(request_body: &[u8]) -> Result<Reply, CoreError> {
     let delta = |delta: Value, finish: Value| {
         chunk(json!([{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": null}]))
     };
-    let mut chunks = vec![delta(json!({"role": "assistant", "content": ""}), Value::Null)];
-    chunks.extend(words.iter().map(|w| delta(json!({"content": w}), Value::Null)));
+    let mut chunks = vec![delta(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
+    chunks.extend(
+        words
+            .iter()
+            .map(|w| delta(json!({"content": w}), Value::Null)),
+    );
     chunks.push(delta(json!({}), json!(finish_reason)));
     if request.pointer("/stream_options/include_usage") == Some(&Value::Bool(true)) {
         let mut last = chunk(json!([]));

@@ -235,8 +235,14 @@ mod tests {
     #[test]
     fn endpoint_appends_once() {
         let path = "/chat/completions";
-        assert_eq!(endpoint("https://x/v1", path), "https://x/v1/chat/completions");
-        assert_eq!(endpoint("https://x/v1/", path), "https://x/v1/chat/completions");
+        assert_eq!(
+            endpoint("https://x/v1", path),
+            "https://x/v1/chat/completions"
+        );
+        assert_eq!(
+            endpoint("https://x/v1/", path),
+            "https://x/v1/chat/completions"
+        );
         assert_eq!(
             endpoint("https://x/v1/chat/completions", path),
             "https://x/v1/chat/completions"

@@ -116,7 +116,10 @@ mod tests {
         assert!(!translator.event(event(r#"{"a": 1}"#), &mut out).unwrap());
         assert!(translator.event(event("[DONE]"), &mut out).unwrap());
         let error = translator
-            .event(event(r#"{"error": {"message": "boom", "type": "server_error"}}"#), &mut out)
+            .event(
+                event(r#"{"error": {"message": "boom", "type": "server_error"}}"#),
+                &mut out,
+            )
             .unwrap_err();
         assert_eq!((error.status, error.message.as_str()), (Some(500), "boom"));
     }

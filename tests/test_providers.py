@@ -1,0 +1,102 @@
+"""Every provider prefix: its default URL, key variable and header, and a real call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ritellm import _calls
+from tests.conftest import USER, Caller
+from tests.server import FakeServer
+
+#: prefix -> (default API base, key variable, key required)
+PROVIDERS: dict[str, tuple[str | None, str | None, bool]] = {
+    "openai": ("https://api.openai.com/v1", "OPENAI_API_KEY", True),
+    "groq": ("https://api.groq.com/openai/v1", "GROQ_API_KEY", True),
+    "mistral": ("https://api.mistral.ai/v1", "MISTRAL_API_KEY", True),
+    "deepseek": ("https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", True),
+    "xai": ("https://api.x.ai/v1", "XAI_API_KEY", True),
+    "openrouter": ("https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", True),
+    "together_ai": ("https://api.together.xyz/v1", "TOGETHER_API_KEY", True),
+    "fireworks_ai": ("https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY", True),
+    "cerebras": ("https://api.cerebras.ai/v1", "CEREBRAS_API_KEY", True),
+    "perplexity": ("https://api.perplexity.ai", "PERPLEXITY_API_KEY", True),
+    "deepinfra": ("https://api.deepinfra.com/v1/openai", "DEEPINFRA_API_KEY", True),
+    "ollama": ("http://localhost:11434/v1", "OLLAMA_API_KEY", False),
+    "lm_studio": ("http://localhost:1234/v1", "LM_STUDIO_API_KEY", False),
+    "hosted_vllm": (None, "HOSTED_VLLM_API_KEY", False),
+    "mock": ("mock://ritellm/v1", None, False),
+}
+
+
+def prepare(model: str, **kwargs: Any) -> _calls.Prepared:
+    options: dict[str, Any] = {
+        "stream": False,
+        "base_url": None,
+        "additional_params": None,
+        "api_key": None,
+        "timeout": None,
+        "extra_headers": None,
+        "params": {},
+    }
+    options.update(kwargs)
+    return _calls.prepare(model, USER, **options)
+
+
+def test_the_table_covers_every_provider_of_the_core() -> None:
+    described = {p["prefix"] for p in _calls.core().describe["providers"]}
+    assert described == set(PROVIDERS)
+
+
+@pytest.mark.parametrize("prefix", [p for p, (base, _, _) in PROVIDERS.items() if base])
+def test_default_url_and_key_header(prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    base, key_env, _ = PROVIDERS[prefix]
+    if key_env:
+        monkeypatch.setenv(key_env, f"key-for-{prefix}")
+    prepared = prepare(f"{prefix}/some/model")
+    assert prepared.url == f"{base}/chat/completions"
+    assert prepared.model == "some/model"
+    if key_env:
+        assert prepared.headers["authorization"] == f"Bearer key-for-{prefix}"
+    else:
+        assert "authorization" not in prepared.headers
+
+
+@pytest.mark.parametrize("prefix", [p for p, (_, key_env, required) in PROVIDERS.items() if required])
+def test_hosted_providers_need_their_key(prefix: str) -> None:
+    with pytest.raises(ValueError, match=PROVIDERS[prefix][1] or ""):
+        prepare(f"{prefix}/m")
+
+
+@pytest.mark.parametrize("prefix", ["ollama", "lm_studio", "hosted_vllm"])
+def test_local_providers_work_without_a_key(prefix: str) -> None:
+    prepared = prepare(f"{prefix}/m", base_url="http://127.0.0.1:1/v1")
+    assert "authorization" not in prepared.headers
+
+
+def test_hosted_vllm_needs_a_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="needs base_url.*HOSTED_VLLM_API_BASE"):
+        prepare("hosted_vllm/m")
+    monkeypatch.setenv("HOSTED_VLLM_API_BASE", "http://127.0.0.1:8000/v1")
+    assert prepare("hosted_vllm/m").url == "http://127.0.0.1:8000/v1/chat/completions"
+
+
+def test_base_url_variables_yield_to_the_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLLAMA_API_BASE", "http://127.0.0.1:9999/v1")
+    assert prepare("ollama/llama3").url == "http://127.0.0.1:9999/v1/chat/completions"
+    assert prepare("ollama/llama3", base_url="http://h/v1").url == "http://h/v1/chat/completions"
+
+
+@pytest.mark.parametrize("prefix", [p for p in PROVIDERS if p != "mock"])
+def test_every_provider_end_to_end(
+    prefix: str, caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_env = PROVIDERS[prefix][1]
+    if key_env:
+        monkeypatch.setenv(key_env, "sk-e2e")
+    result = caller.completion(f"{prefix}/org/model-1", USER, base_url=server.base_url)
+    assert result["choices"][0]["message"]["content"] == "echo: hello"
+    request = server.requests[0]
+    assert request.json()["model"] == "org/model-1"
+    assert request.headers["authorization"] == "Bearer sk-e2e"
