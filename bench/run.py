@@ -19,7 +19,6 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).parent
 SYNC_CALLS = 2000

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any, Literal, overload
 
@@ -191,6 +190,8 @@ async def acompletion(
     With ``stream=True`` it returns an :class:`AsyncStream`, which sends the request when
     iteration starts.
     """
+    import asyncio  # here, not at the top: importing it costs sync-only users ~20 ms
+
     from ._core import load, loaded
 
     if not loaded():

@@ -62,7 +62,7 @@ def prepare(
         "base_url": base_url,
         "params": {name: value for name, value in params.items() if value is not None},
         "additional_params": additional_params,
-        "env": {name: os.environ[name] for name in instance.config_env if name in os.environ},
+        "env": {name: value for name in instance.config_env if (value := os.environ.get(name)) is not None},
     }
     try:
         encoded = json.dumps(call, allow_nan=False).encode()

@@ -49,9 +49,21 @@ WASM_PATHS = (
 )
 
 _U64 = (1 << 64) - 1
-_call_unchecked = ffi.wasmtime_func_call_unchecked
-_memory_data = ffi.wasmtime_memory_data
-_memory_size = ffi.wasmtime_memory_data_size
+# The C function itself, not wasmtime-py's Python wrapper around it.
+_call_unchecked = ffi.dll.wasmtime_func_call_unchecked
+
+
+def _c_function(name: str, restype: Any) -> Any:
+    """A private binding of a C function of wasmtime that returns a plain int: wasmtime-py's
+    own bindings return pointer objects, which cost a cast on every call."""
+    function = type(ffi.dll.wasmtime_memory_data)((name, ffi.dll))
+    function.argtypes = [ctypes.POINTER(ffi.wasmtime_context_t), ctypes.POINTER(ffi.wasmtime_memory_t)]
+    function.restype = restype
+    return function
+
+
+_memory_data = _c_function("wasmtime_memory_data", ctypes.c_void_p)
+_memory_size = _c_function("wasmtime_memory_data_size", ctypes.c_size_t)
 
 
 def wasm_path() -> Path:
@@ -141,6 +153,9 @@ class Core:
         self._memory = ctypes.pointer(memory._memory)
         self._funcs = {name: ctypes.pointer(exports[name]._func) for name in EXPORTS}  # type: ignore[union-attr]
         self._args = (ffi.wasmtime_val_raw * 3)()
+        self._arg_slots = tuple(self._args)  # element views, made once
+        self._trap = ctypes.POINTER(ffi.wasm_trap_t)()  # stays null until a trap, which breaks us
+        self._trap_ref = ctypes.byref(self._trap)
         self._input_address = 0
         self._input_capacity = 0
         # Streams may be read on another thread than the one that made the instance; two
@@ -165,7 +180,9 @@ class Core:
         return int(slots[0].i64) & _U64
 
     def _base(self) -> int:
-        return ctypes.cast(_memory_data(self._context, self._memory), ctypes.c_void_p).value or 0
+        # Fetched after every call: memory may move when it grows.
+        base: int = _memory_data(self._context, self._memory)
+        return base
 
     def _write(self, *parts: bytes) -> int:
         total = sum(map(len, parts))

@@ -6,15 +6,19 @@ aiohttp-backed one, say) replaces this module's client factories and nothing els
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import threading
 import weakref
+from typing import TYPE_CHECKING
 
 import httpx
 
 from ._calls import Prepared, core
 from ._exceptions import APIConnectionError, APIError, APITimeoutError
 from ._version import __version__
+
+if TYPE_CHECKING:
+    import asyncio
 
 #: Like the official SDKs: a long read allowance for slow generations, a short connect.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
@@ -31,7 +35,6 @@ def _client_options() -> dict[str, object]:
     return {
         "timeout": DEFAULT_TIMEOUT,
         "limits": DEFAULT_LIMITS,
-        "headers": {"user-agent": USER_AGENT},
         "follow_redirects": False,
         "mounts": {"mock://": httpx.MockTransport(_mock_handler)},
     }
@@ -56,6 +59,8 @@ def sync_client() -> httpx.Client:
 
 def async_client() -> httpx.AsyncClient:
     """The running event loop's client: async connections belong to one loop."""
+    import asyncio  # only async callers pay for importing it
+
     loop = asyncio.get_running_loop()
     client = _async_clients.get(loop)
     if client is None:
@@ -65,18 +70,34 @@ def async_client() -> httpx.AsyncClient:
 
 async def aclose_async_client() -> None:
     """Closes the running loop's client, if it has one."""
+    import asyncio
+
     client = _async_clients.pop(asyncio.get_running_loop(), None)
     if client is not None:
         await client.aclose()
 
 
-def _build(client: httpx.Client | httpx.AsyncClient, prepared: Prepared) -> httpx.Request:
-    return client.build_request(
+@functools.lru_cache(maxsize=256)
+def _url(url: str) -> httpx.URL:
+    # Parsing a URL is a third of the cost of making a request; calls repeat a few URLs.
+    return httpx.URL(url)
+
+
+_DEFAULT_TIMEOUT_EXTENSION = DEFAULT_TIMEOUT.as_dict()
+
+
+def _request(prepared: Prepared) -> httpx.Request:
+    """The httpx request, made directly: ``Client.build_request`` merges client defaults
+    (headers, cookies, base URL) that ritellm does not use, at twice the cost."""
+    timeout = (
+        _DEFAULT_TIMEOUT_EXTENSION if prepared.timeout is None else httpx.Timeout(prepared.timeout).as_dict()
+    )
+    return httpx.Request(
         prepared.method,
-        prepared.url,
-        headers=prepared.headers,
+        _url(prepared.url),
+        headers={"user-agent": USER_AGENT, **prepared.headers},
         content=prepared.body,
-        timeout=prepared.timeout if prepared.timeout is not None else DEFAULT_TIMEOUT,
+        extensions={"timeout": timeout},
     )
 
 
@@ -94,13 +115,13 @@ def transport_error(exc: httpx.TransportError, prepared: Prepared) -> APIError:
 
 def send(client: httpx.Client, prepared: Prepared, *, stream: bool = False) -> httpx.Response:
     try:
-        return client.send(_build(client, prepared), stream=stream)
+        return client.send(_request(prepared), stream=stream)
     except httpx.TransportError as exc:
         raise transport_error(exc, prepared) from exc
 
 
 async def asend(client: httpx.AsyncClient, prepared: Prepared, *, stream: bool = False) -> httpx.Response:
     try:
-        return await client.send(_build(client, prepared), stream=stream)
+        return await client.send(_request(prepared), stream=stream)
     except httpx.TransportError as exc:
         raise transport_error(exc, prepared) from exc

@@ -19,5 +19,5 @@ trap 'rm -f "$graph"' EXIT
     echo ']'
 } >"$graph"
 wasm-metadce "$built" --graph-file "$graph" -o wasm/ritellm_core.wasm >/dev/null
-wasm-opt -Oz wasm/ritellm_core.wasm -o wasm/ritellm_core.wasm
+wasm-opt -O3 wasm/ritellm_core.wasm -o wasm/ritellm_core.wasm
 sha256sum wasm/ritellm_core.wasm
