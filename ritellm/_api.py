@@ -25,6 +25,7 @@ def completion(
     api_key: str | None = None,
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
+    api_version: str | None = None,
     **params: Any,
 ) -> dict[str, Any]: ...
 
@@ -42,6 +43,7 @@ def completion(
     api_key: str | None = None,
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
+    api_version: str | None = None,
     **params: Any,
 ) -> Stream: ...
 
@@ -59,6 +61,7 @@ def completion(
     api_key: str | None = None,
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
+    api_version: str | None = None,
     **params: Any,
 ) -> dict[str, Any] | Stream: ...
 
@@ -75,6 +78,7 @@ def completion(
     api_key: str | None = None,
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
+    api_version: str | None = None,
     **params: Any,
 ) -> dict[str, Any] | Stream:
     """Sends a chat completion to the provider named by ``model``'s prefix.
@@ -91,6 +95,7 @@ def completion(
         api_key: overrides the provider's environment variable (``OPENAI_API_KEY``, ...).
         timeout: seconds, or an ``httpx.Timeout``; default 600 s with a 5 s connect.
         extra_headers: added to the request's headers.
+        api_version: for ``azure/``; default ``$AZURE_API_VERSION``, else a current GA version.
         **params: any other body field (``top_p``, ``stop``, ``tools``, ``response_format``,
             ``stream_options``, ...), sent as given.
 
@@ -112,6 +117,7 @@ def completion(
         api_key=api_key,
         timeout=timeout,
         extra_headers=extra_headers,
+        api_version=api_version,
         params={"temperature": temperature, "max_tokens": max_tokens, **params},
     )
     client = _http.sync_client()
@@ -133,6 +139,7 @@ async def acompletion(
     api_key: str | None = None,
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
+    api_version: str | None = None,
     **params: Any,
 ) -> dict[str, Any]: ...
 
@@ -150,6 +157,7 @@ async def acompletion(
     api_key: str | None = None,
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
+    api_version: str | None = None,
     **params: Any,
 ) -> AsyncStream: ...
 
@@ -167,6 +175,7 @@ async def acompletion(
     api_key: str | None = None,
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
+    api_version: str | None = None,
     **params: Any,
 ) -> dict[str, Any] | AsyncStream: ...
 
@@ -183,6 +192,7 @@ async def acompletion(
     api_key: str | None = None,
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
+    api_version: str | None = None,
     **params: Any,
 ) -> dict[str, Any] | AsyncStream:
     """The async twin of :func:`completion`, with the same arguments.
@@ -206,6 +216,7 @@ async def acompletion(
         api_key=api_key,
         timeout=timeout,
         extra_headers=extra_headers,
+        api_version=api_version,
         params={"temperature": temperature, "max_tokens": max_tokens, **params},
     )
     if stream:

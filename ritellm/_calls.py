@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
@@ -51,6 +52,7 @@ def prepare(
     api_key: str | None,
     timeout: TimeoutTypes,
     extra_headers: Mapping[str, str] | None,
+    api_version: str | None = None,
     params: Mapping[str, Any],
 ) -> Prepared:
     """Validates the call and assembles its request; raises before any I/O."""
@@ -62,6 +64,8 @@ def prepare(
         "base_url": base_url,
         "params": {name: value for name, value in params.items() if value is not None},
         "additional_params": additional_params,
+        "api_version": api_version,
+        "created": int(time.time()),
         "env": {name: value for name in instance.config_env if (value := os.environ.get(name)) is not None},
     }
     try:

@@ -26,8 +26,19 @@ PROVIDERS: dict[str, tuple[str | None, str | None, bool]] = {
     "ollama": ("http://localhost:11434/v1", "OLLAMA_API_KEY", False),
     "lm_studio": ("http://localhost:1234/v1", "LM_STUDIO_API_KEY", False),
     "hosted_vllm": (None, "HOSTED_VLLM_API_KEY", False),
+    "anthropic": ("https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", True),
+    "gemini": ("https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY", True),
+    "azure": (None, "AZURE_API_KEY", True),
     "mock": ("mock://ritellm/v1", None, False),
 }
+
+#: Providers with their own protocol: (endpoint after the base for model "m", key header, key prefix).
+NATIVE = {
+    "anthropic": ("/messages", "x-api-key", ""),
+    "gemini": ("/models/m:generateContent", "x-goog-api-key", ""),
+    "azure": ("/openai/deployments/m/chat/completions?api-version=2024-10-21", "api-key", ""),
+}
+OPENAI_COMPATIBLE = [p for p in PROVIDERS if p not in NATIVE and p != "mock"]
 
 
 def prepare(model: str, **kwargs: Any) -> _calls.Prepared:
@@ -49,7 +60,7 @@ def test_the_table_covers_every_provider_of_the_core() -> None:
     assert described == set(PROVIDERS)
 
 
-@pytest.mark.parametrize("prefix", [p for p, (base, _, _) in PROVIDERS.items() if base])
+@pytest.mark.parametrize("prefix", [p for p, (base, _, _) in PROVIDERS.items() if base and p not in NATIVE])
 def test_default_url_and_key_header(prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
     base, key_env, _ = PROVIDERS[prefix]
     if key_env:
@@ -66,7 +77,7 @@ def test_default_url_and_key_header(prefix: str, monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize("prefix", [p for p, (_, key_env, required) in PROVIDERS.items() if required])
 def test_hosted_providers_need_their_key(prefix: str) -> None:
     with pytest.raises(ValueError, match=PROVIDERS[prefix][1] or ""):
-        prepare(f"{prefix}/m")
+        prepare(f"{prefix}/m", base_url="https://example.invalid/v1")
 
 
 @pytest.mark.parametrize("prefix", ["ollama", "lm_studio", "hosted_vllm"])
@@ -88,8 +99,29 @@ def test_base_url_variables_yield_to_the_argument(monkeypatch: pytest.MonkeyPatc
     assert prepare("ollama/llama3", base_url="http://h/v1").url == "http://h/v1/chat/completions"
 
 
-@pytest.mark.parametrize("prefix", [p for p in PROVIDERS if p != "mock"])
-def test_every_provider_end_to_end(
+@pytest.mark.parametrize("prefix", sorted(NATIVE))
+def test_native_protocol_url_and_key_header(prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, header, value_prefix = NATIVE[prefix]
+    monkeypatch.setenv(PROVIDERS[prefix][1] or "", "sk-native")
+    base = PROVIDERS[prefix][0] or "https://res.openai.azure.com"
+    prepared = prepare(f"{prefix}/m", base_url=None if PROVIDERS[prefix][0] else base)
+    assert prepared.url == base + path
+    assert prepared.headers[header] == value_prefix + "sk-native"
+    assert "authorization" not in prepared.headers
+
+
+def test_azure_needs_a_base_url_and_takes_an_api_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_API_KEY", "k")
+    with pytest.raises(ValueError, match="needs base_url.*AZURE_API_BASE"):
+        prepare("azure/dep")
+    monkeypatch.setenv("AZURE_API_BASE", "https://res.openai.azure.com")
+    monkeypatch.setenv("AZURE_API_VERSION", "2024-06-01")
+    assert prepare("azure/dep").url.endswith("/openai/deployments/dep/chat/completions?api-version=2024-06-01")
+    assert prepare("azure/dep", api_version="2025-01-01-preview").url.endswith("api-version=2025-01-01-preview")
+
+
+@pytest.mark.parametrize("prefix", OPENAI_COMPATIBLE + ["azure"])
+def test_every_openai_protocol_provider_end_to_end(
     prefix: str, caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key_env = PROVIDERS[prefix][1]
@@ -99,4 +131,8 @@ def test_every_provider_end_to_end(
     assert result["choices"][0]["message"]["content"] == "echo: hello"
     request = server.requests[0]
     assert request.json()["model"] == "org/model-1"
-    assert request.headers["authorization"] == "Bearer sk-e2e"
+    if prefix == "azure":
+        assert request.path.startswith("/v1/openai/deployments/org/model-1/chat/completions?api-version=")
+        assert request.headers["api-key"] == "sk-e2e"
+    else:
+        assert request.headers["authorization"] == "Bearer sk-e2e"

@@ -61,6 +61,12 @@ struct CallInput {
     /// The values of the environment variables named in `describe()["config_env"]` that are set.
     #[serde(default)]
     env: BTreeMap<String, String>,
+    /// An API version for providers that take one in the URL (Azure).
+    #[serde(default)]
+    api_version: Option<String>,
+    /// Unix time from the host, for the `created` field of answers from providers that send none.
+    #[serde(default)]
+    created: i64,
     #[serde(default)]
     limits: Limits,
 }
@@ -75,7 +81,8 @@ pub struct Call {
     pub base_url: String,
     pub params: Map<String, Value>,
     pub additional_params: Map<String, Value>,
-    pub limits: Limits,
+    pub env: BTreeMap<String, String>,
+    pub api_version: Option<String>,
 }
 
 /// The HTTP request for the host to send. The host adds the key (see `auth`) and keeps
@@ -128,6 +135,15 @@ pub struct Context {
     pub provider: String,
     #[serde(default)]
     pub model: String,
+    #[serde(default)]
+    pub created: i64,
+    /// The caller asked for a final usage chunk (`stream_options.include_usage`).
+    #[serde(default)]
+    pub include_usage: bool,
+    /// The tool that carries a `response_format` answer, for providers without a JSON mode:
+    /// its input becomes the message content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_tool: Option<String>,
     #[serde(default)]
     pub limits: Limits,
 }
@@ -182,6 +198,20 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
             )))
         }
     };
+    let include_usage = input
+        .params
+        .get("stream_options")
+        .and_then(|o| o.get("include_usage"))
+        == Some(&Value::Bool(true));
+    let mut context = Context {
+        protocol: provider.protocol,
+        provider: provider.prefix.to_string(),
+        model: model.clone(),
+        created: input.created,
+        include_usage,
+        json_tool: None,
+        limits: input.limits,
+    };
     let call = Call {
         provider,
         model,
@@ -190,15 +220,10 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         base_url,
         params: input.params,
         additional_params,
-        limits: input.limits,
+        env: input.env,
+        api_version: input.api_version,
     };
-    let context = Context {
-        protocol: provider.protocol,
-        provider: provider.prefix.to_string(),
-        model: call.model.clone(),
-        limits: call.limits,
-    };
-    let mut request = providers::build_request(call)?;
+    let mut request = providers::build_request(call, &mut context)?;
     request.provider = provider.prefix;
     request.model = context.model.clone();
     request.auth = provider.auth;
@@ -301,7 +326,8 @@ pub fn open_stream(context: &[u8]) -> Result<ChunkStream, CoreError> {
 pub fn describe() -> String {
     let config_env: Vec<&str> = providers::PROVIDERS
         .iter()
-        .filter_map(|p| p.base_url_env)
+        .flat_map(|p| p.base_url_env.iter().chain(p.extra_env))
+        .copied()
         .collect();
     json!({
         "version": env!("CARGO_PKG_VERSION"),

@@ -13,9 +13,9 @@ pub trait Translate {
     /// Translates one event into zero or more chunks. Returns true when the event ends the stream.
     fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError>;
 
-    /// What the host sees when the input ends before an ending event: `None` for protocols
-    /// that have no terminator.
-    fn incomplete(&self) -> Option<CoreError> {
+    /// Called when the input ends before an event ended the stream. May add last chunks;
+    /// returns the error to report, by default that the stream was cut short.
+    fn end(&mut self, _out: &mut Chunks) -> Option<CoreError> {
         Some(CoreError::new(
             ErrorKind::StreamIncomplete,
             "the stream ended before the provider's end-of-stream marker",
@@ -99,7 +99,7 @@ impl ChunkStream {
             None
         } else {
             self.done = true;
-            self.translator.incomplete()
+            self.translator.end(&mut self.chunks)
         };
         self.batch(error)
     }

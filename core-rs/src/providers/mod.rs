@@ -9,9 +9,13 @@ use crate::error::CoreError;
 use crate::stream::Translate;
 use crate::{Call, Context, HttpRequest};
 
+pub mod anthropic;
+pub mod azure;
+pub mod gemini;
 pub mod mock;
 pub mod openai;
 pub mod raw_sse;
+pub mod shared;
 
 /// The wire protocol a provider speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +24,12 @@ pub enum Protocol {
     /// OpenAI chat completions, passed through as sent.
     #[serde(rename = "openai")]
     OpenAi,
+    /// OpenAI chat completions at an Azure deployment URL.
+    Azure,
+    /// Anthropic's Messages API, translated both ways.
+    Anthropic,
+    /// Google's Generative Language API, translated both ways.
+    Gemini,
     /// Not a provider: server-sent events handed to the host as `{event, data, id}` objects.
     RawSse,
 }
@@ -44,6 +54,8 @@ pub struct Provider {
     pub base_url: Option<&'static str>,
     /// An environment variable that overrides `base_url` (the caller's `base_url` wins).
     pub base_url_env: Option<&'static str>,
+    /// Other environment variables the protocol module reads (never keys).
+    pub extra_env: &'static [&'static str],
     pub auth: Option<Auth>,
 }
 
@@ -67,8 +79,18 @@ const fn openai_compatible(
         protocol: Protocol::OpenAi,
         base_url,
         base_url_env,
+        extra_env: &[],
         auth,
     }
+}
+
+const fn key_header(env: &'static str, header: &'static str) -> Option<Auth> {
+    Some(Auth {
+        env,
+        required: true,
+        header,
+        prefix: "",
+    })
 }
 
 /// Every provider ritellm speaks to, by model prefix.
@@ -157,6 +179,30 @@ pub const PROVIDERS: &[Provider] = &[
         Some("HOSTED_VLLM_API_BASE"),
         bearer("HOSTED_VLLM_API_KEY", false),
     ),
+    Provider {
+        prefix: "anthropic",
+        protocol: Protocol::Anthropic,
+        base_url: Some("https://api.anthropic.com/v1"),
+        base_url_env: Some("ANTHROPIC_API_BASE"),
+        extra_env: &[],
+        auth: key_header("ANTHROPIC_API_KEY", "x-api-key"),
+    },
+    Provider {
+        prefix: "gemini",
+        protocol: Protocol::Gemini,
+        base_url: Some("https://generativelanguage.googleapis.com/v1beta"),
+        base_url_env: Some("GEMINI_API_BASE"),
+        extra_env: &[],
+        auth: key_header("GEMINI_API_KEY", "x-goog-api-key"),
+    },
+    Provider {
+        prefix: "azure",
+        protocol: Protocol::Azure,
+        base_url: None,
+        base_url_env: Some("AZURE_API_BASE"),
+        extra_env: &["AZURE_API_VERSION"],
+        auth: key_header("AZURE_API_KEY", "api-key"),
+    },
     // Answered in-process by the host through `mock::reply`; no network, no key.
     openai_compatible("mock", Some("mock://ritellm/v1"), None, None),
 ];
@@ -180,9 +226,12 @@ pub fn endpoint(base: &str, path: &str) -> String {
     }
 }
 
-pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
+pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
     match call.provider.protocol {
         Protocol::OpenAi => openai::build_request(call),
+        Protocol::Azure => azure::build_request(call),
+        Protocol::Anthropic => anthropic::build_request(call, context),
+        Protocol::Gemini => gemini::build_request(call),
         Protocol::RawSse => Err(CoreError::invalid_request(
             "raw_sse is a stream decoder, not a provider",
         )),
@@ -192,7 +241,9 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
 /// Translates a complete (non-streamed) answer into a chat.completion, as JSON text.
 pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
     match context.protocol {
-        Protocol::OpenAi => openai::parse_response(status, body),
+        Protocol::OpenAi | Protocol::Azure => openai::parse_response(status, body),
+        Protocol::Anthropic => anthropic::parse_response(context, status, body),
+        Protocol::Gemini => gemini::parse_response(context, status, body),
         Protocol::RawSse => Err(CoreError::invalid_request(
             "raw_sse has no non-streamed answers",
         )),
@@ -201,7 +252,9 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
 
 pub fn stream_translator(context: &Context) -> Box<dyn Translate> {
     match context.protocol {
-        Protocol::OpenAi => Box::new(openai::StreamTranslator),
+        Protocol::OpenAi | Protocol::Azure => Box::new(openai::StreamTranslator),
+        Protocol::Anthropic => Box::new(anthropic::StreamTranslator::new(context)),
+        Protocol::Gemini => Box::new(gemini::StreamTranslator::new(context)),
         Protocol::RawSse => Box::new(raw_sse::StreamTranslator),
     }
 }

@@ -13,6 +13,12 @@ use crate::{Call, HttpRequest};
 
 pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
     let url = endpoint(&call.base_url, "/chat/completions");
+    let stream = call.stream;
+    Ok(HttpRequest::post_json(url, &body(call), stream))
+}
+
+/// The request body: the caller's fields as given, `additional_params` last.
+pub fn body(call: Call) -> Map<String, Value> {
     let mut body = Map::new();
     body.insert("model".into(), Value::String(call.model));
     body.insert("messages".into(), call.messages);
@@ -21,7 +27,7 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
         body.insert("stream".into(), Value::Bool(true));
     }
     body.extend(call.additional_params);
-    Ok(HttpRequest::post_json(url, &body, call.stream))
+    body
 }
 
 /// Finds an `error` member without building the rest of the document.

@@ -15,7 +15,7 @@ impl Translate for StreamTranslator {
         Ok(false)
     }
 
-    fn incomplete(&self) -> Option<CoreError> {
+    fn end(&mut self, _out: &mut Chunks) -> Option<CoreError> {
         None
     }
 }

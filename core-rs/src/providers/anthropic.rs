@@ -1,0 +1,737 @@
+//! Anthropic's Messages API (<https://docs.anthropic.com/en/api/messages>), translated from and
+//! to OpenAI chat completions.
+//!
+//! `response_format` (JSON object or JSON schema) is answered through a forced tool whose input
+//! schema is the requested schema; the tool's input comes back as the message content, as
+//! JSON text, with finish reason "stop".
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{api_error, CoreError};
+use crate::providers::endpoint;
+use crate::providers::shared::{
+    arguments_of, data_url, function_tool, image_url_of, json_format, message_list, parse_json,
+    role_of, tool_call, tool_choice, usage, Meta, Params, ToolChoice,
+};
+use crate::sse::Event;
+use crate::stream::{Chunks, Translate};
+use crate::{Call, Context, HttpRequest};
+
+pub const API_VERSION: &str = "2023-06-01";
+/// The API requires `max_tokens`; this is used when the caller gives none.
+pub const DEFAULT_MAX_TOKENS: u64 = 4096;
+
+/// Body fields copied under the same name.
+const SAME_NAME: &[&str] = &[
+    "temperature",
+    "top_p",
+    "top_k",
+    "metadata",
+    "thinking",
+    "service_tier",
+];
+
+pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+    let mut params = Params::new(call.params, "anthropic");
+    let mut body = Map::new();
+    body.insert("model".into(), Value::String(call.model));
+    let (system, messages) = translate_messages(&call.messages)?;
+    if let Some(system) = system {
+        body.insert("system".into(), system);
+    }
+    body.insert("messages".into(), messages);
+    let max_tokens = params
+        .take("max_tokens")
+        .or_else(|| params.take("max_completion_tokens"))
+        .unwrap_or_else(|| json!(DEFAULT_MAX_TOKENS));
+    body.insert("max_tokens".into(), max_tokens);
+    for name in SAME_NAME {
+        if let Some(value) = params.take(name) {
+            body.insert(name.to_string(), value);
+        }
+    }
+    match params.take("stop") {
+        Some(Value::String(stop)) => {
+            body.insert("stop_sequences".into(), json!([stop]));
+        }
+        Some(stops) => {
+            body.insert("stop_sequences".into(), stops);
+        }
+        None => {}
+    }
+    if let Some(user) = params.take("user") {
+        body.entry("metadata").or_insert_with(|| json!({}))["user_id"] = user;
+    }
+    if let Some(n) = params.take("n") {
+        if n != json!(1) {
+            return Err(CoreError::invalid_request(
+                "anthropic/ answers with one choice: n must be 1",
+            ));
+        }
+    }
+    params.take("stream_options"); // only include_usage, which the context carries
+
+    let mut tools = Vec::new();
+    if let Some(Value::Array(list)) = params.take("tools") {
+        for (index, tool) in list.iter().enumerate() {
+            let (name, description, schema) = function_tool(tool, index)?;
+            let mut out = json!({"name": name, "input_schema": schema});
+            if description.is_string() {
+                out["description"] = description.clone();
+            }
+            tools.push(out);
+        }
+    }
+    let mut choice = match params.take("tool_choice") {
+        None => None,
+        Some(choice) => Some(match tool_choice(&choice)? {
+            ToolChoice::Mode("none") => json!({"type": "none"}),
+            ToolChoice::Mode("required") => json!({"type": "any"}),
+            ToolChoice::Mode(_) => json!({"type": "auto"}),
+            ToolChoice::Function(name) => json!({"type": "tool", "name": name}),
+        }),
+    };
+    if params.take("parallel_tool_calls") == Some(Value::Bool(false)) {
+        choice.get_or_insert_with(|| json!({"type": "auto"}))["disable_parallel_tool_use"] =
+            json!(true);
+    }
+    if let Some((name, schema)) = json_format(params.take("response_format"))? {
+        tools.push(json!({"name": name, "description": "Respond with JSON in this shape.", "input_schema": schema}));
+        choice = Some(json!({"type": "tool", "name": name}));
+        context.json_tool = Some(name);
+    }
+    if !tools.is_empty() {
+        body.insert("tools".into(), Value::Array(tools));
+    }
+    if let Some(choice) = choice {
+        body.insert("tool_choice".into(), choice);
+    }
+    params.finish()?;
+    if call.stream {
+        body.insert("stream".into(), Value::Bool(true));
+    }
+    body.extend(call.additional_params);
+    let mut request =
+        HttpRequest::post_json(endpoint(&call.base_url, "/messages"), &body, call.stream);
+    request
+        .headers
+        .insert("anthropic-version", API_VERSION.to_string());
+    Ok(request)
+}
+
+/// OpenAI messages to Anthropic's `system` and `messages`.
+fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreError> {
+    let mut system: Vec<Value> = Vec::new();
+    let mut turns: Vec<(&str, Vec<Value>)> = Vec::new();
+    for (index, message) in message_list(messages).iter().enumerate() {
+        let (role, blocks) = match role_of(message, index)? {
+            "system" | "developer" => {
+                system.extend(content_blocks(&message["content"], index)?);
+                continue;
+            }
+            "user" => ("user", content_blocks(&message["content"], index)?),
+            "assistant" => {
+                let mut blocks = content_blocks(&message["content"], index)?;
+                for (position, call) in message["tool_calls"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    let place = format!("messages[{}].tool_calls[{}]", index, position);
+                    blocks.push(json!({
+                        "type": "tool_use",
+                        "id": call["id"],
+                        "name": call["function"]["name"],
+                        "input": arguments_of(call, &place)?,
+                    }));
+                }
+                ("assistant", blocks)
+            }
+            "tool" => {
+                let id = message["tool_call_id"].as_str().ok_or_else(|| {
+                    CoreError::invalid_request(format!(
+                        "messages[{}] (a tool result) has no tool_call_id",
+                        index
+                    ))
+                })?;
+                let content = match &message["content"] {
+                    Value::String(text) => json!(text),
+                    other => Value::Array(content_blocks(other, index)?),
+                };
+                (
+                    "user",
+                    vec![json!({"type": "tool_result", "tool_use_id": id, "content": content})],
+                )
+            }
+            other => {
+                return Err(CoreError::invalid_request(format!(
+                    "messages[{}] has role {:?}, which anthropic/ does not take",
+                    index, other
+                )))
+            }
+        };
+        if blocks.is_empty() {
+            continue;
+        }
+        // The API wants turns to alternate: consecutive turns of one role become one.
+        match turns.last_mut() {
+            Some((last, existing)) if *last == role => existing.extend(blocks),
+            _ => turns.push((role, blocks)),
+        }
+    }
+    let system = if system.is_empty() {
+        None
+    } else if system
+        .iter()
+        .all(|b| b.as_object().map_or(false, |o| o.len() == 2))
+    {
+        let texts: Vec<&str> = system.iter().filter_map(|b| b["text"].as_str()).collect();
+        Some(json!(texts.join("\n\n")))
+    } else {
+        Some(Value::Array(system))
+    };
+    let turns = turns
+        .into_iter()
+        .map(|(role, content)| json!({"role": role, "content": content}))
+        .collect();
+    Ok((system, Value::Array(turns)))
+}
+
+/// OpenAI message content (a string, parts, or null) as Anthropic content blocks.
+fn content_blocks(content: &Value, index: usize) -> Result<Vec<Value>, CoreError> {
+    let parts = match content {
+        Value::Null => return Ok(Vec::new()),
+        Value::String(text) if text.is_empty() => return Ok(Vec::new()),
+        Value::String(text) => return Ok(vec![json!({"type": "text", "text": text})]),
+        Value::Array(parts) => parts,
+        _ => {
+            return Err(CoreError::invalid_request(format!(
+                "messages[{}] content must be a string or a list of parts",
+                index
+            )))
+        }
+    };
+    let mut blocks = Vec::new();
+    for part in parts {
+        let mut block = match part["type"].as_str() {
+            Some("text") => json!({"type": "text", "text": part["text"]}),
+            Some("image_url") => {
+                let url = image_url_of(part).unwrap_or("");
+                let source = match data_url(url) {
+                    Some((media_type, data)) => json!({"type": "base64", "media_type": media_type, "data": data}),
+                    None if url.starts_with("http://") || url.starts_with("https://") => {
+                        json!({"type": "url", "url": url})
+                    }
+                    None => {
+                        return Err(CoreError::invalid_request(format!(
+                            "messages[{}] has an image that is neither a base64 data URL nor an http(s) URL",
+                            index
+                        )))
+                    }
+                };
+                json!({"type": "image", "source": source})
+            }
+            other => {
+                return Err(CoreError::invalid_request(format!(
+                    "messages[{}] has a content part of type {:?}, which anthropic/ does not take",
+                    index,
+                    other.unwrap_or("(none)")
+                )))
+            }
+        };
+        if let Some(cache_control) = part.get("cache_control") {
+            block["cache_control"] = cache_control.clone();
+        }
+        blocks.push(block);
+    }
+    Ok(blocks)
+}
+
+fn finish_reason(stop_reason: &Value, answered_in_json_tool: bool) -> Option<&'static str> {
+    Some(match stop_reason.as_str()? {
+        "tool_use" if answered_in_json_tool => "stop",
+        "tool_use" => "tool_calls",
+        "max_tokens" | "model_context_window_exceeded" => "length",
+        "refusal" => "content_filter",
+        _ => "stop", // end_turn, stop_sequence, pause_turn
+    })
+}
+
+fn translate_usage(usage_in: &Value) -> Value {
+    let count = |name: &str| usage_in[name].as_u64().unwrap_or(0);
+    let cached = count("cache_read_input_tokens");
+    let prompt = count("input_tokens") + count("cache_creation_input_tokens") + cached;
+    usage(prompt, count("output_tokens"), cached, None)
+}
+
+pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
+    if !(200..300).contains(&status) {
+        return Err(api_error(Some(status), body));
+    }
+    let answer = parse_json(body)?;
+    if answer["type"] == "error" {
+        return Err(api_error(None, body));
+    }
+    let mut text = String::new();
+    let mut reasoning = String::new();
+    let mut tool_calls = Vec::new();
+    let mut json_answer = false;
+    for block in answer["content"].as_array().into_iter().flatten() {
+        match block["type"].as_str() {
+            Some("text") => text.push_str(block["text"].as_str().unwrap_or("")),
+            Some("thinking") => reasoning.push_str(block["thinking"].as_str().unwrap_or("")),
+            Some("tool_use") if context.json_tool.as_deref() == block["name"].as_str() => {
+                text.push_str(&block["input"].to_string());
+                json_answer = true;
+            }
+            Some("tool_use") => tool_calls.push(tool_call(
+                &block["id"],
+                &block["name"],
+                block["input"].to_string(),
+            )),
+            _ => {}
+        }
+    }
+    let mut message = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
+    if !tool_calls.is_empty() {
+        message["tool_calls"] = Value::Array(tool_calls);
+    }
+    if !reasoning.is_empty() {
+        message["reasoning_content"] = json!(reasoning);
+    }
+    let meta = Meta {
+        id: answer["id"].clone(),
+        model: answer["model"].clone(),
+        created: context.created,
+    };
+    let choice = json!([{
+        "index": 0,
+        "message": message,
+        "finish_reason": finish_reason(&answer["stop_reason"], json_answer),
+        "logprobs": null,
+    }]);
+    Ok(meta
+        .completion(choice, translate_usage(&answer["usage"]))
+        .to_string())
+}
+
+/// What a content block of the stream turns into.
+#[derive(Clone, Copy)]
+enum Block {
+    Text,
+    Thinking,
+    /// A tool call, with its index among the answer's tool calls.
+    Tool(usize),
+    /// The forced tool carrying a `response_format` answer.
+    JsonAnswer,
+    Other,
+}
+
+pub struct StreamTranslator {
+    meta: Meta,
+    include_usage: bool,
+    json_tool: Option<String>,
+    blocks: Vec<Block>,
+    tool_count: usize,
+    usage: Map<String, Value>,
+}
+
+impl StreamTranslator {
+    pub fn new(context: &Context) -> Self {
+        StreamTranslator {
+            meta: Meta {
+                created: context.created,
+                ..Meta::default()
+            },
+            include_usage: context.include_usage,
+            json_tool: context.json_tool.clone(),
+            blocks: Vec::new(),
+            tool_count: 0,
+            usage: Map::new(),
+        }
+    }
+
+    fn block(&self, event: &Value) -> Block {
+        let index = event["index"].as_u64().unwrap_or(u64::MAX) as usize;
+        self.blocks.get(index).copied().unwrap_or(Block::Other)
+    }
+
+    fn delta(&self, delta: Value) -> Value {
+        self.meta.chunk(0, delta, None)
+    }
+}
+
+impl Translate for StreamTranslator {
+    fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
+        let data = parse_json(event.data.as_bytes())?;
+        match data["type"].as_str().unwrap_or(&event.event_type) {
+            "message_start" => {
+                let message = &data["message"];
+                self.meta.id = message["id"].clone();
+                self.meta.model = message["model"].clone();
+                if let Some(usage) = message["usage"].as_object() {
+                    self.usage.extend(usage.clone());
+                }
+                out.push(&self.delta(json!({"role": "assistant", "content": ""})));
+            }
+            "content_block_start" => {
+                let block = &data["content_block"];
+                let kind = match block["type"].as_str() {
+                    Some("text") => Block::Text,
+                    Some("thinking") => Block::Thinking,
+                    Some("tool_use") if self.json_tool.as_deref() == block["name"].as_str() => {
+                        Block::JsonAnswer
+                    }
+                    Some("tool_use") => {
+                        let index = self.tool_count;
+                        self.tool_count += 1;
+                        let call = tool_call(&block["id"], &block["name"], String::new());
+                        let mut call = call.as_object().cloned().unwrap_or_default();
+                        call.insert("index".into(), json!(index));
+                        out.push(&self.delta(json!({"tool_calls": [call]})));
+                        Block::Tool(index)
+                    }
+                    _ => Block::Other,
+                };
+                let index = data["index"].as_u64().unwrap_or(0) as usize;
+                if self.blocks.len() <= index {
+                    self.blocks.resize(index + 1, Block::Other);
+                }
+                self.blocks[index] = kind;
+                if let (Block::Text, Some(text)) = (kind, block["text"].as_str()) {
+                    if !text.is_empty() {
+                        out.push(&self.delta(json!({"content": text})));
+                    }
+                }
+            }
+            "content_block_delta" => {
+                let delta = &data["delta"];
+                let chunk = match (self.block(&data), delta["type"].as_str()) {
+                    (_, Some("text_delta")) => json!({"content": delta["text"]}),
+                    (Block::Tool(index), Some("input_json_delta")) => {
+                        json!({"tool_calls": [{"index": index, "function": {"arguments": delta["partial_json"]}}]})
+                    }
+                    (Block::JsonAnswer, Some("input_json_delta")) => {
+                        json!({"content": delta["partial_json"]})
+                    }
+                    (_, Some("thinking_delta")) => json!({"reasoning_content": delta["thinking"]}),
+                    _ => return Ok(false), // signatures, citations
+                };
+                out.push(&self.delta(chunk));
+            }
+            "message_delta" => {
+                if let Some(usage) = data["usage"].as_object() {
+                    self.usage.extend(usage.clone());
+                }
+                let answered_in_json = self.blocks.iter().any(|b| matches!(b, Block::JsonAnswer));
+                let finish = finish_reason(&data["delta"]["stop_reason"], answered_in_json);
+                out.push(&self.meta.chunk(0, json!({}), finish));
+            }
+            "message_stop" => {
+                if self.include_usage {
+                    let usage = translate_usage(&Value::Object(self.usage.clone()));
+                    out.push(&self.meta.usage_chunk(usage));
+                }
+                return Ok(true);
+            }
+            "error" => return Err(api_error(None, event.data.as_bytes())),
+            _ => {} // ping, content_block_stop, and event types added later
+        }
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::lookup;
+    use crate::{ChunkStream, Limits};
+    use std::collections::BTreeMap;
+
+    fn call(messages: Value, params: Value) -> Call {
+        Call {
+            provider: lookup("anthropic").unwrap(),
+            model: "claude-sonnet-4-5".into(),
+            messages,
+            stream: false,
+            base_url: "https://api.anthropic.com/v1".into(),
+            params: params.as_object().cloned().unwrap_or_default(),
+            additional_params: Map::new(),
+            env: BTreeMap::new(),
+            api_version: None,
+        }
+    }
+
+    fn context() -> Context {
+        Context {
+            protocol: crate::providers::Protocol::Anthropic,
+            provider: "anthropic".into(),
+            model: "claude-sonnet-4-5".into(),
+            created: 1700000000,
+            include_usage: true,
+            json_tool: None,
+            limits: Limits::default(),
+        }
+    }
+
+    fn body(call: Call, context: &mut Context) -> Value {
+        let request = build_request(call, context).unwrap();
+        assert_eq!(request.url, "https://api.anthropic.com/v1/messages");
+        assert_eq!(request.headers["anthropic-version"], API_VERSION);
+        serde_json::from_slice(&request.body).unwrap()
+    }
+
+    #[test]
+    fn messages_system_images_tools_and_merging() {
+        let messages = json!([
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hi"},
+            {"role": "user", "content": [
+                {"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}}]},
+            {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "toolu_1", "type": "function", "function": {"name": "weather", "arguments": "{\"city\": \"Paris\"}"}},
+                {"id": "toolu_2", "type": "function", "function": {"name": "weather", "arguments": "{\"city\": \"Rome\"}"}}]},
+            {"role": "tool", "tool_call_id": "toolu_1", "content": "sunny"},
+            {"role": "tool", "tool_call_id": "toolu_2", "content": "rain"},
+        ]);
+        let sent = body(call(messages, json!({})), &mut context());
+        assert_eq!(sent["system"], "Be brief.");
+        assert_eq!(sent["max_tokens"], DEFAULT_MAX_TOKENS);
+        let turns = sent["messages"].as_array().unwrap();
+        assert_eq!(turns.len(), 3);
+        assert_eq!(turns[0]["role"], "user");
+        assert_eq!(turns[0]["content"].as_array().unwrap().len(), 4);
+        assert_eq!(
+            turns[0]["content"][2]["source"],
+            json!({"type": "base64", "media_type": "image/png", "data": "AAAA"})
+        );
+        assert_eq!(
+            turns[0]["content"][3]["source"],
+            json!({"type": "url", "url": "https://example.com/cat.jpg"})
+        );
+        assert_eq!(
+            turns[1]["content"][1],
+            json!({"type": "tool_use", "id": "toolu_2", "name": "weather", "input": {"city": "Rome"}})
+        );
+        assert_eq!(
+            turns[2]["content"][0],
+            json!({"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny"})
+        );
+        assert_eq!(turns[2]["content"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn parameters_map_and_unsupported_ones_are_named() {
+        let tools = json!([{"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object"}}}]);
+        let params = json!({"temperature": 0.2, "top_p": 0.9, "max_tokens": 10, "stop": "END", "user": "u1",
+            "tools": tools, "tool_choice": "required", "parallel_tool_calls": false, "stream_options": {"include_usage": true}});
+        let sent = body(
+            call(json!([{"role": "user", "content": "x"}]), params),
+            &mut context(),
+        );
+        assert_eq!(sent["stop_sequences"], json!(["END"]));
+        assert_eq!(sent["metadata"]["user_id"], "u1");
+        assert_eq!(
+            sent["tools"][0],
+            json!({"name": "f", "description": "d", "input_schema": {"type": "object"}})
+        );
+        assert_eq!(
+            sent["tool_choice"],
+            json!({"type": "any", "disable_parallel_tool_use": true})
+        );
+        for (choice, expected) in [
+            (json!("auto"), json!({"type": "auto"})),
+            (json!("none"), json!({"type": "none"})),
+            (
+                json!({"type": "function", "function": {"name": "f"}}),
+                json!({"type": "tool", "name": "f"}),
+            ),
+        ] {
+            let sent = body(
+                call(json!([]), json!({"tool_choice": choice})),
+                &mut context(),
+            );
+            assert_eq!(sent["tool_choice"], expected);
+        }
+        let error = build_request(
+            call(json!([]), json!({"seed": 1, "logprobs": true})),
+            &mut context(),
+        )
+        .unwrap_err();
+        assert!(
+            error.message.contains("seed, logprobs"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn response_format_becomes_a_forced_tool_and_comes_back_as_content() {
+        let format = json!({"type": "json_schema", "json_schema": {"name": "person", "schema": {"type": "object"}}});
+        let mut context = context();
+        let sent = body(
+            call(
+                json!([{"role": "user", "content": "x"}]),
+                json!({"response_format": format}),
+            ),
+            &mut context,
+        );
+        assert_eq!(
+            sent["tool_choice"],
+            json!({"type": "tool", "name": "person"})
+        );
+        assert_eq!(context.json_tool.as_deref(), Some("person"));
+        let answer = json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+            "content": [{"type": "tool_use", "id": "toolu_1", "name": "person", "input": {"name": "Ada"}}],
+            "stop_reason": "tool_use", "usage": {"input_tokens": 5, "output_tokens": 3}});
+        let parsed: Value = serde_json::from_str(
+            &parse_response(&context, 200, answer.to_string().as_bytes()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            parsed["choices"][0]["message"]["content"],
+            "{\"name\":\"Ada\"}"
+        );
+        assert_eq!(parsed["choices"][0]["finish_reason"], "stop");
+        assert!(parsed["choices"][0]["message"].get("tool_calls").is_none());
+    }
+
+    #[test]
+    fn answers_translate_with_stop_reasons_and_usage() {
+        for (stop, finish) in [
+            ("end_turn", "stop"),
+            ("stop_sequence", "stop"),
+            ("max_tokens", "length"),
+            ("tool_use", "tool_calls"),
+            ("refusal", "content_filter"),
+        ] {
+            let answer = json!({"id": "msg_1", "type": "message", "model": "claude", "stop_reason": stop,
+                "content": [{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "Hello"},
+                            {"type": "tool_use", "id": "toolu_9", "name": "f", "input": {"a": [1, 2]}}],
+                "usage": {"input_tokens": 10, "cache_read_input_tokens": 4, "cache_creation_input_tokens": 2, "output_tokens": 7}});
+            let parsed: Value = serde_json::from_str(
+                &parse_response(&context(), 200, answer.to_string().as_bytes()).unwrap(),
+            )
+            .unwrap();
+            let choice = &parsed["choices"][0];
+            assert_eq!(choice["finish_reason"], finish);
+            assert_eq!(choice["message"]["content"], "Hello");
+            assert_eq!(choice["message"]["reasoning_content"], "hmm");
+            assert_eq!(
+                choice["message"]["tool_calls"][0],
+                json!({"id": "toolu_9", "type": "function", "function": {"name": "f", "arguments": "{\"a\":[1,2]}"}})
+            );
+            assert_eq!(
+                parsed["usage"],
+                json!({"prompt_tokens": 16, "completion_tokens": 7, "total_tokens": 23, "prompt_tokens_details": {"cached_tokens": 4}})
+            );
+            assert_eq!(
+                (parsed["created"].as_i64(), parsed["object"].as_str()),
+                (Some(1700000000), Some("chat.completion"))
+            );
+        }
+    }
+
+    const STREAM: &str = concat!(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude\",\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}\n\n",
+        "event: ping\ndata: {\"type\": \"ping\"}\n\n",
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hmm\"}}\n\n",
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"Héllo \"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"wörld\"}}\n\n",
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}\n\n",
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":2,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"weather\",\"input\":{}}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"city\\\": \"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\\\"Paris\\\"}\"}}\n\n",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":15}}\n\n",
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    );
+
+    fn decode(pieces: &[&[u8]]) -> Value {
+        let context = serde_json::to_string(&context()).unwrap();
+        let mut stream = crate::open_stream(context.as_bytes()).unwrap();
+        let mut chunks = Vec::new();
+        for piece in pieces {
+            let batch: Value = serde_json::from_str(&stream.feed(piece)).unwrap();
+            chunks.extend(batch["chunks"].as_array().unwrap().clone());
+        }
+        let end: Value = serde_json::from_str(&stream.finish()).unwrap();
+        assert!(end.get("error").is_none(), "{}", end);
+        Value::Array(chunks)
+    }
+
+    #[test]
+    fn stream_translates_and_is_the_same_split_anywhere() {
+        let chunks = decode(&[STREAM.as_bytes()]);
+        let list = chunks.as_array().unwrap();
+        assert_eq!(
+            list[0]["choices"][0]["delta"],
+            json!({"role": "assistant", "content": ""})
+        );
+        assert_eq!(list[0]["id"], "msg_1");
+        assert_eq!(
+            list[1]["choices"][0]["delta"],
+            json!({"reasoning_content": "hmm"})
+        );
+        assert_eq!(list[2]["choices"][0]["delta"], json!({"content": "Héllo "}));
+        assert_eq!(
+            list[4]["choices"][0]["delta"]["tool_calls"][0],
+            json!({"index": 0, "id": "toolu_1", "type": "function", "function": {"name": "weather", "arguments": ""}})
+        );
+        assert_eq!(
+            list[5]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"],
+            "{\"city\": "
+        );
+        assert_eq!(list[7]["choices"][0]["finish_reason"], "tool_calls");
+        assert_eq!(list[8]["choices"], json!([]));
+        assert_eq!(list[8]["usage"]["completion_tokens"], 15);
+        assert_eq!(list.len(), 9);
+        let bytes = STREAM.as_bytes();
+        for cut in 0..=bytes.len() {
+            assert_eq!(
+                decode(&[&bytes[..cut], &bytes[cut..]]),
+                chunks,
+                "split at {}",
+                cut
+            );
+        }
+    }
+
+    #[test]
+    fn overloaded_error_event_mid_stream_is_a_529() {
+        let context = serde_json::to_string(&context()).unwrap();
+        let mut stream = crate::open_stream(context.as_bytes()).unwrap();
+        let events = concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"usage\":{}}}\n\n",
+            "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n",
+        );
+        let batch: Value = serde_json::from_str(&stream.feed(events.as_bytes())).unwrap();
+        assert_eq!(batch["chunks"].as_array().unwrap().len(), 1);
+        assert_eq!(batch["error"]["status"], 529);
+        assert_eq!(batch["error"]["provider"], "anthropic");
+    }
+
+    #[test]
+    fn unknown_roles_and_parts_are_named() {
+        let error = build_request(
+            call(json!([{"role": "function", "content": "x"}]), json!({})),
+            &mut context(),
+        )
+        .unwrap_err();
+        assert!(error.message.contains("role \"function\""));
+        let error = build_request(
+            call(
+                json!([{"role": "user", "content": [{"type": "input_audio"}]}]),
+                json!({}),
+            ),
+            &mut context(),
+        )
+        .unwrap_err();
+        assert!(error.message.contains("\"input_audio\""));
+        let _ = ChunkStream::new(&context());
+    }
+}

@@ -1,0 +1,725 @@
+//! Google's Generative Language API (`generateContent`, and `streamGenerateContent?alt=sse`),
+//! translated from and to OpenAI chat completions
+//! (<https://ai.google.dev/api/generate-content>).
+//!
+//! Gemini gives function calls no ids; ritellm derives one from the call itself, the same for
+//! a streamed and a complete answer, and finds a tool result's function name by looking up its
+//! `tool_call_id` in the conversation.
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{api_error, CoreError, ErrorKind};
+use crate::providers::shared::{
+    arguments_of, data_url, function_tool, image_url_of, json_format, message_list, parse_json,
+    role_of, tool_call, tool_choice, usage, Meta, Params, ToolChoice,
+};
+use crate::sse::Event;
+use crate::stream::{Chunks, Translate};
+use crate::{Call, Context, HttpRequest};
+
+/// OpenAI parameter -> `generationConfig` field, for those that only change name.
+const GENERATION_CONFIG: &[(&str, &str)] = &[
+    ("temperature", "temperature"),
+    ("max_tokens", "maxOutputTokens"),
+    ("max_completion_tokens", "maxOutputTokens"),
+    ("top_p", "topP"),
+    ("top_k", "topK"),
+    ("n", "candidateCount"),
+    ("seed", "seed"),
+    ("presence_penalty", "presencePenalty"),
+    ("frequency_penalty", "frequencyPenalty"),
+];
+
+pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
+    let model = call.model.strip_prefix("models/").unwrap_or(&call.model);
+    let action = if call.stream {
+        "streamGenerateContent?alt=sse"
+    } else {
+        "generateContent"
+    };
+    let url = format!(
+        "{}/models/{}:{}",
+        call.base_url.trim_end_matches('/'),
+        model,
+        action
+    );
+    let mut params = Params::new(call.params, "gemini");
+    let mut body = Map::new();
+    let (system, contents) = translate_messages(&call.messages)?;
+    body.insert("contents".into(), contents);
+    if let Some(system) = system {
+        body.insert("systemInstruction".into(), system);
+    }
+
+    let mut config = Map::new();
+    for (ours, theirs) in GENERATION_CONFIG {
+        if let Some(value) = params.take(ours) {
+            config.insert(theirs.to_string(), value);
+        }
+    }
+    match params.take("stop") {
+        Some(Value::String(stop)) => {
+            config.insert("stopSequences".into(), json!([stop]));
+        }
+        Some(stops) => {
+            config.insert("stopSequences".into(), stops);
+        }
+        None => {}
+    }
+    let format = params.take("response_format");
+    let wants_json_object = format
+        .as_ref()
+        .map_or(false, |f| f["type"] == "json_object");
+    if let Some((_, schema)) = json_format(format)? {
+        config.insert("responseMimeType".into(), json!("application/json"));
+        if !wants_json_object {
+            config.insert("responseJsonSchema".into(), schema);
+        }
+    }
+    if !config.is_empty() {
+        body.insert("generationConfig".into(), Value::Object(config));
+    }
+
+    if let Some(Value::Array(list)) = params.take("tools") {
+        let mut declarations = Vec::new();
+        for (index, tool) in list.iter().enumerate() {
+            let (name, description, schema) = function_tool(tool, index)?;
+            let mut declaration = json!({"name": name, "parametersJsonSchema": schema});
+            if description.is_string() {
+                declaration["description"] = description.clone();
+            }
+            declarations.push(declaration);
+        }
+        body.insert(
+            "tools".into(),
+            json!([{"functionDeclarations": declarations}]),
+        );
+    }
+    if let Some(choice) = params.take("tool_choice") {
+        let config = match tool_choice(&choice)? {
+            ToolChoice::Mode("none") => json!({"mode": "NONE"}),
+            ToolChoice::Mode("required") => json!({"mode": "ANY"}),
+            ToolChoice::Mode(_) => json!({"mode": "AUTO"}),
+            ToolChoice::Function(name) => json!({"mode": "ANY", "allowedFunctionNames": [name]}),
+        };
+        body.insert(
+            "toolConfig".into(),
+            json!({"functionCallingConfig": config}),
+        );
+    }
+    params.take("stream_options"); // only include_usage, which the context carries
+    if params.take("parallel_tool_calls") == Some(Value::Bool(false)) {
+        return Err(CoreError::invalid_request(
+            "gemini/ cannot turn off parallel tool calls (parallel_tool_calls=false)",
+        ));
+    }
+    params.take("parallel_tool_calls");
+    params.finish()?;
+    body.extend(call.additional_params);
+    Ok(HttpRequest::post_json(url, &body, call.stream))
+}
+
+fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreError> {
+    let list = message_list(messages);
+    let mut system = Vec::new();
+    let mut contents: Vec<(&str, Vec<Value>)> = Vec::new();
+    for (index, message) in list.iter().enumerate() {
+        let (role, parts) = match role_of(message, index)? {
+            "system" | "developer" => {
+                system.extend(parts_of(&message["content"], index)?);
+                continue;
+            }
+            "user" => ("user", parts_of(&message["content"], index)?),
+            "assistant" => {
+                let mut parts = parts_of(&message["content"], index)?;
+                for (position, call) in message["tool_calls"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    let place = format!("messages[{}].tool_calls[{}]", index, position);
+                    let args = arguments_of(call, &place)?;
+                    parts.push(
+                        json!({"functionCall": {"name": call["function"]["name"], "args": args}}),
+                    );
+                }
+                ("model", parts)
+            }
+            "tool" => {
+                let name = tool_name(list, index)?;
+                let response = match &message["content"] {
+                    Value::String(text) => match serde_json::from_str::<Value>(text) {
+                        Ok(Value::Object(object)) => Value::Object(object),
+                        _ => json!({"content": text}),
+                    },
+                    other => json!({"content": other}),
+                };
+                (
+                    "user",
+                    vec![json!({"functionResponse": {"name": name, "response": response}})],
+                )
+            }
+            other => {
+                return Err(CoreError::invalid_request(format!(
+                    "messages[{}] has role {:?}, which gemini/ does not take",
+                    index, other
+                )))
+            }
+        };
+        if parts.is_empty() {
+            continue;
+        }
+        match contents.last_mut() {
+            Some((last, existing)) if *last == role => existing.extend(parts),
+            _ => contents.push((role, parts)),
+        }
+    }
+    let system = if system.is_empty() {
+        None
+    } else {
+        Some(json!({"parts": system}))
+    };
+    let contents = contents
+        .into_iter()
+        .map(|(role, parts)| json!({"role": role, "parts": parts}))
+        .collect();
+    Ok((system, Value::Array(contents)))
+}
+
+/// The function a tool result answers: its `name`, or the name of the latest earlier tool call
+/// with its `tool_call_id`.
+fn tool_name(messages: &[Value], index: usize) -> Result<Value, CoreError> {
+    let message = &messages[index];
+    if message["name"].is_string() {
+        return Ok(message["name"].clone());
+    }
+    let id = &message["tool_call_id"];
+    messages[..index]
+        .iter()
+        .rev()
+        .flat_map(|m| m["tool_calls"].as_array().into_iter().flatten())
+        .find(|call| &call["id"] == id)
+        .map(|call| call["function"]["name"].clone())
+        .ok_or_else(|| {
+            CoreError::invalid_request(format!(
+                "messages[{}] answers tool call {}, which no earlier assistant message made",
+                index, id
+            ))
+        })
+}
+
+fn parts_of(content: &Value, index: usize) -> Result<Vec<Value>, CoreError> {
+    let parts = match content {
+        Value::Null => return Ok(Vec::new()),
+        Value::String(text) if text.is_empty() => return Ok(Vec::new()),
+        Value::String(text) => return Ok(vec![json!({"text": text})]),
+        Value::Array(parts) => parts,
+        _ => {
+            return Err(CoreError::invalid_request(format!(
+                "messages[{}] content must be a string or a list of parts",
+                index
+            )))
+        }
+    };
+    parts
+        .iter()
+        .map(|part| match part["type"].as_str() {
+            Some("text") => Ok(json!({"text": part["text"]})),
+            Some("image_url") => match image_url_of(part).and_then(data_url) {
+                Some((mime_type, data)) => {
+                    Ok(json!({"inlineData": {"mimeType": mime_type, "data": data}}))
+                }
+                None => Err(CoreError::invalid_request(format!(
+                    "messages[{}] has an image that is not a base64 data URL, which gemini/ needs",
+                    index
+                ))),
+            },
+            other => Err(CoreError::invalid_request(format!(
+                "messages[{}] has a content part of type {:?}, which gemini/ does not take",
+                index,
+                other.unwrap_or("(none)")
+            ))),
+        })
+        .collect()
+}
+
+fn finish_reason(reason: &Value, called_tools: bool) -> Option<&'static str> {
+    Some(match reason.as_str()? {
+        "MAX_TOKENS" => "length",
+        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY" => {
+            "content_filter"
+        }
+        _ if called_tools => "tool_calls",
+        _ => "stop",
+    })
+}
+
+fn translate_usage(metadata: &Value) -> Value {
+    let count = |name: &str| metadata[name].as_u64().unwrap_or(0);
+    let thoughts = metadata.get("thoughtsTokenCount").and_then(Value::as_u64);
+    usage(
+        count("promptTokenCount"),
+        count("candidatesTokenCount") + thoughts.unwrap_or(0),
+        count("cachedContentTokenCount"),
+        thoughts,
+    )
+}
+
+/// A stable id for a function call that Gemini sent without one.
+fn call_id(created: i64, candidate: u64, position: usize, call: &Value) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a
+    let seed = format!("{}/{}/{}/{}", created, candidate, position, call);
+    for byte in seed.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("call_{:016x}", hash)
+}
+
+/// One candidate's text, reasoning and tool calls; `first_tool` numbers its tool calls.
+struct Read {
+    text: String,
+    reasoning: String,
+    tool_calls: Vec<Value>,
+}
+
+fn read_candidate(candidate: &Value, created: i64, first_tool: usize) -> (u64, Read) {
+    let index = candidate["index"].as_u64().unwrap_or(0);
+    let mut read = Read {
+        text: String::new(),
+        reasoning: String::new(),
+        tool_calls: Vec::new(),
+    };
+    for part in candidate["content"]["parts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(text) = part["text"].as_str() {
+            if part["thought"] == true {
+                read.reasoning.push_str(text);
+            } else {
+                read.text.push_str(text);
+            }
+        } else if part["functionCall"].is_object() {
+            let function = &part["functionCall"];
+            let position = first_tool + read.tool_calls.len();
+            let id = match function["id"].as_str() {
+                Some(id) => id.to_string(),
+                None => call_id(created, index, position, function),
+            };
+            let args = if function["args"].is_null() {
+                json!({})
+            } else {
+                function["args"].clone()
+            };
+            read.tool_calls
+                .push(tool_call(&json!(id), &function["name"], args.to_string()));
+        }
+    }
+    (index, read)
+}
+
+fn meta_of(answer: &Value, context: &Context) -> Meta {
+    Meta {
+        id: match &answer["responseId"] {
+            Value::Null => json!(format!("gemini-{}", context.created)),
+            id => id.clone(),
+        },
+        model: match &answer["modelVersion"] {
+            Value::Null => json!(context.model),
+            model => model.clone(),
+        },
+        created: context.created,
+    }
+}
+
+fn check_blocked(answer: &Value) -> Result<(), CoreError> {
+    let no_candidates = answer["candidates"].as_array().map_or(true, Vec::is_empty);
+    match answer["promptFeedback"]["blockReason"].as_str() {
+        Some(reason) if no_candidates => Err(CoreError::new(
+            ErrorKind::ContentPolicy,
+            format!("gemini blocked the prompt ({})", reason),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
+    if !(200..300).contains(&status) {
+        return Err(api_error(Some(status), body));
+    }
+    let answer = parse_json(body)?;
+    if answer.get("error").is_some() {
+        return Err(api_error(None, body));
+    }
+    check_blocked(&answer)?;
+    let mut choices = Vec::new();
+    for candidate in answer["candidates"].as_array().into_iter().flatten() {
+        let (index, read) = read_candidate(candidate, context.created, 0);
+        let called_tools = !read.tool_calls.is_empty();
+        let content = if read.text.is_empty() {
+            Value::Null
+        } else {
+            json!(read.text)
+        };
+        let mut message = json!({"role": "assistant", "content": content});
+        if called_tools {
+            message["tool_calls"] = Value::Array(read.tool_calls);
+        }
+        if !read.reasoning.is_empty() {
+            message["reasoning_content"] = json!(read.reasoning);
+        }
+        choices.push(json!({
+            "index": index,
+            "message": message,
+            "finish_reason": finish_reason(&candidate["finishReason"], called_tools),
+            "logprobs": null,
+        }));
+    }
+    let meta = meta_of(&answer, context);
+    Ok(meta
+        .completion(
+            Value::Array(choices),
+            translate_usage(&answer["usageMetadata"]),
+        )
+        .to_string())
+}
+
+pub struct StreamTranslator {
+    context: Context,
+    meta: Option<Meta>,
+    /// Per candidate index: tool calls so far, and whether its first chunk went out.
+    tools_sent: Vec<usize>,
+    started: Vec<bool>,
+    finished: bool,
+    usage: Value,
+}
+
+impl StreamTranslator {
+    pub fn new(context: &Context) -> Self {
+        StreamTranslator {
+            context: context.clone(),
+            meta: None,
+            tools_sent: Vec::new(),
+            started: Vec::new(),
+            finished: false,
+            usage: Value::Null,
+        }
+    }
+}
+
+impl Translate for StreamTranslator {
+    fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
+        let answer = parse_json(event.data.as_bytes())?;
+        if answer.get("error").is_some() {
+            return Err(api_error(None, event.data.as_bytes()));
+        }
+        check_blocked(&answer)?;
+        let meta = self
+            .meta
+            .get_or_insert_with(|| meta_of(&answer, &self.context))
+            .clone();
+        for candidate in answer["candidates"].as_array().into_iter().flatten() {
+            let slot = candidate["index"].as_u64().unwrap_or(0) as usize;
+            if self.started.len() <= slot {
+                self.started.resize(slot + 1, false);
+                self.tools_sent.resize(slot + 1, 0);
+            }
+            let (index, read) =
+                read_candidate(candidate, self.context.created, self.tools_sent[slot]);
+            let mut delta = Map::new();
+            if !self.started[slot] {
+                self.started[slot] = true;
+                delta.insert("role".into(), json!("assistant"));
+            }
+            if !read.text.is_empty() {
+                delta.insert("content".into(), json!(read.text));
+            }
+            if !read.reasoning.is_empty() {
+                delta.insert("reasoning_content".into(), json!(read.reasoning));
+            }
+            if !read.tool_calls.is_empty() {
+                let calls: Vec<Value> = read
+                    .tool_calls
+                    .into_iter()
+                    .enumerate()
+                    .map(|(offset, mut call)| {
+                        call["index"] = json!(self.tools_sent[slot] + offset);
+                        call
+                    })
+                    .collect();
+                self.tools_sent[slot] += calls.len();
+                delta.insert("tool_calls".into(), Value::Array(calls));
+            }
+            let finish = finish_reason(&candidate["finishReason"], self.tools_sent[slot] > 0);
+            self.finished |= finish.is_some();
+            if !delta.is_empty() || finish.is_some() {
+                out.push(&meta.chunk(index, Value::Object(delta), finish));
+            }
+        }
+        if answer["usageMetadata"].is_object() {
+            self.usage = answer["usageMetadata"].clone();
+        }
+        Ok(false) // Gemini's stream has no end marker: it ends when the body does
+    }
+
+    fn end(&mut self, out: &mut Chunks) -> Option<CoreError> {
+        if !self.finished {
+            return Some(CoreError::new(
+                ErrorKind::StreamIncomplete,
+                "the stream ended before any candidate's finishReason",
+            ));
+        }
+        if let (true, Some(meta)) = (self.context.include_usage, &self.meta) {
+            out.push(&meta.usage_chunk(translate_usage(&self.usage)));
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::{lookup, Protocol};
+    use crate::Limits;
+    use std::collections::BTreeMap;
+
+    fn call(messages: Value, params: Value, stream: bool) -> Call {
+        Call {
+            provider: lookup("gemini").unwrap(),
+            model: "gemini-2.5-flash".into(),
+            messages,
+            stream,
+            base_url: "https://generativelanguage.googleapis.com/v1beta".into(),
+            params: params.as_object().cloned().unwrap_or_default(),
+            additional_params: Map::new(),
+            env: BTreeMap::new(),
+            api_version: None,
+        }
+    }
+
+    fn context() -> Context {
+        Context {
+            protocol: Protocol::Gemini,
+            provider: "gemini".into(),
+            model: "gemini-2.5-flash".into(),
+            created: 1700000000,
+            include_usage: true,
+            json_tool: None,
+            limits: Limits::default(),
+        }
+    }
+
+    fn body(call: Call) -> Value {
+        serde_json::from_slice(&build_request(call).unwrap().body).unwrap()
+    }
+
+    #[test]
+    fn urls_for_both_methods() {
+        let url = |stream| {
+            build_request(call(json!([]), json!({}), stream))
+                .unwrap()
+                .url
+        };
+        assert_eq!(url(false), "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent");
+        assert_eq!(url(true), "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
+    }
+
+    #[test]
+    fn messages_roles_images_tool_calls_and_results() {
+        let messages = json!([
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": [{"type": "text", "text": "Look"}, {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/"}}]},
+            {"role": "assistant", "content": "Checking.", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{\"city\":\"Paris\"}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "{\"temp\": 21}"},
+            {"role": "tool", "tool_call_id": "c1", "content": "plain text"},
+        ]);
+        let sent = body(call(messages, json!({}), false));
+        assert_eq!(
+            sent["systemInstruction"],
+            json!({"parts": [{"text": "Be brief."}]})
+        );
+        let contents = sent["contents"].as_array().unwrap();
+        assert_eq!(contents.len(), 3);
+        assert_eq!(
+            contents[0]["parts"][1],
+            json!({"inlineData": {"mimeType": "image/jpeg", "data": "/9j/"}})
+        );
+        assert_eq!(contents[1]["role"], "model");
+        assert_eq!(
+            contents[1]["parts"][1],
+            json!({"functionCall": {"name": "weather", "args": {"city": "Paris"}}})
+        );
+        assert_eq!(
+            contents[2]["parts"][0],
+            json!({"functionResponse": {"name": "weather", "response": {"temp": 21}}})
+        );
+        assert_eq!(
+            contents[2]["parts"][1]["functionResponse"]["response"],
+            json!({"content": "plain text"})
+        );
+        let orphan = json!([{"role": "tool", "tool_call_id": "nope", "content": "x"}]);
+        assert!(build_request(call(orphan, json!({}), false))
+            .unwrap_err()
+            .message
+            .contains("no earlier assistant"));
+        let url_image = json!([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]);
+        assert!(build_request(call(url_image, json!({}), false))
+            .unwrap_err()
+            .message
+            .contains("data URL"));
+    }
+
+    #[test]
+    fn generation_config_tools_and_tool_choice() {
+        let tools = json!([{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]);
+        let schema = json!({"type": "object", "properties": {"a": {"type": "string"}}});
+        let params = json!({"temperature": 0.5, "max_tokens": 100, "top_p": 0.9, "stop": ["X"], "n": 2, "seed": 7,
+            "tools": tools, "tool_choice": {"type": "function", "function": {"name": "f"}},
+            "response_format": {"type": "json_schema", "json_schema": {"name": "s", "schema": schema}}});
+        let sent = body(call(json!([]), params, false));
+        assert_eq!(
+            sent["generationConfig"],
+            json!({"temperature": 0.5, "maxOutputTokens": 100, "topP": 0.9, "candidateCount": 2,
+            "seed": 7, "stopSequences": ["X"], "responseMimeType": "application/json", "responseJsonSchema": schema})
+        );
+        assert_eq!(
+            sent["tools"],
+            json!([{"functionDeclarations": [{"name": "f", "parametersJsonSchema": {"type": "object"}}]}])
+        );
+        assert_eq!(
+            sent["toolConfig"],
+            json!({"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["f"]}})
+        );
+        let sent = body(call(
+            json!([]),
+            json!({"response_format": {"type": "json_object"}, "tool_choice": "none"}),
+            false,
+        ));
+        assert_eq!(
+            sent["generationConfig"],
+            json!({"responseMimeType": "application/json"})
+        );
+        assert_eq!(sent["toolConfig"]["functionCallingConfig"]["mode"], "NONE");
+        assert!(
+            build_request(call(json!([]), json!({"logit_bias": {}}), false))
+                .unwrap_err()
+                .message
+                .contains("logit_bias")
+        );
+    }
+
+    fn answer(finish: &str) -> Value {
+        json!({
+            "candidates": [{"index": 0, "finishReason": finish, "content": {"role": "model", "parts": [
+                {"text": "thinking...", "thought": true}, {"text": "Hello"},
+                {"functionCall": {"name": "weather", "args": {"city": "Paris"}}},
+                {"functionCall": {"name": "weather", "args": {"city": "Rome"}}}]}}],
+            "usageMetadata": {"promptTokenCount": 8, "candidatesTokenCount": 5, "thoughtsTokenCount": 2, "cachedContentTokenCount": 3, "totalTokenCount": 15},
+            "modelVersion": "gemini-2.5-flash", "responseId": "resp-1"})
+    }
+
+    #[test]
+    fn answers_translate() {
+        for (finish, expected) in [
+            ("STOP", "tool_calls"),
+            ("MAX_TOKENS", "length"),
+            ("SAFETY", "content_filter"),
+            ("RECITATION", "content_filter"),
+            ("BLOCKLIST", "content_filter"),
+            ("PROHIBITED_CONTENT", "content_filter"),
+        ] {
+            let parsed: Value = serde_json::from_str(
+                &parse_response(&context(), 200, answer(finish).to_string().as_bytes()).unwrap(),
+            )
+            .unwrap();
+            let choice = &parsed["choices"][0];
+            assert_eq!(choice["finish_reason"], expected);
+            assert_eq!(choice["message"]["content"], "Hello");
+            assert_eq!(choice["message"]["reasoning_content"], "thinking...");
+            let calls = choice["message"]["tool_calls"].as_array().unwrap();
+            assert_eq!(calls.len(), 2);
+            assert_eq!(
+                calls[1]["function"],
+                json!({"name": "weather", "arguments": "{\"city\":\"Rome\"}"})
+            );
+            assert_ne!(calls[0]["id"], calls[1]["id"]);
+            assert_eq!(
+                parsed["usage"],
+                json!({"prompt_tokens": 8, "completion_tokens": 7, "total_tokens": 15,
+                "prompt_tokens_details": {"cached_tokens": 3}, "completion_tokens_details": {"reasoning_tokens": 2}})
+            );
+            assert_eq!(parsed["id"], "resp-1");
+        }
+        let text_only = json!({"candidates": [{"finishReason": "STOP", "content": {"parts": [{"text": "hi"}]}}]});
+        let parsed: Value = serde_json::from_str(
+            &parse_response(&context(), 200, text_only.to_string().as_bytes()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(parsed["choices"][0]["finish_reason"], "stop");
+        let blocked = json!({"promptFeedback": {"blockReason": "SAFETY"}});
+        let error = parse_response(&context(), 200, blocked.to_string().as_bytes()).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::ContentPolicy);
+    }
+
+    #[test]
+    fn stream_matches_the_complete_answer() {
+        let complete: Value = serde_json::from_str(
+            &parse_response(&context(), 200, answer("STOP").to_string().as_bytes()).unwrap(),
+        )
+        .unwrap();
+        let first = json!({"candidates": [{"index": 0, "content": {"role": "model", "parts": [{"text": "thinking...", "thought": true}, {"text": "Hel"}]}}], "responseId": "resp-1", "modelVersion": "gemini-2.5-flash"});
+        let second = json!({"candidates": [{"index": 0, "content": {"role": "model", "parts": [{"text": "lo"}, {"functionCall": {"name": "weather", "args": {"city": "Paris"}}}]}}], "responseId": "resp-1"});
+        let last = json!({"candidates": [{"index": 0, "finishReason": "STOP", "content": {"role": "model", "parts": [{"functionCall": {"name": "weather", "args": {"city": "Rome"}}}]}}],
+            "usageMetadata": answer("STOP")["usageMetadata"], "responseId": "resp-1"});
+        let sse = format!(
+            "data: {}\r\n\r\ndata: {}\r\n\r\ndata: {}\r\n\r\n",
+            first, second, last
+        );
+        let context_json = serde_json::to_string(&context()).unwrap();
+        let mut stream = crate::open_stream(context_json.as_bytes()).unwrap();
+        let batch: Value = serde_json::from_str(&stream.feed(sse.as_bytes())).unwrap();
+        let end: Value = serde_json::from_str(&stream.finish()).unwrap();
+        assert!(end.get("error").is_none());
+        let mut chunks = batch["chunks"].as_array().unwrap().clone();
+        chunks.extend(end["chunks"].as_array().unwrap().clone());
+        let text: String = chunks
+            .iter()
+            .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+            .collect();
+        assert_eq!(text, "Hello");
+        let calls: Vec<&Value> = chunks
+            .iter()
+            .flat_map(|c| {
+                c["choices"][0]["delta"]["tool_calls"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+            })
+            .collect();
+        let expected = complete["choices"][0]["message"]["tool_calls"]
+            .as_array()
+            .unwrap();
+        assert_eq!(calls.len(), 2);
+        for (call, expected) in calls.iter().zip(expected) {
+            assert_eq!(
+                (&call["id"], &call["function"]),
+                (&expected["id"], &expected["function"])
+            );
+        }
+        assert_eq!(chunks[2]["choices"][0]["finish_reason"], "tool_calls");
+        assert_eq!(chunks.last().unwrap()["usage"], complete["usage"]);
+    }
+
+    #[test]
+    fn a_stream_without_finish_reason_is_incomplete() {
+        let context_json = serde_json::to_string(&context()).unwrap();
+        let mut stream = crate::open_stream(context_json.as_bytes()).unwrap();
+        stream.feed(
+            b"data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"hi\"}]}}]}\n\n",
+        );
+        let end: Value = serde_json::from_str(&stream.finish()).unwrap();
+        assert_eq!(end["error"]["kind"], "stream_incomplete");
+    }
+}

@@ -1,0 +1,261 @@
+//! Pieces shared by the protocols that translate: reading OpenAI-shaped input, and writing
+//! OpenAI-shaped answers and chunks.
+
+use serde_json::{json, Map, Value};
+
+use crate::error::CoreError;
+
+/// The request's body fields from keyword arguments, taken one by one by a protocol module.
+/// Whatever it did not take is reported as unsupported rather than silently dropped.
+pub struct Params {
+    fields: Map<String, Value>,
+    provider: &'static str,
+}
+
+impl Params {
+    pub fn new(fields: Map<String, Value>, provider: &'static str) -> Self {
+        Params { fields, provider }
+    }
+
+    /// Removes a field; a JSON `null` counts as absent.
+    pub fn take(&mut self, name: &str) -> Option<Value> {
+        self.fields.remove(name).filter(|v| !v.is_null())
+    }
+
+    /// Fails naming every field nobody took.
+    pub fn finish(self) -> Result<(), CoreError> {
+        if self.fields.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = self.fields.keys().map(String::as_str).collect();
+        Err(CoreError::invalid_request(format!(
+            "{}/ does not support the parameter{} {}; provider-specific fields go in additional_params",
+            self.provider,
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        )))
+    }
+}
+
+/// The messages as a list of objects (`prepare` has checked the shape).
+pub fn message_list(messages: &Value) -> &[Value] {
+    messages.as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+pub fn role_of(message: &Value, index: usize) -> Result<&str, CoreError> {
+    message["role"]
+        .as_str()
+        .ok_or_else(|| CoreError::invalid_request(format!("messages[{}] has no role", index)))
+}
+
+/// Splits a base64 `data:` URL into its media type and data.
+pub fn data_url(url: &str) -> Option<(&str, &str)> {
+    let (meta, data) = url.strip_prefix("data:")?.split_once(',')?;
+    Some((meta.strip_suffix(";base64")?, data))
+}
+
+/// The URL of an `image_url` content part (`{"url": ...}` or a bare string).
+pub fn image_url_of(part: &Value) -> Option<&str> {
+    let image = &part["image_url"];
+    image
+        .get("url")
+        .and_then(Value::as_str)
+        .or_else(|| image.as_str())
+}
+
+/// A tool call's arguments, which OpenAI sends as JSON text, as a JSON value.
+pub fn arguments_of(call: &Value, place: &str) -> Result<Value, CoreError> {
+    match &call["function"]["arguments"] {
+        Value::String(text) if text.trim().is_empty() => Ok(json!({})),
+        Value::String(text) => serde_json::from_str(text).map_err(|e| {
+            CoreError::invalid_request(format!("{} arguments are not valid JSON: {}", place, e))
+        }),
+        Value::Null => Ok(json!({})),
+        other => Ok(other.clone()),
+    }
+}
+
+/// Turns a tool in OpenAI's shape into (name, description, JSON schema of its parameters).
+pub fn function_tool(tool: &Value, index: usize) -> Result<(&Value, &Value, Value), CoreError> {
+    let function = &tool["function"];
+    if tool["type"] != "function" || !function["name"].is_string() {
+        return Err(CoreError::invalid_request(format!(
+            "tools[{}] must be {{\"type\": \"function\", \"function\": {{\"name\": ...}}}}",
+            index
+        )));
+    }
+    let parameters = match &function["parameters"] {
+        Value::Null => json!({"type": "object", "properties": {}}),
+        schema => schema.clone(),
+    };
+    Ok((&function["name"], &function["description"], parameters))
+}
+
+/// The function name a `tool_choice` names, or the mode it asks for ("auto", "none", "required").
+pub enum ToolChoice<'a> {
+    Mode(&'a str),
+    Function(&'a str),
+}
+
+pub fn tool_choice(choice: &Value) -> Result<ToolChoice<'_>, CoreError> {
+    match choice {
+        Value::String(mode) if ["auto", "none", "required"].contains(&mode.as_str()) => {
+            Ok(ToolChoice::Mode(mode))
+        }
+        _ => match choice["function"]["name"].as_str() {
+            Some(name) => Ok(ToolChoice::Function(name)),
+            None => Err(CoreError::invalid_request(
+                "tool_choice must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}",
+            )),
+        },
+    }
+}
+
+/// `response_format` as a JSON schema to answer in, with its name, if it asks for JSON.
+pub fn json_format(format: Option<Value>) -> Result<Option<(String, Value)>, CoreError> {
+    let format = match format {
+        Some(format) => format,
+        None => return Ok(None),
+    };
+    match format["type"].as_str() {
+        Some("text") => Ok(None),
+        Some("json_object") => Ok(Some(("json_response".into(), json!({"type": "object"})))),
+        Some("json_schema") => {
+            let spec = &format["json_schema"];
+            let name = spec["name"].as_str().unwrap_or("json_response").to_string();
+            let schema = spec
+                .get("schema")
+                .cloned()
+                .unwrap_or_else(|| json!({"type": "object"}));
+            Ok(Some((name, schema)))
+        }
+        _ => Err(CoreError::invalid_request(
+            "response_format type must be \"text\", \"json_object\" or \"json_schema\"",
+        )),
+    }
+}
+
+pub fn parse_json(body: &[u8]) -> Result<Value, CoreError> {
+    serde_json::from_slice(body).map_err(|e| {
+        CoreError::invalid_response(format!("the provider's answer is not valid JSON: {}", e))
+    })
+}
+
+/// Identity and time of an answer, repeated in every chunk.
+#[derive(Debug, Default, Clone)]
+pub struct Meta {
+    pub id: Value,
+    pub model: Value,
+    pub created: i64,
+}
+
+impl Meta {
+    pub fn completion(&self, choices: Value, usage: Value) -> Value {
+        json!({
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+            "usage": usage,
+        })
+    }
+
+    /// A chunk with one choice.
+    pub fn chunk(&self, index: u64, delta: Value, finish_reason: Option<&str>) -> Value {
+        self.chunk_with(json!([{
+            "index": index,
+            "delta": delta,
+            "finish_reason": finish_reason,
+            "logprobs": null,
+        }]))
+    }
+
+    /// The final chunk OpenAI sends for `stream_options.include_usage`: no choices, the usage.
+    pub fn usage_chunk(&self, usage: Value) -> Value {
+        let mut chunk = self.chunk_with(json!([]));
+        chunk["usage"] = usage;
+        chunk
+    }
+
+    fn chunk_with(&self, choices: Value) -> Value {
+        json!({
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+        })
+    }
+}
+
+pub fn tool_call(id: &Value, name: &Value, arguments: String) -> Value {
+    json!({"id": id, "type": "function", "function": {"name": name, "arguments": arguments}})
+}
+
+/// OpenAI's usage object.
+pub fn usage(prompt: u64, completion: u64, cached: u64, reasoning: Option<u64>) -> Value {
+    let mut usage = json!({
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+    });
+    if let Some(reasoning) = reasoning {
+        usage["completion_tokens_details"] = json!({"reasoning_tokens": reasoning});
+    }
+    usage
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_report_what_nobody_took() {
+        let fields = json!({"temperature": 1, "seed": 3, "logit_bias": {}, "n": null});
+        let mut params = Params::new(fields.as_object().unwrap().clone(), "anthropic");
+        assert_eq!(params.take("temperature"), Some(json!(1)));
+        assert_eq!(params.take("n"), None);
+        let error = params.finish().unwrap_err();
+        assert!(error
+            .message
+            .contains("anthropic/ does not support the parameters logit_bias, seed"));
+    }
+
+    #[test]
+    fn data_urls() {
+        assert_eq!(
+            data_url("data:image/png;base64,AAAA"),
+            Some(("image/png", "AAAA"))
+        );
+        assert_eq!(data_url("data:text/plain,hi"), None);
+        assert_eq!(data_url("https://x/y.png"), None);
+    }
+
+    #[test]
+    fn arguments() {
+        let call = json!({"function": {"arguments": "{\"a\": 1}"}});
+        assert_eq!(arguments_of(&call, "x").unwrap(), json!({"a": 1}));
+        let call = json!({"function": {"arguments": ""}});
+        assert_eq!(arguments_of(&call, "x").unwrap(), json!({}));
+        let call = json!({"function": {"arguments": "{oops"}});
+        assert!(arguments_of(&call, "messages[1].tool_calls[0]")
+            .unwrap_err()
+            .message
+            .starts_with("messages[1].tool_calls[0] arguments are not valid JSON"));
+    }
+
+    #[test]
+    fn response_formats() {
+        assert!(json_format(Some(json!({"type": "text"})))
+            .unwrap()
+            .is_none());
+        let (name, schema) = json_format(Some(json!({"type": "json_schema", "json_schema": {"name": "person", "schema": {"type": "object", "required": ["name"]}}}))).unwrap().unwrap();
+        assert_eq!(
+            (name.as_str(), &schema["required"][0]),
+            ("person", &json!("name"))
+        );
+        assert!(json_format(Some(json!({"type": "xml"}))).is_err());
+    }
+}
