@@ -116,8 +116,12 @@ def test_azure_needs_a_base_url_and_takes_an_api_version(monkeypatch: pytest.Mon
         prepare("azure/dep")
     monkeypatch.setenv("AZURE_API_BASE", "https://res.openai.azure.com")
     monkeypatch.setenv("AZURE_API_VERSION", "2024-06-01")
-    assert prepare("azure/dep").url.endswith("/openai/deployments/dep/chat/completions?api-version=2024-06-01")
-    assert prepare("azure/dep", api_version="2025-01-01-preview").url.endswith("api-version=2025-01-01-preview")
+    assert prepare("azure/dep").url.endswith(
+        "/openai/deployments/dep/chat/completions?api-version=2024-06-01"
+    )
+    assert prepare("azure/dep", api_version="2025-01-01-preview").url.endswith(
+        "api-version=2025-01-01-preview"
+    )
 
 
 @pytest.mark.parametrize("prefix", OPENAI_COMPATIBLE + ["azure"])

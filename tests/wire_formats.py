@@ -1,0 +1,247 @@
+"""Answers in Anthropic's and Gemini's own wire formats, written from their API references,
+for the local test server to send. Each scenario exists as a complete answer and as a stream
+of the same answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.server import Reply
+
+#: scenario -> (text, [(tool name, arguments)])
+SCENARIOS: dict[str, tuple[str, list[tuple[str, dict[str, Any]]]]] = {
+    "text": ("Hello, wörld! 👋", []),
+    "tool": ("", [("get_weather", {"city": "Paris"})]),
+    "parallel_tools": (
+        "Let me check both.",
+        [("get_weather", {"city": "Paris"}), ("get_time", {"tz": "Europe/Rome"})],
+    ),
+}
+
+
+def _sse(events: list[tuple[str | None, dict[str, Any]]]) -> Reply:
+    pieces = []
+    for name, data in events:
+        head = f"event: {name}\n" if name else ""
+        pieces.append(f"{head}data: {json.dumps(data)}\n\n".encode())
+    return Reply(200, {"content-type": "text/event-stream"}, pieces)
+
+
+# Anthropic: https://docs.anthropic.com/en/api/messages and .../messages-streaming
+
+ANTHROPIC_USAGE = {
+    "input_tokens": 20,
+    "cache_read_input_tokens": 5,
+    "cache_creation_input_tokens": 0,
+    "output_tokens": 12,
+}
+
+
+def anthropic_message(scenario: str) -> Reply:
+    text, tools = SCENARIOS[scenario]
+    content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+    content += [
+        {"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": args}
+        for i, (name, args) in enumerate(tools)
+    ]
+    return Reply.json(
+        {
+            "id": "msg_01",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "content": content,
+            "stop_reason": "tool_use" if tools else "end_turn",
+            "stop_sequence": None,
+            "usage": ANTHROPIC_USAGE,
+        },
+        headers={"request-id": "req_anthropic"},
+    )
+
+
+def anthropic_stream(scenario: str) -> Reply:
+    text, tools = SCENARIOS[scenario]
+    start_usage = {**ANTHROPIC_USAGE, "output_tokens": 1}
+    message: dict[str, Any] = {
+        "id": "msg_01",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": start_usage,
+    }
+    events: list[tuple[str | None, dict[str, Any]]] = [
+        ("message_start", {"type": "message_start", "message": message}),
+        ("ping", {"type": "ping"}),
+    ]
+    index = 0
+    if text:
+        events.append(
+            (
+                "content_block_start",
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            )
+        )
+        half = len(text) // 2
+        for piece in (text[:half], text[half:]):
+            events.append(
+                (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "text_delta", "text": piece},
+                    },
+                )
+            )
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": 0}))
+        index = 1
+    for i, (name, args) in enumerate(tools):
+        block = {"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": {}}
+        events.append(
+            ("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
+        )
+        arguments = json.dumps(args)
+        for piece in (arguments[:5], arguments[5:]):
+            events.append(
+                (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "input_json_delta", "partial_json": piece},
+                    },
+                )
+            )
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        index += 1
+    events.append(
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "tool_use" if tools else "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": ANTHROPIC_USAGE["output_tokens"]},
+            },
+        )
+    )
+    events.append(("message_stop", {"type": "message_stop"}))
+    return _sse(events)
+
+
+def anthropic_error(status: int, error_type: str, message: str) -> Reply:
+    return Reply.json(
+        {"type": "error", "error": {"type": error_type, "message": message}},
+        status,
+        headers={"request-id": "req_err"},
+    )
+
+
+# Gemini: https://ai.google.dev/api/generate-content
+
+GEMINI_USAGE = {
+    "promptTokenCount": 20,
+    "candidatesTokenCount": 12,
+    "totalTokenCount": 32,
+    "cachedContentTokenCount": 5,
+}
+
+
+def _gemini_parts(text: str, tools: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = [{"text": text}] if text else []
+    return parts + [{"functionCall": {"name": name, "args": args}} for name, args in tools]
+
+
+def gemini_response(scenario: str) -> Reply:
+    text, tools = SCENARIOS[scenario]
+    return Reply.json(
+        {
+            "candidates": [
+                {
+                    "index": 0,
+                    "finishReason": "STOP",
+                    "content": {"role": "model", "parts": _gemini_parts(text, tools)},
+                }
+            ],
+            "usageMetadata": GEMINI_USAGE,
+            "modelVersion": "gemini-2.5-flash",
+            "responseId": "resp_01",
+        }
+    )
+
+
+def gemini_stream(scenario: str) -> Reply:
+    text, tools = SCENARIOS[scenario]
+    half = len(text) // 2
+    first = {
+        "candidates": [{"index": 0, "content": {"role": "model", "parts": _gemini_parts(text[:half], [])}}],
+        "modelVersion": "gemini-2.5-flash",
+        "responseId": "resp_01",
+    }
+    last = {
+        "candidates": [
+            {
+                "index": 0,
+                "finishReason": "STOP",
+                "content": {"role": "model", "parts": _gemini_parts(text[half:], tools)},
+            }
+        ],
+        "usageMetadata": GEMINI_USAGE,
+        "modelVersion": "gemini-2.5-flash",
+        "responseId": "resp_01",
+    }
+    # Gemini's SSE uses CRLF line ends.
+    pieces = [f"data: {json.dumps(event)}\r\n\r\n".encode() for event in (first, last)]
+    return Reply(200, {"content-type": "text/event-stream"}, pieces)
+
+
+def gemini_error(status: int, canonical: str, message: str) -> Reply:
+    return Reply.json({"error": {"code": status, "message": message, "status": canonical}}, status)
+
+
+def accumulate(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Folds chunks into the message, finish reason and usage they add up to."""
+    content, finish, usage = "", None, None
+    calls: dict[int, dict[str, Any]] = {}
+    for chunk in chunks:
+        usage = chunk.get("usage") or usage
+        for choice in chunk["choices"]:
+            delta = choice["delta"]
+            content += delta.get("content") or ""
+            for call in delta.get("tool_calls") or []:
+                slot = calls.setdefault(call["index"], {"id": None, "name": "", "arguments": ""})
+                slot["id"] = call.get("id") or slot["id"]
+                slot["name"] += call.get("function", {}).get("name") or ""
+                slot["arguments"] += call.get("function", {}).get("arguments") or ""
+            finish = choice.get("finish_reason") or finish
+    tool_calls = [calls[i] for i in sorted(calls)]
+    return {"content": content or None, "tool_calls": tool_calls, "finish_reason": finish, "usage": usage}
+
+
+def summarise(completion: dict[str, Any]) -> dict[str, Any]:
+    """The same summary of a complete answer."""
+    choice = completion["choices"][0]
+    message = choice["message"]
+    tool_calls = [
+        {"id": c["id"], "name": c["function"]["name"], "arguments": c["function"]["arguments"]}
+        for c in message.get("tool_calls") or []
+    ]
+    return {
+        "content": message["content"],
+        "tool_calls": tool_calls,
+        "finish_reason": choice["finish_reason"],
+        "usage": completion["usage"],
+    }
+
+
+def same_answer(streamed: dict[str, Any], complete: dict[str, Any]) -> bool:
+    """Equal, with tool arguments compared as JSON (their spacing may differ)."""
+
+    def normal(summary: dict[str, Any]) -> dict[str, Any]:
+        calls = [{**c, "arguments": json.loads(c["arguments"])} for c in summary["tool_calls"]]
+        return {**summary, "tool_calls": calls}
+
+    return normal(streamed) == normal(complete)
