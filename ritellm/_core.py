@@ -23,7 +23,7 @@ from typing import Any
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from ._exceptions import InternalError, from_core
+from ._exceptions import InternalError, LimitExceededError, from_core
 
 #: The module's exports besides ``memory``: (parameter count, result type or None).
 EXPORTS: dict[str, tuple[int, str | None]] = {
@@ -40,6 +40,10 @@ EXPORTS: dict[str, tuple[int, str | None]] = {
 
 #: Most linear memory one instance may use; past it an allocation fails and the call traps.
 MEMORY_LIMIT = 512 << 20
+#: Work allowed for one call into the core, in wasm fuel (about one unit per instruction):
+#: a fixed allowance plus an amount per input byte, so a hostile payload cannot spin forever.
+FUEL_PER_CALL = 50_000_000
+FUEL_PER_BYTE = 2_000
 
 _PACKAGE_DIR = Path(__file__).parent
 #: Installed wheels carry the module inside the package; a source checkout keeps it in wasm/.
@@ -64,6 +68,7 @@ def _c_function(name: str, restype: Any) -> Any:
 
 _memory_data = _c_function("wasmtime_memory_data", ctypes.c_void_p)
 _memory_size = _c_function("wasmtime_memory_data_size", ctypes.c_size_t)
+_set_fuel = ffi.dll.wasmtime_context_set_fuel
 
 
 def wasm_path() -> Path:
@@ -122,7 +127,9 @@ class _Compiled:
         if cls._value is None:
             with cls._lock:
                 if cls._value is None:
-                    engine = wasmtime.Engine()
+                    config = wasmtime.Config()
+                    config.consume_fuel = True
+                    engine = wasmtime.Engine(config)
                     cls._value = (engine, _compile(engine, wasm_path().read_bytes()))
         return cls._value
 
@@ -165,19 +172,24 @@ class Core:
         self.describe: dict[str, Any] = self._op("ritellm_describe")
         self.config_env: list[str] = self.describe["config_env"]
 
-    def _call(self, name: str, *args: int) -> int:
+    def _call(self, name: str, *args: int, input_size: int = 0) -> int:
         if self.broken:
             raise InternalError("the core failed earlier in this thread")
-        slots = self._args
+        slots = self._arg_slots
         for i, value in enumerate(args):
             slots[i].i64 = value
-        trap = ctypes.POINTER(ffi.wasm_trap_t)()
-        error = _call_unchecked(self._context, self._funcs[name], slots, 3, ctypes.byref(trap))
-        if error or trap:
+        error = _set_fuel(self._context, FUEL_PER_CALL + FUEL_PER_BYTE * input_size)
+        if not error:
+            error = _call_unchecked(self._context, self._funcs[name], self._args, 3, self._trap_ref)
+        if error or self._trap:
             self.broken = True  # a trapped instance's memory is in an unknown state
-            problem = wasmtime.WasmtimeError._from_ptr(error) if error else wasmtime.Trap._from_ptr(trap)
-            raise InternalError(f"the core trapped in {name}: {problem}")
-        return int(slots[0].i64) & _U64
+            if error:
+                raise InternalError(f"the core failed in {name}: {wasmtime.WasmtimeError._from_ptr(error)}")
+            trap = wasmtime.Trap._from_ptr(self._trap)
+            if trap.trap_code == wasmtime.TrapCode.OUT_OF_FUEL:
+                raise LimitExceededError(f"the core ran out of its work limit (fuel) in {name}")
+            raise InternalError(f"the core trapped in {name}: {trap.message}")
+        return slots[0].i64 & _U64
 
     def _base(self) -> int:
         # Fetched after every call: memory may move when it grows.
@@ -189,7 +201,7 @@ class Core:
         if total > self._input_capacity:
             capacity = max(total, 2 * self._input_capacity, 64 << 10)
             # An i32 result fills only the low half of the i64 slot.
-            self._input_address = self._call("ritellm_input", capacity) & 0xFFFFFFFF
+            self._input_address = self._call("ritellm_input", capacity, input_size=capacity) & 0xFFFFFFFF
             self._input_capacity = capacity
         address = self._base() + self._input_address
         for part in parts:
@@ -208,9 +220,11 @@ class Core:
         """Calls export ``name``, with ``data`` in the input buffer and its length as the last
         argument; returns the answer's ``ok`` value (and the payload after it) or raises."""
         with self._lock:
+            size = 0
             if data:
-                args = (*args, self._write(*data))
-            raw = self._read(self._call(name, *args))
+                size = self._write(*data)
+                args = (*args, size)
+            raw = self._read(self._call(name, *args, input_size=size))
         if payload:
             head, _, body = raw.partition(b"\n")
             return _unwrap(head), body

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 pub mod error;
+pub mod limits;
 pub mod providers;
 pub mod sse;
 pub mod stream;
@@ -23,24 +24,9 @@ pub mod stream;
 mod abi;
 
 pub use error::{CoreError, ErrorKind};
+pub use limits::Limits;
 use providers::{Auth, Protocol, Provider};
 pub use stream::ChunkStream;
-
-/// Bounds on what a hostile or broken server can make the core hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Limits {
-    /// Longest line, and most data in one event, of a server-sent-event stream.
-    pub max_event_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_event_bytes: 16 << 20,
-        }
-    }
-}
 
 /// What the host sends to [`prepare`]. Every field but `model` and `messages` is optional.
 #[derive(Deserialize)]
@@ -315,7 +301,9 @@ pub fn parse_context(context: &[u8]) -> Result<Context, CoreError> {
 /// Translates a complete answer with HTTP `status` into a chat.completion, as JSON text.
 pub fn parse_response(context: &[u8], status: u16, body: &[u8]) -> Result<String, CoreError> {
     let context = parse_context(context)?;
-    providers::parse_response(&context, status, body).map_err(|e| context.tag(e))
+    limits::check_depth(body, context.limits.max_depth)
+        .and_then(|()| providers::parse_response(&context, status, body))
+        .map_err(|e| context.tag(e))
 }
 
 pub fn open_stream(context: &[u8]) -> Result<ChunkStream, CoreError> {

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::error::{CoreError, ErrorKind};
+use crate::limits::check_depth;
 use crate::providers::stream_translator;
 use crate::sse::{Event, SseDecoder};
 use crate::Context;
@@ -79,10 +80,13 @@ impl ChunkStream {
         if !self.done {
             let (translator, chunks, done) =
                 (&mut self.translator, &mut self.chunks, &mut self.done);
+            let max_depth = self.context.limits.max_depth;
             let result = self.sse.feed(bytes, &mut |event| {
-                if !*done && translator.event(event, chunks)? {
-                    *done = true;
+                if *done {
+                    return Ok(()); // input after the end marker is ignored
                 }
+                check_depth(event.data.as_bytes(), max_depth)?;
+                *done = translator.event(event, chunks)?;
                 Ok(())
             });
             if let Err(e) = result {
