@@ -36,6 +36,7 @@ from ._exceptions import ServiceUnavailableError as ServiceUnavailableError
 from ._exceptions import StreamInterruptedError as StreamInterruptedError
 from ._exceptions import UnprocessableEntityError as UnprocessableEntityError
 from ._exceptions import UnsupportedProviderError as UnsupportedProviderError
+from ._limits import Limits as Limits
 from ._streaming import AsyncStream as AsyncStream
 from ._streaming import Stream as Stream
 from ._version import __version__ as __version__
@@ -58,6 +59,7 @@ __all__ = [
     "InvalidRequestError",
     "InvalidResponseError",
     "LimitExceededError",
+    "Limits",
     "MissingAPIKeyError",
     "NotFoundError",
     "OverloadedError",

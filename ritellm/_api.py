@@ -7,6 +7,8 @@ from typing import Any, Literal, overload
 
 from . import _http
 from ._calls import TimeoutTypes, answer, prepare
+from ._limits import Limits
+from ._retries import DEFAULT_MAX_RETRIES
 from ._streaming import AsyncStream, Stream
 
 Messages = list[dict[str, Any]]
@@ -26,6 +28,8 @@ def completion(
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
     api_version: str | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    limits: Limits | None = None,
     **params: Any,
 ) -> dict[str, Any]: ...
 
@@ -44,6 +48,8 @@ def completion(
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
     api_version: str | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    limits: Limits | None = None,
     **params: Any,
 ) -> Stream: ...
 
@@ -62,6 +68,8 @@ def completion(
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
     api_version: str | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    limits: Limits | None = None,
     **params: Any,
 ) -> dict[str, Any] | Stream: ...
 
@@ -79,6 +87,8 @@ def completion(
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
     api_version: str | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    limits: Limits | None = None,
     **params: Any,
 ) -> dict[str, Any] | Stream:
     """Sends a chat completion to the provider named by ``model``'s prefix.
@@ -96,6 +106,8 @@ def completion(
         timeout: seconds, or an ``httpx.Timeout``; default 600 s with a 5 s connect.
         extra_headers: added to the request's headers.
         api_version: for ``azure/``; default ``$AZURE_API_VERSION``, else a current GA version.
+        max_retries: retries of a failed attempt (see ``ritellm._retries`` for which); default 2.
+        limits: a :class:`Limits` with the answer size and nesting bounds.
         **params: any other body field (``top_p``, ``stop``, ``tools``, ``response_format``,
             ``stream_options``, ...), sent as given.
 
@@ -118,12 +130,15 @@ def completion(
         timeout=timeout,
         extra_headers=extra_headers,
         api_version=api_version,
+        max_retries=max_retries,
+        limits=limits,
         params={"temperature": temperature, "max_tokens": max_tokens, **params},
     )
     client = _http.sync_client()
     if stream:
         return Stream(prepared, client)
-    return answer(prepared, _http.send(client, prepared))
+    prepared, response, body = _http.request(client, prepared, stream=False)
+    return answer(prepared, response.status_code, response.headers, body or b"")
 
 
 @overload
@@ -140,6 +155,8 @@ async def acompletion(
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
     api_version: str | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    limits: Limits | None = None,
     **params: Any,
 ) -> dict[str, Any]: ...
 
@@ -158,6 +175,8 @@ async def acompletion(
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
     api_version: str | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    limits: Limits | None = None,
     **params: Any,
 ) -> AsyncStream: ...
 
@@ -176,6 +195,8 @@ async def acompletion(
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
     api_version: str | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    limits: Limits | None = None,
     **params: Any,
 ) -> dict[str, Any] | AsyncStream: ...
 
@@ -193,6 +214,8 @@ async def acompletion(
     timeout: TimeoutTypes = None,
     extra_headers: Mapping[str, str] | None = None,
     api_version: str | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    limits: Limits | None = None,
     **params: Any,
 ) -> dict[str, Any] | AsyncStream:
     """The async twin of :func:`completion`, with the same arguments.
@@ -217,8 +240,11 @@ async def acompletion(
         timeout=timeout,
         extra_headers=extra_headers,
         api_version=api_version,
+        max_retries=max_retries,
+        limits=limits,
         params={"temperature": temperature, "max_tokens": max_tokens, **params},
     )
     if stream:
         return AsyncStream(prepared)
-    return answer(prepared, await _http.asend(_http.async_client(), prepared))
+    prepared, response, body = await _http.arequest(_http.async_client(), prepared, stream=False)
+    return answer(prepared, response.status_code, response.headers, body or b"")

@@ -4,20 +4,29 @@ request through the core, adding the key, and reading a complete answer."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn, Union
 
 import httpx
 
-from ._exceptions import APIError, InvalidRequestError, MissingAPIKeyError
+from ._exceptions import APIError, InternalError, InvalidRequestError, MissingAPIKeyError, RitellmError
+from ._limits import DEFAULT_LIMITS, Limits
+from ._retries import DEFAULT_MAX_RETRIES, retry_after
 
 if TYPE_CHECKING:
     from ._core import Core
 
 TimeoutTypes = Union[None, float, httpx.Timeout]
+
+#: Like the official SDKs: a long read allowance for slow generations, a short connect.
+DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
+
+#: Response headers that carry the provider's request id, most common first.
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-goog-request-id", "apim-request-id")
 
 
 def core() -> Core:
@@ -30,16 +39,44 @@ def core() -> Core:
 
 @dataclass(frozen=True)
 class Prepared:
-    """One call's HTTP request, as the core assembled it, with the key added."""
+    """One call's HTTP request, as the core assembled it, with the key added, and how to send it."""
 
     provider: str
     model: str
     method: str
     url: str
-    headers: dict[str, str]
-    body: bytes
-    context: bytes
-    timeout: TimeoutTypes
+    headers: dict[str, str] = field(repr=False)
+    body: bytes = field(repr=False)
+    context: bytes = field(repr=False)
+    timeout: httpx.Timeout
+    #: Seconds one attempt may take in all, however the server paces its bytes.
+    deadline: float
+    max_retries: int
+    limits: Limits
+    #: Credential header values, removed from every error message.
+    secrets: tuple[str, ...] = field(repr=False)
+
+
+def _check_header(name: str, value: str, what: str) -> None:
+    """Refuses header names and values that would split or smuggle a request line. The message
+    names the header, never its value."""
+    if not name or name != name.strip() or any(c in name for c in "\r\n\0:"):
+        raise InvalidRequestError(f"{what}: {name!r} is not a valid header name")
+    if value != value.strip() or any(c in value for c in "\r\n\0"):
+        raise InvalidRequestError(
+            f"{what}: the value of header {name!r} has a line break, NUL or surrounding whitespace"
+        )
+
+
+def _timeout(timeout: TimeoutTypes) -> httpx.Timeout:
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+
+
+def _deadline(timeout: httpx.Timeout) -> float:
+    phases = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t is not None]
+    return max(phases, default=math.inf)
 
 
 def prepare(
@@ -53,9 +90,14 @@ def prepare(
     timeout: TimeoutTypes,
     extra_headers: Mapping[str, str] | None,
     api_version: str | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    limits: Limits | None = None,
     params: Mapping[str, Any],
 ) -> Prepared:
     """Validates the call and assembles its request; raises before any I/O."""
+    if not isinstance(max_retries, int) or max_retries < 0:
+        raise InvalidRequestError(f"max_retries must be a whole number of at least 0, got {max_retries!r}")
+    limits = limits or DEFAULT_LIMITS
     instance = core()
     call = {
         "model": model,
@@ -66,6 +108,7 @@ def prepare(
         "additional_params": additional_params,
         "api_version": api_version,
         "created": int(time.time()),
+        "limits": limits.for_core(),
         "env": {name: value for name in instance.config_env if (value := os.environ.get(name)) is not None},
     }
     try:
@@ -74,17 +117,23 @@ def prepare(
         raise InvalidRequestError(f"the call cannot be sent as JSON: {exc}") from exc
     head, body = instance.prepare(encoded)
     headers: dict[str, str] = head["headers"]
+    secrets: tuple[str, ...] = ()
     auth = head["auth"]
     if auth is not None:
         key = api_key or os.environ.get(auth["env"])
         if key:
+            source = "api_key" if api_key else auth["env"]
+            _check_header(auth["header"], key, f"the API key from {source}")
             headers[auth["header"]] = auth["prefix"] + key
+            secrets = (key,)
         elif auth["required"]:
             raise MissingAPIKeyError(
                 f"{head['provider']}/ needs an API key: set {auth['env']} or pass api_key="
             )
-    if extra_headers:
-        headers.update(extra_headers)
+    for name, value in (extra_headers or {}).items():
+        _check_header(name, value, "extra_headers")
+        headers[name] = value
+    resolved = _timeout(timeout)
     return Prepared(
         provider=head["provider"],
         model=head["model"],
@@ -93,26 +142,43 @@ def prepare(
         headers=headers,
         body=body,
         context=head["context"].encode(),
-        timeout=timeout,
+        timeout=resolved,
+        deadline=_deadline(resolved),
+        max_retries=max_retries,
+        limits=limits,
+        secrets=secrets,
     )
 
 
-REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-goog-request-id", "apim-request-id")
-
-
-def request_id(headers: httpx.Headers) -> str | None:
+def request_id(headers: Mapping[str, str]) -> str | None:
     """The provider's id for the request, from whichever header it uses."""
     for name in REQUEST_ID_HEADERS:
-        value: str | None = headers.get(name)
+        value = headers.get(name)
         if value:
             return value
     return None
 
 
-def answer(prepared: Prepared, response: httpx.Response) -> dict[str, Any]:
-    """Translates a read response into a chat.completion, or raises the provider's error."""
+def annotated(
+    exc: RitellmError, prepared: Prepared, headers: Mapping[str, str] | None = None
+) -> RitellmError:
+    """Adds what the response headers say to an error, and removes the call's secrets from it."""
+    if isinstance(exc, APIError) and headers is not None:
+        exc.request_id = request_id(headers)
+        exc.retry_after = retry_after(headers)
+    exc.redact(prepared.secrets)
+    return exc
+
+
+def raise_error(prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes) -> NoReturn:
+    """Raises the provider's error for an error answer."""
+    answer(prepared, status, headers, body)
+    raise InternalError(f"the core accepted an answer with HTTP status {status}")
+
+
+def answer(prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    """Translates a complete answer into a chat.completion, or raises the provider's error."""
     try:
-        return core().parse(prepared.context, response.status_code, response.content)
-    except APIError as exc:
-        exc.request_id = request_id(response.headers)
-        raise
+        return core().parse(prepared.context, status, body)
+    except RitellmError as exc:
+        raise annotated(exc, prepared, headers) from None

@@ -189,7 +189,8 @@ class Core:
             if trap.trap_code == wasmtime.TrapCode.OUT_OF_FUEL:
                 raise LimitExceededError(f"the core ran out of its work limit (fuel) in {name}")
             raise InternalError(f"the core trapped in {name}: {trap.message}")
-        return slots[0].i64 & _U64
+        result: int = slots[0].i64
+        return result & _U64
 
     def _base(self) -> int:
         # Fetched after every call: memory may move when it grows.

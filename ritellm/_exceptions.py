@@ -75,6 +75,17 @@ __all__ = [
 class RitellmError(Exception):
     """The root of every error ritellm raises."""
 
+    def redact(self, secrets: tuple[str, ...]) -> None:
+        """Replaces every occurrence of each secret in the message with ``[redacted]``."""
+        self.args = tuple(_redacted(a, secrets) if isinstance(a, str) else a for a in self.args)
+
+
+def _redacted(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
 
 class InvalidRequestError(RitellmError, ValueError):
     """The call is malformed; nothing was sent."""
@@ -103,6 +114,8 @@ class APIError(RitellmError):
     """
 
     status_code: int | None = None
+    #: Seconds the provider asked to wait before retrying (``Retry-After``), if it said.
+    retry_after: float | None = None
 
     def __init__(
         self,
@@ -126,6 +139,10 @@ class APIError(RitellmError):
         self.code = code
         self.param = param
         self.request_id = request_id
+
+    def redact(self, secrets: tuple[str, ...]) -> None:
+        super().redact(secrets)
+        self.message = _redacted(self.message, secrets)
 
     def __str__(self) -> str:
         where = f"{self.provider}/{self.model}" if self.provider else None
@@ -151,8 +168,10 @@ class InvalidResponseError(APIError):
 class StreamInterruptedError(APIError):
     """The stream stopped before the provider's end-of-stream marker.
 
-    Chunks already yielded stay valid; the answer is incomplete.
+    The chunks already yielded stay valid; ``delivered_chunks`` says how many there were.
     """
+
+    delivered_chunks = 0
 
 
 class APIStatusError(APIError):

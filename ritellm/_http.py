@@ -1,41 +1,50 @@
-"""Network I/O: the shared httpx clients, sending, and the in-process mock provider.
+"""Network I/O: the shared httpx clients, sending with retries and redirects, reading bounded
+bodies, and the in-process mock provider.
 
 Everything that touches httpx's clients lives here, so a different transport (an
-aiohttp-backed one, say) replaces this module's client factories and nothing else.
+aiohttp-backed one, say) replaces this module's client factories and nothing else. The sync
+and async twins are kept line for line parallel over the pure helpers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
+import time
 import weakref
-from typing import TYPE_CHECKING
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Union
 
 import httpx
 
-from ._calls import Prepared, core
-from ._exceptions import APIConnectionError, APIError, APITimeoutError
+from ._calls import Prepared, core, raise_error
+from ._exceptions import APIConnectionError, APIError, APIStatusError, APITimeoutError, LimitExceededError
+from ._retries import retry_delay, should_retry
 from ._version import __version__
 
 if TYPE_CHECKING:
     import asyncio
 
-#: Like the official SDKs: a long read allowance for slow generations, a short connect.
-DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+DEFAULT_POOL_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 USER_AGENT = f"ritellm/{__version__}"
+#: Only encodings ritellm decodes itself, in bounded slices (see :class:`Decompressor`).
+ACCEPT_ENCODING = "gzip, deflate"
+#: Same-origin 307/308 redirects followed per call; every other redirect is refused.
+MAX_REDIRECTS = 5
 
 
 def _mock_handler(request: httpx.Request) -> httpx.Response:
     content_type, body = core().mock(request.content)
-    return httpx.Response(200, headers={"content-type": content_type}, content=body)
+    # A stream, not `content=`: httpx marks content given up front as already read.
+    return httpx.Response(200, headers={"content-type": content_type}, stream=httpx.ByteStream(body))
 
 
 def _client_options() -> dict[str, object]:
     return {
-        "timeout": DEFAULT_TIMEOUT,
-        "limits": DEFAULT_LIMITS,
-        "follow_redirects": False,
+        "limits": DEFAULT_POOL_LIMITS,
+        "follow_redirects": False,  # redirects are decided in `_redirect`, which keeps keys home
         "mounts": {"mock://": httpx.MockTransport(_mock_handler)},
     }
 
@@ -83,21 +92,15 @@ def _url(url: str) -> httpx.URL:
     return httpx.URL(url)
 
 
-_DEFAULT_TIMEOUT_EXTENSION = DEFAULT_TIMEOUT.as_dict()
-
-
 def _request(prepared: Prepared) -> httpx.Request:
     """The httpx request, made directly: ``Client.build_request`` merges client defaults
     (headers, cookies, base URL) that ritellm does not use, at twice the cost."""
-    timeout = (
-        _DEFAULT_TIMEOUT_EXTENSION if prepared.timeout is None else httpx.Timeout(prepared.timeout).as_dict()
-    )
     return httpx.Request(
         prepared.method,
         _url(prepared.url),
-        headers={"user-agent": USER_AGENT, **prepared.headers},
+        headers={"user-agent": USER_AGENT, "accept-encoding": ACCEPT_ENCODING, **prepared.headers},
         content=prepared.body,
-        extensions={"timeout": timeout},
+        extensions={"timeout": prepared.timeout.as_dict()},
     )
 
 
@@ -105,23 +108,218 @@ def transport_error(exc: httpx.TransportError, prepared: Prepared) -> APIError:
     """The ritellm error for an httpx transport failure (raise it ``from exc``)."""
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     what = "timed out" if cls is APITimeoutError else "failed"
-    detail = str(exc) or type(exc).__name__
-    return cls(
-        f"request to {prepared.url} {what}: {detail}",
+    error = cls(
+        f"request to {prepared.url} {what}: {exc or type(exc).__name__}",
+        provider=prepared.provider,
+        model=prepared.model,
+    )
+    error.redact(prepared.secrets)
+    return error
+
+
+def deadline_error(prepared: Prepared) -> APITimeoutError:
+    return APITimeoutError(
+        f"the answer from {prepared.url} took longer than the {prepared.deadline:g} s deadline",
         provider=prepared.provider,
         model=prepared.model,
     )
 
 
-def send(client: httpx.Client, prepared: Prepared, *, stream: bool = False) -> httpx.Response:
-    try:
-        return client.send(_request(prepared), stream=stream)
-    except httpx.TransportError as exc:
-        raise transport_error(exc, prepared) from exc
+class Decompressor:
+    """Decodes a ``content-encoding`` in slices of at most :data:`SLICE` bytes.
+
+    httpx decodes each network read in one piece, so a few kilobytes of gzip can become
+    gigabytes at once; slicing lets the caller stop at its limit.
+    """
+
+    SLICE = 64 << 10
+
+    def __init__(self, encoding: str, prepared: Prepared) -> None:
+        self._provider = prepared.provider
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        else:
+            raise APIError(
+                f"the answer has content-encoding {encoding!r}, which was not asked for",
+                provider=prepared.provider,
+                model=prepared.model,
+            )
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        if self._zlib is None:
+            yield data
+            return
+        try:
+            while data:
+                yield self._zlib.decompress(data, self.SLICE)
+                data = self._zlib.unconsumed_tail
+        except zlib.error as exc:
+            raise APIError(
+                f"the answer's compressed body is corrupt: {exc}", provider=self._provider
+            ) from exc
 
 
-async def asend(client: httpx.AsyncClient, prepared: Prepared, *, stream: bool = False) -> httpx.Response:
+def _too_large(prepared: Prepared) -> LimitExceededError:
+    return LimitExceededError(
+        f"the answer from {prepared.provider}/{prepared.model} is larger than the max_response_bytes "
+        f"limit of {prepared.limits.max_response_bytes} bytes"
+    )
+
+
+def _redirect(prepared: Prepared, response: httpx.Response) -> Prepared | None:
+    """The call re-aimed at a redirect's target, if ritellm follows it: only 307 and 308 (which
+    keep the method and body) within the same scheme, host and port, so credentials never go
+    anywhere else. Other redirects are refused with an error."""
+    location = response.headers.get("location")
+    if response.status_code not in (301, 302, 303, 307, 308) or location is None:
+        return None
+    source = response.request.url
+    target = source.join(location)
+    if response.status_code in (307, 308) and (target.scheme, target.host, target.port) == (
+        source.scheme,
+        source.host,
+        source.port,
+    ):
+        return dataclasses.replace(prepared, url=str(target))
+    raise APIStatusError(
+        f"refused to follow the HTTP {response.status_code} redirect to {target.scheme}://{target.host}: "
+        "ritellm follows only 307 and 308 redirects within the same origin, so keys stay with it",
+        provider=prepared.provider,
+        model=prepared.model,
+        status_code=response.status_code,
+    )
+
+
+Response = tuple[Prepared, httpx.Response, Union[bytes, None]]
+
+
+def read_body(response: httpx.Response, prepared: Prepared, started: float) -> bytes:
+    """The whole body, decompressed, within ``max_response_bytes`` and the call's deadline."""
+    decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
+    parts: list[bytes] = []
+    size = 0
     try:
-        return await client.send(_request(prepared), stream=stream)
+        for data in response.iter_raw():
+            for part in decompressor.decode(data):
+                size += len(part)
+                if size > prepared.limits.max_response_bytes:
+                    raise _too_large(prepared)
+                parts.append(part)
+            if time.monotonic() - started > prepared.deadline:
+                raise deadline_error(prepared)
     except httpx.TransportError as exc:
         raise transport_error(exc, prepared) from exc
+    finally:
+        response.close()
+    return b"".join(parts)
+
+
+async def aread_body(response: httpx.Response, prepared: Prepared, started: float) -> bytes:
+    """The whole body, decompressed, within ``max_response_bytes`` and the call's deadline."""
+    decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
+    parts: list[bytes] = []
+    size = 0
+    try:
+        async for data in response.aiter_raw():
+            for part in decompressor.decode(data):
+                size += len(part)
+                if size > prepared.limits.max_response_bytes:
+                    raise _too_large(prepared)
+                parts.append(part)
+            if time.monotonic() - started > prepared.deadline:
+                raise deadline_error(prepared)
+    except httpx.TransportError as exc:
+        raise transport_error(exc, prepared) from exc
+    finally:
+        await response.aclose()
+    return b"".join(parts)
+
+
+def request(client: httpx.Client, prepared: Prepared, *, stream: bool) -> Response:
+    """Sends the call, retrying and following redirects as allowed, until a success.
+
+    Returns the call as last aimed, the response, and its body, which is ``None`` for a stream
+    (its body is left to read). Raises the provider's error for a final error answer.
+    """
+    attempt = redirects = 0
+    while True:
+        started = time.monotonic()
+        try:
+            try:
+                response = client.send(_request(prepared), stream=True)
+            except httpx.TransportError as exc:
+                raise transport_error(exc, prepared) from exc
+            if stream and response.is_success:
+                return prepared, response, None
+            body = read_body(response, prepared, started)
+        except APIConnectionError:
+            if attempt >= prepared.max_retries:
+                raise
+            time.sleep(retry_delay(attempt, None))
+            attempt += 1
+            continue
+        if response.is_success:
+            return prepared, response, body
+        redirected = _redirect(prepared, response)
+        if redirected is not None and redirects < MAX_REDIRECTS:
+            prepared, redirects = redirected, redirects + 1
+            continue
+        if attempt < prepared.max_retries and should_retry(response.status_code, response.headers):
+            time.sleep(retry_delay(attempt, response.headers))
+            attempt += 1
+            continue
+        raise_error(prepared, response.status_code, response.headers, body)
+
+
+async def arequest(client: httpx.AsyncClient, prepared: Prepared, *, stream: bool) -> Response:
+    """The async twin of :func:`request`."""
+    import asyncio
+
+    attempt = redirects = 0
+    while True:
+        started = time.monotonic()
+        try:
+            try:
+                response = await client.send(_request(prepared), stream=True)
+            except httpx.TransportError as exc:
+                raise transport_error(exc, prepared) from exc
+            if stream and response.is_success:
+                return prepared, response, None
+            body = await aread_body(response, prepared, started)
+        except APIConnectionError:
+            if attempt >= prepared.max_retries:
+                raise
+            await asyncio.sleep(retry_delay(attempt, None))
+            attempt += 1
+            continue
+        if response.is_success:
+            return prepared, response, body
+        redirected = _redirect(prepared, response)
+        if redirected is not None and redirects < MAX_REDIRECTS:
+            prepared, redirects = redirected, redirects + 1
+            continue
+        if attempt < prepared.max_retries and should_retry(response.status_code, response.headers):
+            await asyncio.sleep(retry_delay(attempt, response.headers))
+            attempt += 1
+            continue
+        raise_error(prepared, response.status_code, response.headers, body)
+
+
+def iter_decoded(response: httpx.Response, prepared: Prepared) -> Iterator[bytes]:
+    """A stream's body, decompressed in bounded slices."""
+    decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
+    for data in response.iter_raw():
+        yield from decompressor.decode(data)
+
+
+async def aiter_decoded(response: httpx.Response, prepared: Prepared) -> AsyncIterator[bytes]:
+    """A stream's body, decompressed in bounded slices."""
+    decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
+    async for data in response.aiter_raw():
+        for part in decompressor.decode(data):
+            yield part

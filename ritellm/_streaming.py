@@ -3,10 +3,15 @@
 The core decodes each network read into a batch of chunks in one crossing. A stream closes
 its response when it ends, fails, is closed, or is left by ``break`` (through generator
 finalisation); use it as a context manager to close it at a point of your choosing.
+
+Retries happen only while opening a stream, never after its first chunk reached the caller.
+A server that keeps sending bytes without completing a chunk for longer than the call's
+deadline gets an :class:`~ritellm.APITimeoutError`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncGenerator, Generator, Iterator
 from types import TracebackType
 from typing import Any
@@ -14,57 +19,75 @@ from typing import Any
 import httpx
 
 from . import _http
-from ._calls import Prepared, answer, core
-from ._exceptions import APIError, StreamInterruptedError, from_core
+from ._calls import Prepared, annotated, core
+from ._exceptions import RitellmError, StreamInterruptedError, from_core
 
 Chunk = dict[str, Any]
 
 
-def _check(batch: dict[str, Any]) -> None:
-    error = batch.get("error")
-    if error is not None:
-        raise from_core(error)
+class _Progress:
+    """What a stream has delivered so far, shared by the sync and async readers."""
 
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+        self.delivered = 0
+        self.last_chunk = time.monotonic()
 
-def _interrupted(exc: httpx.TransportError, prepared: Prepared) -> APIError:
-    if isinstance(exc, httpx.TimeoutException):
-        return _http.transport_error(exc, prepared)
-    return StreamInterruptedError(
-        f"the stream from {prepared.url} broke off: {exc or type(exc).__name__}",
-        provider=prepared.provider,
-        model=prepared.model,
-    )
+    def took(self, batch: dict[str, Any]) -> list[Chunk]:
+        """The batch's chunks; raises if the batch carries an error or the stream stalled."""
+        chunks: list[Chunk] = batch["chunks"]
+        if chunks:
+            self.delivered += len(chunks)
+            self.last_chunk = time.monotonic()
+        elif time.monotonic() - self.last_chunk > self.prepared.deadline:
+            raise self.error(_http.deadline_error(self.prepared))
+        return chunks
+
+    def check(self, batch: dict[str, Any]) -> None:
+        error = batch.get("error")
+        if error is not None:
+            raise self.error(from_core(error))
+
+    def interrupted(self, exc: httpx.TransportError) -> RitellmError:
+        if isinstance(exc, httpx.TimeoutException):
+            return self.error(_http.transport_error(exc, self.prepared))
+        return self.error(
+            StreamInterruptedError(
+                f"the stream from {self.prepared.url} broke off: {exc or type(exc).__name__}",
+                provider=self.prepared.provider,
+                model=self.prepared.model,
+            )
+        )
+
+    def error(self, exc: RitellmError) -> RitellmError:
+        if isinstance(exc, StreamInterruptedError):
+            exc.delivered_chunks = self.delivered
+        return annotated(exc, self.prepared)
 
 
 class Stream:
     """An iterator of chunk dicts for ``completion(..., stream=True)``."""
 
     def __init__(self, prepared: Prepared, client: httpx.Client) -> None:
-        self._prepared = prepared
-        self._response = _http.send(client, prepared, stream=True)
-        if self._response.status_code >= 300:
-            try:
-                self._response.read()
-                answer(prepared, self._response)  # raises the provider's error
-            finally:
-                self._response.close()
+        self._prepared, self._response, _ = _http.request(client, prepared, stream=True)
         self._chunks = self._iterate()
 
     def _iterate(self) -> Generator[Chunk, None, None]:
+        progress = _Progress(self._prepared)
         decoder = core().open_stream(self._prepared.context)
         try:
             try:
-                for data in self._response.iter_bytes():
+                for data in _http.iter_decoded(self._response, self._prepared):
                     batch = decoder.feed(data)
-                    yield from batch["chunks"]
-                    _check(batch)
+                    yield from progress.took(batch)
+                    progress.check(batch)
                     if batch["done"]:
                         return
             except httpx.TransportError as exc:
-                raise _interrupted(exc, self._prepared) from exc
+                raise progress.interrupted(exc) from exc
             batch = decoder.finish()
-            yield from batch["chunks"]
-            _check(batch)
+            yield from progress.took(batch)
+            progress.check(batch)
         finally:
             decoder.close()
             self._response.close()
@@ -106,31 +129,26 @@ class AsyncStream:
         self._sync: Stream | None = None
 
     async def _aiterate(self) -> AsyncGenerator[Chunk, None]:
-        prepared = self._prepared
-        response = await _http.asend(_http.async_client(), prepared, stream=True)
+        prepared, response, _ = await _http.arequest(_http.async_client(), self._prepared, stream=True)
+        progress = _Progress(prepared)
+        decoder = core().open_stream(prepared.context)
         try:
-            if response.status_code >= 300:
-                await response.aread()
-                answer(prepared, response)  # raises the provider's error
-            decoder = core().open_stream(prepared.context)
             try:
-                try:
-                    async for data in response.aiter_bytes():
-                        batch = decoder.feed(data)
-                        for chunk in batch["chunks"]:
-                            yield chunk
-                        _check(batch)
-                        if batch["done"]:
-                            return
-                except httpx.TransportError as exc:
-                    raise _interrupted(exc, prepared) from exc
-                batch = decoder.finish()
-                for chunk in batch["chunks"]:
-                    yield chunk
-                _check(batch)
-            finally:
-                decoder.close()
+                async for data in _http.aiter_decoded(response, prepared):
+                    batch = decoder.feed(data)
+                    for chunk in progress.took(batch):
+                        yield chunk
+                    progress.check(batch)
+                    if batch["done"]:
+                        return
+            except httpx.TransportError as exc:
+                raise progress.interrupted(exc) from exc
+            batch = decoder.finish()
+            for chunk in progress.took(batch):
+                yield chunk
+            progress.check(batch)
         finally:
+            decoder.close()
             await response.aclose()
 
     def __aiter__(self) -> AsyncGenerator[Chunk, None]:

@@ -183,7 +183,7 @@ def test_error_status_raises_its_class(
     error = {"error": {"message": "nope", "type": "some_type", "code": "some_code", "param": None}}
     server.queue(Reply.json(error, status, headers={"x-request-id": "req_123"}))
     with pytest.raises(cls) as info:
-        caller.completion("openai/gpt-x", USER, base_url=server.base_url)
+        caller.completion("openai/gpt-x", USER, base_url=server.base_url, max_retries=0)
     exc = info.value
     assert (exc.status_code, exc.message, exc.type, exc.code) == (status, "nope", "some_type", "some_code")
     assert (exc.provider, exc.model, exc.request_id) == ("openai", "gpt-x", "req_123")
@@ -246,14 +246,14 @@ def test_non_json_answer_is_an_invalid_response(caller: Caller, server: FakeServ
 
 def test_connection_refused_is_a_connection_error(caller: Caller) -> None:
     with pytest.raises(ritellm.APIConnectionError, match="127.0.0.1:9") as info:
-        caller.completion("openai/m", USER, base_url="http://127.0.0.1:9/v1")
+        caller.completion("openai/m", USER, base_url="http://127.0.0.1:9/v1", max_retries=0)
     assert info.value.__cause__ is not None
 
 
 def test_timeout_is_a_timeout_error(caller: Caller, server: FakeServer) -> None:
     server.queue(Reply(200, {"content-type": "application/json"}, [b"{}"], delay=1.0))
     with pytest.raises(ritellm.APITimeoutError):
-        caller.completion("openai/m", USER, base_url=server.base_url, timeout=0.2)
+        caller.completion("openai/m", USER, base_url=server.base_url, timeout=0.2, max_retries=0)
 
 
 def test_concurrent_async_calls(server: FakeServer) -> None:

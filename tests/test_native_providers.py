@@ -170,7 +170,7 @@ def test_anthropic_errors(
 ) -> None:
     server.queue(reply)
     with pytest.raises(cls) as info:
-        caller.completion(MODELS["anthropic"], USER, base_url=server.base_url)
+        caller.completion(MODELS["anthropic"], USER, base_url=server.base_url, max_retries=0)
     assert info.value.provider == "anthropic"
     assert info.value.request_id == "req_err"
 
@@ -182,7 +182,7 @@ def test_gemini_errors(caller: Caller, server: FakeServer) -> None:
     assert info.value.type == "INVALID_ARGUMENT"
     server.queue(gemini_error(503, "UNAVAILABLE", "The model is overloaded."))
     with pytest.raises(ritellm.ServiceUnavailableError):
-        caller.completion(MODELS["gemini"], USER, base_url=server.base_url)
+        caller.completion(MODELS["gemini"], USER, base_url=server.base_url, max_retries=0)
 
 
 def test_overloaded_mid_stream_raises_what_http_529_raises(caller: Caller, server: FakeServer) -> None:
