@@ -170,7 +170,11 @@ class Core:
         self._lock = threading.Lock()
         self.broken = False
         self.describe: dict[str, Any] = self._op("ritellm_describe")
-        self.config_env: list[str] = self.describe["config_env"]
+        #: The non-secret environment variables each provider's requests depend on.
+        self.config_env: dict[str, list[str]] = {
+            p["prefix"]: [name for name in (p["base_url_env"], *p["extra_env"]) if name]
+            for p in self.describe["providers"]
+        }
 
     def _call(self, name: str, *args: int, input_size: int = 0) -> int:
         if self.broken:

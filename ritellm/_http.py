@@ -8,7 +8,6 @@ and async twins are kept line for line parallel over the pure helpers.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import threading
 import time
@@ -100,7 +99,7 @@ def _request(prepared: Prepared) -> httpx.Request:
         _url(prepared.url),
         headers={"user-agent": USER_AGENT, "accept-encoding": ACCEPT_ENCODING, **prepared.headers},
         content=prepared.body,
-        extensions={"timeout": prepared.timeout.as_dict()},
+        extensions={"timeout": prepared.timeout},
     )
 
 
@@ -185,7 +184,7 @@ def _redirect(prepared: Prepared, response: httpx.Response) -> Prepared | None:
         source.host,
         source.port,
     ):
-        return dataclasses.replace(prepared, url=str(target))
+        return prepared._replace(url=str(target))
     raise APIStatusError(
         f"refused to follow the HTTP {response.status_code} redirect to {target.scheme}://{target.host}: "
         "ritellm follows only 307 and 308 redirects within the same origin, so keys stay with it",

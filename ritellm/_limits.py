@@ -23,7 +23,9 @@ class Limits:
     max_event_bytes: int = 16 << 20
     max_depth: int = 64
 
+    @property
     def for_core(self) -> dict[str, Any]:
+        """The limits the core enforces, as it takes them."""
         return {"max_event_bytes": self.max_event_bytes, "max_depth": self.max_depth}
 
 

@@ -82,6 +82,9 @@ pub struct HttpRequest {
     pub url: String,
     pub headers: BTreeMap<&'static str, String>,
     pub auth: Option<Auth>,
+    /// True when a success answer is already a chat.completion: the host may take a JSON
+    /// object without an `error` member as it is, and needs `parse_response` only otherwise.
+    pub passthrough: bool,
     /// Opaque to the host: JSON text to pass to `parse_response` or `ChunkStream::new`.
     pub context: String,
     #[serde(skip)]
@@ -105,6 +108,7 @@ impl HttpRequest {
             url,
             headers,
             auth: None,
+            passthrough: false,
             context: String::new(),
             body: serde_json::to_vec(body).unwrap_or_default(),
         }
@@ -213,6 +217,7 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
     request.provider = provider.prefix;
     request.model = context.model.clone();
     request.auth = provider.auth;
+    request.passthrough = matches!(provider.protocol, Protocol::OpenAi | Protocol::Azure);
     request.context = serde_json::to_string(&context).unwrap_or_default();
     Ok(request)
 }
@@ -225,13 +230,15 @@ fn split_model(model: &Value) -> Result<(&'static Provider, String), CoreError> 
             json_type(model)
         ))
     })?;
-    let supported = providers::prefixes().join(", ");
+    let supported = || providers::prefixes().join(", ");
     let (prefix, name) = model.split_once('/').ok_or_else(|| {
         CoreError::new(
             ErrorKind::UnsupportedProvider,
             format!(
                 "model {:?} has no provider prefix; write it as \"<provider>/{}\" with a provider from: {}",
-                model, model, supported
+                model,
+                model,
+                supported()
             ),
         )
     })?;
@@ -240,7 +247,9 @@ fn split_model(model: &Value) -> Result<(&'static Provider, String), CoreError> 
             ErrorKind::UnsupportedProvider,
             format!(
                 "unsupported provider {:?} in model {:?}; supported providers: {}",
-                prefix, model, supported
+                prefix,
+                model,
+                supported()
             ),
         )
     })?;
