@@ -65,32 +65,60 @@ class _Progress:
         return annotated(exc, self.prepared)
 
 
+def _chunks(prepared: Prepared, response: httpx.Response) -> Generator[Chunk, None, None]:
+    # A function, not a method: a generator holding its stream would make a reference cycle,
+    # and a stream left by `break` would then wait for the garbage collector to close.
+    progress = _Progress(prepared)
+    decoder = core().open_stream(prepared.context)
+    try:
+        try:
+            for data in _http.iter_decoded(response, prepared):
+                batch = decoder.feed(data)
+                yield from progress.took(batch)
+                progress.check(batch)
+                if batch["done"]:
+                    return
+        except httpx.TransportError as exc:
+            raise progress.interrupted(exc) from exc
+        batch = decoder.finish()
+        yield from progress.took(batch)
+        progress.check(batch)
+    finally:
+        decoder.close()
+        response.close()
+
+
+async def _achunks(client: httpx.AsyncClient, prepared: Prepared) -> AsyncGenerator[Chunk, None]:
+    """The async twin of `_chunks`; it also opens the stream, which an AsyncStream does lazily."""
+    prepared, response, _ = await _http.arequest(client, prepared, stream=True)
+    progress = _Progress(prepared)
+    decoder = core().open_stream(prepared.context)
+    try:
+        try:
+            async for data in _http.aiter_decoded(response, prepared):
+                batch = decoder.feed(data)
+                for chunk in progress.took(batch):
+                    yield chunk
+                progress.check(batch)
+                if batch["done"]:
+                    return
+        except httpx.TransportError as exc:
+            raise progress.interrupted(exc) from exc
+        batch = decoder.finish()
+        for chunk in progress.took(batch):
+            yield chunk
+        progress.check(batch)
+    finally:
+        decoder.close()
+        await response.aclose()
+
+
 class Stream:
     """An iterator of chunk dicts for ``completion(..., stream=True)``."""
 
     def __init__(self, prepared: Prepared, client: httpx.Client) -> None:
-        self._prepared, self._response, _ = _http.request(client, prepared, stream=True)
-        self._chunks = self._iterate()
-
-    def _iterate(self) -> Generator[Chunk, None, None]:
-        progress = _Progress(self._prepared)
-        decoder = core().open_stream(self._prepared.context)
-        try:
-            try:
-                for data in _http.iter_decoded(self._response, self._prepared):
-                    batch = decoder.feed(data)
-                    yield from progress.took(batch)
-                    progress.check(batch)
-                    if batch["done"]:
-                        return
-            except httpx.TransportError as exc:
-                raise progress.interrupted(exc) from exc
-            batch = decoder.finish()
-            yield from progress.took(batch)
-            progress.check(batch)
-        finally:
-            decoder.close()
-            self._response.close()
+        prepared, self._response, _ = _http.request(client, prepared, stream=True)
+        self._chunks = _chunks(prepared, self._response)
 
     def __iter__(self) -> Iterator[Chunk]:
         return self._chunks
@@ -128,32 +156,9 @@ class AsyncStream:
         self._chunks: AsyncGenerator[Chunk, None] | None = None
         self._sync: Stream | None = None
 
-    async def _aiterate(self) -> AsyncGenerator[Chunk, None]:
-        prepared, response, _ = await _http.arequest(_http.async_client(), self._prepared, stream=True)
-        progress = _Progress(prepared)
-        decoder = core().open_stream(prepared.context)
-        try:
-            try:
-                async for data in _http.aiter_decoded(response, prepared):
-                    batch = decoder.feed(data)
-                    for chunk in progress.took(batch):
-                        yield chunk
-                    progress.check(batch)
-                    if batch["done"]:
-                        return
-            except httpx.TransportError as exc:
-                raise progress.interrupted(exc) from exc
-            batch = decoder.finish()
-            for chunk in progress.took(batch):
-                yield chunk
-            progress.check(batch)
-        finally:
-            decoder.close()
-            await response.aclose()
-
     def __aiter__(self) -> AsyncGenerator[Chunk, None]:
         if self._chunks is None:
-            self._chunks = self._aiterate()
+            self._chunks = _achunks(_http.async_client(), self._prepared)
         return self._chunks
 
     async def __anext__(self) -> Chunk:

@@ -13,6 +13,7 @@ import collections
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,6 +29,8 @@ class Reply:
     drop: bool = False
     #: Seconds to wait before each piece.
     delay: float = 0.0
+    #: Close the connection without answering at all.
+    abort: bool = False
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -109,6 +112,8 @@ class _Server(ThreadingHTTPServer):
 class FakeServer:
     def __init__(self) -> None:
         self.replies: collections.deque[Reply] = collections.deque()
+        #: Decides the reply to a request when no reply is queued (default: echo).
+        self.answer: Callable[[Recorded], Reply | None] = lambda recorded: None
         self.requests: list[Recorded] = []
         self.sent: list[bytes] = []
         self._lock = threading.Lock()
@@ -124,6 +129,7 @@ class FakeServer:
         self.replies.extend(replies)
 
     def reset(self) -> None:
+        self.answer = lambda recorded: None
         self.replies.clear()
         self.requests.clear()
         self.sent.clear()
@@ -137,6 +143,9 @@ class FakeServer:
             self.requests.append(recorded)
             if self.replies:
                 return self.replies.popleft()
+        decided = self.answer(recorded)
+        if decided is not None:
+            return decided
         request = recorded.json() if recorded.body else {}
         if request.get("stream"):
             return Reply.sse(echo_chunks(request))
@@ -146,6 +155,9 @@ class FakeServer:
 def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle's algorithm on, the second
+        # waits for the client's delayed ACK, 40 ms a request.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -157,6 +169,9 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                 self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
             )
             reply = server.next_reply(recorded)
+            if reply.abort:
+                self.close_connection = True
+                return
             with server._lock:
                 server.sent.append(b"".join(reply.pieces))
             self.send_response(reply.status)

@@ -1,0 +1,497 @@
+"""Errors, retries, timeouts, limits and hostile servers, sync and async, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import gzip
+import json
+import logging
+import time
+import traceback
+from typing import Any
+
+import pytest
+
+import ritellm
+from ritellm import _calls, _http
+from tests.conftest import USER, Caller
+from tests.server import FakeServer, Recorded, Reply
+
+KEY = "sk-SECRET-7f3a9c"
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Records the waits between retries instead of waiting."""
+    waits: list[float] = []
+
+    async def no_async_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(time, "sleep", waits.append)
+    monkeypatch.setattr(asyncio, "sleep", no_async_sleep)
+    return waits
+
+
+def error(status: int, headers: dict[str, str] | None = None, message: str = "nope") -> Reply:
+    return Reply.json({"error": {"message": message, "type": "t"}}, status, headers=headers)
+
+
+# Errors
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (403, ritellm.PermissionDeniedError),
+        (408, ritellm.RequestTimeoutError),
+        (409, ritellm.ConflictError),
+        (413, ritellm.RequestTooLargeError),
+        (422, ritellm.UnprocessableEntityError),
+        (502, ritellm.BadGatewayError),
+        (504, ritellm.GatewayTimeoutError),
+        (529, ritellm.OverloadedError),
+        (599, ritellm.InternalServerError),
+        (418, ritellm.APIStatusError),
+    ],
+)
+def test_every_status_has_its_class(
+    caller: Caller, server: FakeServer, status: int, cls: type[ritellm.APIStatusError]
+) -> None:
+    server.queue(error(status))
+    with pytest.raises(cls) as info:
+        caller.completion("openai/m", USER, base_url=server.base_url, max_retries=0)
+    assert info.value.status_code == status
+
+
+def test_rate_limit_carries_retry_after(caller: Caller, server: FakeServer) -> None:
+    server.queue(error(429, {"retry-after": "7", "x-request-id": "req_9"}))
+    with pytest.raises(ritellm.RateLimitError) as info:
+        caller.completion("openai/m", USER, base_url=server.base_url, max_retries=0)
+    assert (info.value.retry_after, info.value.request_id) == (7.0, "req_9")
+
+
+CREDENTIALS = {
+    "openai/m": ("OPENAI_API_KEY", "authorization"),
+    "anthropic/m": ("ANTHROPIC_API_KEY", "x-api-key"),
+    "azure/m": ("AZURE_API_KEY", "api-key"),
+    "gemini/m": ("GEMINI_API_KEY", "x-goog-api-key"),
+}
+
+
+@pytest.mark.parametrize("model", sorted(CREDENTIALS))
+def test_keys_never_reach_messages_reprs_tracebacks_or_logs(
+    caller: Caller,
+    server: FakeServer,
+    model: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    env, header = CREDENTIALS[model]
+    monkeypatch.setenv(env, KEY)
+    for name in ("ritellm", "httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    echo_key = f"Incorrect API key provided: {KEY}. You can find your key at ..."
+    server.queue(Reply.json({"error": {"message": echo_key, "type": "invalid_request_error"}}, 401))
+    failures: list[BaseException] = []
+    with pytest.raises(ritellm.AuthenticationError) as info:
+        caller.completion(model, USER, base_url=server.base_url)
+    failures.append(info.value)
+    with pytest.raises(ritellm.APIConnectionError) as refused:
+        caller.completion(model, USER, base_url="http://127.0.0.1:9/v1", max_retries=0)
+    failures.append(refused.value)
+    assert server.requests[0].headers[header].endswith(KEY)  # the key was really sent
+    for failure in failures:
+        text = "".join(traceback.format_exception(type(failure), failure, failure.__traceback__))
+        chain = [failure, failure.__cause__, failure.__context__]
+        assert KEY not in text
+        assert all(KEY not in repr(link) and KEY not in str(link) for link in chain)
+    assert "[redacted]" in str(info.value)
+    records = [r.getMessage() + repr(r.args) for r in caplog.records]
+    assert records and not [r for r in records if KEY in r]
+    prepared = _calls.prepare(
+        model,
+        USER,
+        stream=False,
+        base_url=server.base_url,
+        additional_params=None,
+        api_key=None,
+        timeout=None,
+        extra_headers=None,
+        params={},
+    )
+    assert KEY not in repr(prepared)
+
+
+# Retries
+
+
+@pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504, 529])
+def test_retryable_statuses_are_retried(
+    caller: Caller, server: FakeServer, sleeps: list[float], status: int
+) -> None:
+    server.queue(error(status), error(status))
+    result = caller.completion("openai/m", USER, base_url=server.base_url)
+    assert result["choices"][0]["message"]["content"] == "echo: hello"
+    assert len(server.requests) == 3
+    assert len(sleeps) == 2 and 0.375 <= sleeps[0] <= 0.5 and 0.75 <= sleeps[1] <= 1.0
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_client_errors_are_never_retried(
+    caller: Caller, server: FakeServer, sleeps: list[float], status: int
+) -> None:
+    server.queue(error(status))
+    with pytest.raises(ritellm.APIStatusError):
+        caller.completion("openai/m", USER, base_url=server.base_url)
+    assert len(server.requests) == 1 and sleeps == []
+
+
+def test_retries_give_up_after_max_retries(caller: Caller, server: FakeServer, sleeps: list[float]) -> None:
+    server.queue(*[error(503)] * 4)
+    with pytest.raises(ritellm.ServiceUnavailableError):
+        caller.completion("openai/m", USER, base_url=server.base_url, max_retries=3)
+    assert len(server.requests) == 4 and len(sleeps) == 3
+
+
+@pytest.mark.parametrize(
+    ("headers", "low", "high"),
+    [
+        ({"retry-after-ms": "250"}, 0.25, 0.25),
+        ({"retry-after": "2"}, 2.0, 2.0),
+        ({"retry-after": "1.5", "retry-after-ms": "oops"}, 1.5, 1.5),
+        ({"retry-after": "soon"}, 0.375, 0.5),  # unreadable: backoff
+        ({"retry-after": "3600"}, 0.375, 0.5),  # beyond the cap: backoff
+        ({"retry-after": "-3"}, 0.375, 0.5),
+    ],
+)
+def test_retry_after_headers(
+    caller: Caller, server: FakeServer, sleeps: list[float], headers: dict[str, str], low: float, high: float
+) -> None:
+    server.queue(error(429, headers))
+    caller.completion("openai/m", USER, base_url=server.base_url)
+    assert len(sleeps) == 1 and low <= sleeps[0] <= high
+
+
+def test_retry_after_as_an_http_date(caller: Caller, server: FakeServer, sleeps: list[float]) -> None:
+    when = email.utils.formatdate(time.time() + 5, usegmt=True)
+    server.queue(error(503, {"retry-after": when}))
+    caller.completion("openai/m", USER, base_url=server.base_url)
+    assert 3.0 <= sleeps[0] <= 5.0
+
+
+def test_x_should_retry_overrides_the_status(caller: Caller, server: FakeServer, sleeps: list[float]) -> None:
+    server.queue(error(503, {"x-should-retry": "false"}))
+    with pytest.raises(ritellm.ServiceUnavailableError):
+        caller.completion("openai/m", USER, base_url=server.base_url)
+    assert len(server.requests) == 1
+    server.reset()
+    server.queue(error(400, {"x-should-retry": "true"}))
+    assert caller.completion("openai/m", USER, base_url=server.base_url)["choices"]
+    assert len(server.requests) == 2
+
+
+def test_connection_failures_are_retried(caller: Caller, server: FakeServer, sleeps: list[float]) -> None:
+    server.queue(Reply(abort=True))
+    assert caller.completion("openai/m", USER, base_url=server.base_url)["choices"]
+    assert len(server.requests) == 2 and len(sleeps) == 1
+
+
+def test_streams_retry_while_opening_only(caller: Caller, server: FakeServer, sleeps: list[float]) -> None:
+    server.queue(error(503))
+    assert caller.stream("openai/m", USER, base_url=server.base_url)
+    assert len(server.requests) == 2
+    server.reset()
+    first = {"choices": [{"index": 0, "delta": {"content": "part"}}]}
+    server.queue(
+        Reply(200, {"content-type": "text/event-stream"}, Reply.sse([first], done=False).pieces, drop=True)
+    )
+    chunks, failure = caller.stream_until_error("openai/m", USER, base_url=server.base_url)
+    assert chunks == [first] and isinstance(failure, ritellm.StreamInterruptedError)
+    assert failure.delivered_chunks == 1
+    assert len(server.requests) == 1
+
+
+# Timeouts
+
+
+def test_a_trickling_server_cannot_outlive_the_deadline(caller: Caller, server: FakeServer) -> None:
+    body = json.dumps({"id": "x", "choices": [], "padding": "." * 200}).encode()
+    server.queue(
+        Reply(
+            200, {"content-type": "application/json"}, [body[i : i + 1] for i in range(len(body))], delay=0.02
+        )
+    )
+    started = time.monotonic()
+    with pytest.raises(ritellm.APITimeoutError, match="deadline"):
+        caller.completion("openai/m", USER, base_url=server.base_url, timeout=0.5, max_retries=0)
+    assert time.monotonic() - started < 2.0
+
+
+def test_a_trickling_stream_cannot_stall_forever(caller: Caller, server: FakeServer) -> None:
+    event = b'data: {"choices": [{"index": 0, "delta": {"content": "' + b"x" * 200 + b'"}}]}\n\n'
+    server.queue(
+        Reply(
+            200,
+            {"content-type": "text/event-stream"},
+            [event[i : i + 1] for i in range(len(event))],
+            delay=0.02,
+        )
+    )
+    started = time.monotonic()
+    chunks, failure = caller.stream_until_error(
+        "openai/m", USER, base_url=server.base_url, timeout=0.5, max_retries=0
+    )
+    assert chunks == [] and isinstance(failure, ritellm.APITimeoutError)
+    assert time.monotonic() - started < 2.0
+
+
+# Limits
+
+
+def test_answer_size_limit(caller: Caller, server: FakeServer) -> None:
+    server.queue(Reply.json({"choices": [], "padding": "x" * 5000}))
+    with pytest.raises(ritellm.LimitExceededError, match="max_response_bytes"):
+        caller.completion(
+            "openai/m", USER, base_url=server.base_url, limits=ritellm.Limits(max_response_bytes=1000)
+        )
+
+
+def test_gzip_answers_decode_and_a_gzip_bomb_stops_at_the_limit(caller: Caller, server: FakeServer) -> None:
+    answer = {
+        "id": "gz",
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"content": "hi"}}],
+    }
+    server.queue(
+        Reply(
+            200,
+            {"content-type": "application/json", "content-encoding": "gzip"},
+            [gzip.compress(json.dumps(answer).encode())],
+        )
+    )
+    assert caller.completion("openai/m", USER, base_url=server.base_url) == answer
+    bomb = gzip.compress(b"{" + b" " * (200 << 20) + b"}", compresslevel=9)
+    assert len(bomb) < 300_000
+    server.queue(Reply(200, {"content-type": "application/json", "content-encoding": "gzip"}, [bomb]))
+    with pytest.raises(ritellm.LimitExceededError, match="max_response_bytes"):
+        caller.completion(
+            "openai/m", USER, base_url=server.base_url, limits=ritellm.Limits(max_response_bytes=1 << 20)
+        )
+
+
+def test_event_size_and_depth_limits(caller: Caller, server: FakeServer) -> None:
+    big = {"choices": [{"index": 0, "delta": {"content": "x" * 5000}}]}
+    server.queue(Reply.sse([big]))
+    _, failure = caller.stream_until_error(
+        "openai/m", USER, base_url=server.base_url, limits=ritellm.Limits(max_event_bytes=1000)
+    )
+    assert isinstance(failure, ritellm.LimitExceededError) and "max_event_bytes" in str(failure)
+    deep: Any = "bottom"
+    for _ in range(40):
+        deep = {"d": deep}
+    server.queue(Reply.sse([{"choices": [], "deep": deep}]))
+    _, failure = caller.stream_until_error(
+        "openai/m", USER, base_url=server.base_url, limits=ritellm.Limits(max_depth=20)
+    )
+    assert isinstance(failure, ritellm.LimitExceededError) and "max_depth" in str(failure)
+
+
+def test_translated_answers_obey_the_depth_limit(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    deep: Any = 1
+    for _ in range(100):
+        deep = [deep]
+    server.queue(Reply.json({"type": "message", "content": [], "x": deep}))
+    with pytest.raises(ritellm.LimitExceededError, match="max_depth limit of 64"):
+        caller.completion("anthropic/m", USER, base_url=server.base_url)
+
+
+# Hostile servers and leaks
+
+
+def _pool_is_quiet(client: Any) -> bool:
+    connections = client._transport._pool.connections
+    return all(c.is_idle() or c.is_closed() for c in connections)
+
+
+def test_leaving_streams_releases_connection_and_core_state(server: FakeServer) -> None:
+    slow = Reply.sse(
+        [{"choices": [{"index": 0, "delta": {"content": str(i)}}]} for i in range(50)], delay=0.01
+    )
+    server.queue(slow)
+    for chunk in ritellm.completion("openai/m", USER, base_url=server.base_url, stream=True):
+        assert chunk["choices"][0]["delta"]["content"] == "0"
+        break
+    assert _pool_is_quiet(_http.sync_client())
+    decoder = _calls.core().open_stream(b'{"protocol": "raw_sse"}')
+    assert decoder._handle == 1  # the abandoned stream's handle was given back
+    decoder.close()
+
+
+def test_cancelling_an_async_stream_releases_everything(server: FakeServer) -> None:
+    server.queue(
+        Reply.sse([{"choices": [{"index": 0, "delta": {"content": str(i)}}]} for i in range(50)], delay=0.02)
+    )
+    received: list[dict[str, Any]] = []
+
+    async def consume() -> None:
+        stream = await ritellm.acompletion("openai/m", USER, base_url=server.base_url, stream=True)
+        async for chunk in stream:
+            received.append(chunk)
+
+    async def main() -> bool:
+        try:
+            task = asyncio.create_task(consume())
+            while len(received) < 3:
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return _pool_is_quiet(_http.async_client())
+        finally:
+            await _http.aclose_async_client()
+
+    assert asyncio.run(main())
+    decoder = _calls.core().open_stream(b'{"protocol": "raw_sse"}')
+    assert decoder._handle == 1
+    decoder.close()
+
+
+def test_redirects_never_carry_credentials_to_another_origin(caller: Caller, server: FakeServer) -> None:
+    other = FakeServer()
+    try:
+        server.queue(Reply(307, {"location": other.base_url + "/chat/completions"}, [b""]))
+        with pytest.raises(ritellm.APIStatusError, match="refused to follow the HTTP 307 redirect"):
+            caller.completion("openai/m", USER, base_url=server.base_url)
+        assert other.requests == []
+    finally:
+        other.close()
+    server.reset()
+    server.queue(Reply(302, {"location": "/elsewhere"}, [b""]))
+    with pytest.raises(ritellm.APIStatusError, match="302"):
+        caller.completion("openai/m", USER, base_url=server.base_url)
+    server.reset()
+    server.queue(Reply(308, {"location": "/v2/chat/completions"}, [b""]))
+    assert caller.completion("openai/m", USER, base_url=server.base_url)["choices"]
+    moved = server.requests[1]
+    assert moved.path == "/v2/chat/completions" and moved.headers["authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("bad", ["a\r\nInjected: 1", "a\nb", "a\0b", " padded", "padded "])
+def test_header_injection_is_refused_before_any_io(caller: Caller, server: FakeServer, bad: str) -> None:
+    with pytest.raises(ValueError, match="'x-trace'") as info:
+        caller.completion("openai/m", USER, base_url=server.base_url, extra_headers={"x-trace": bad})
+    assert bad not in str(info.value)
+    with pytest.raises(ValueError, match="authorization") as info:
+        caller.completion("openai/m", USER, base_url=server.base_url, api_key=bad)
+    assert bad.strip() not in str(info.value)
+    assert server.requests == []
+
+
+# Load
+
+
+def _faulty(recorded: Recorded) -> Reply | None:
+    """Faults chosen by the prompt, so every caller knows what it must get."""
+    prompt = recorded.json()["messages"][0]["content"]
+    if prompt.endswith(":400"):
+        return error(400, message=prompt)
+    if prompt.endswith(":503"):
+        return error(503, message=prompt)
+    if prompt.endswith(":drop"):
+        return Reply(abort=True)
+    return None
+
+
+EXPECTED = {
+    "ok": None,
+    "400": ritellm.BadRequestError,
+    "503": ritellm.ServiceUnavailableError,
+    "drop": ritellm.APIConnectionError,
+}
+
+
+def _check(prompt: str, outcome: Any) -> None:
+    expected = EXPECTED[prompt.rsplit(":", 1)[1]]
+    if expected is None:
+        assert outcome["choices"][0]["message"]["content"] == f"echo: {prompt}"
+    else:
+        assert type(outcome) is expected, (prompt, outcome)
+        if expected is not ritellm.APIConnectionError:
+            assert outcome.message == prompt  # nobody else's error
+
+
+def _prompts(count: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return [f"caller {i}:{rng.choice(sorted(EXPECTED))}" for i in range(count)]
+
+
+def test_fifty_threads_with_random_faults(server: FakeServer, sleeps: list[float]) -> None:
+    import concurrent.futures
+
+    server.answer = _faulty
+
+    def call(prompt: str) -> Any:
+        try:
+            return ritellm.completion(
+                "openai/m", [{"role": "user", "content": prompt}], base_url=server.base_url
+            )
+        except ritellm.RitellmError as exc:
+            return exc
+
+    prompts = _prompts(200, seed=1)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(call, prompts))
+    for prompt, outcome in zip(prompts, outcomes):
+        _check(prompt, outcome)
+
+
+def test_two_hundred_tasks_with_random_faults(server: FakeServer, sleeps: list[float]) -> None:
+    server.answer = _faulty
+    prompts = _prompts(200, seed=2)
+
+    async def main() -> list[Any]:
+        try:
+            calls = [
+                ritellm.acompletion("openai/m", [{"role": "user", "content": p}], base_url=server.base_url)
+                for p in prompts
+            ]
+            return list(await asyncio.gather(*calls, return_exceptions=True))
+        finally:
+            await _http.aclose_async_client()
+
+    for prompt, outcome in zip(prompts, asyncio.run(main())):
+        _check(prompt, outcome)
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+
+
+def test_ten_thousand_calls_keep_memory_and_descriptors_flat(server: FakeServer) -> None:
+    import os
+
+    def calls(count: int) -> None:
+        for done in range(count):
+            ritellm.completion("openai/m", USER, base_url=server.base_url)
+            if done % 1000 == 999:
+                server.reset()  # the in-process test server keeps every request it saw
+
+    calls(1000)
+    rss, fds = _rss_bytes(), len(os.listdir("/proc/self/fd"))
+    calls(10_000)
+    growth = _rss_bytes() - rss
+    assert growth < 8 << 20, f"RSS grew {growth / 1e6:.1f} MB"
+    assert len(os.listdir("/proc/self/fd")) <= fds + 2
