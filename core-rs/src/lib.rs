@@ -310,9 +310,7 @@ pub fn parse_context(context: &[u8]) -> Result<Context, CoreError> {
 /// Translates a complete answer with HTTP `status` into a chat.completion, as JSON text.
 pub fn parse_response(context: &[u8], status: u16, body: &[u8]) -> Result<String, CoreError> {
     let context = parse_context(context)?;
-    limits::check_depth(body, context.limits.max_depth)
-        .and_then(|()| providers::parse_response(&context, status, body))
-        .map_err(|e| context.tag(e))
+    providers::parse_response(&context, status, body).map_err(|e| context.tag(e))
 }
 
 pub fn open_stream(context: &[u8]) -> Result<ChunkStream, CoreError> {

@@ -4,7 +4,6 @@
 use serde::Serialize;
 
 use crate::error::{CoreError, ErrorKind};
-use crate::limits::check_depth;
 use crate::providers::stream_translator;
 use crate::sse::{Event, SseDecoder};
 use crate::Context;
@@ -80,12 +79,10 @@ impl ChunkStream {
         if !self.done {
             let (translator, chunks, done) =
                 (&mut self.translator, &mut self.chunks, &mut self.done);
-            let max_depth = self.context.limits.max_depth;
             let result = self.sse.feed(bytes, &mut |event| {
                 if *done {
                     return Ok(()); // input after the end marker is ignored
                 }
-                check_depth(event.data.as_bytes(), max_depth)?;
                 *done = translator.event(event, chunks)?;
                 Ok(())
             });

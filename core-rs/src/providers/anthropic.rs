@@ -269,7 +269,7 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
     if !(200..300).contains(&status) {
         return Err(api_error(Some(status), body));
     }
-    let answer = parse_json(body)?;
+    let answer = parse_json(body, context.limits.max_depth)?;
     if answer["type"] == "error" {
         return Err(api_error(None, body));
     }
@@ -332,6 +332,7 @@ pub struct StreamTranslator {
     meta: Meta,
     include_usage: bool,
     json_tool: Option<String>,
+    max_depth: usize,
     blocks: Vec<Block>,
     tool_count: usize,
     usage: Map<String, Value>,
@@ -346,6 +347,7 @@ impl StreamTranslator {
             },
             include_usage: context.include_usage,
             json_tool: context.json_tool.clone(),
+            max_depth: context.limits.max_depth,
             blocks: Vec::new(),
             tool_count: 0,
             usage: Map::new(),
@@ -364,7 +366,7 @@ impl StreamTranslator {
 
 impl Translate for StreamTranslator {
     fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
-        let data = parse_json(event.data.as_bytes())?;
+        let data = parse_json(event.data.as_bytes(), self.max_depth)?;
         match data["type"].as_str().unwrap_or(&event.event_type) {
             "message_start" => {
                 let message = &data["message"];

@@ -349,7 +349,7 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
     if !(200..300).contains(&status) {
         return Err(api_error(Some(status), body));
     }
-    let answer = parse_json(body)?;
+    let answer = parse_json(body, context.limits.max_depth)?;
     if answer.get("error").is_some() {
         return Err(api_error(None, body));
     }
@@ -411,7 +411,7 @@ impl StreamTranslator {
 
 impl Translate for StreamTranslator {
     fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
-        let answer = parse_json(event.data.as_bytes())?;
+        let answer = parse_json(event.data.as_bytes(), self.context.limits.max_depth)?;
         if answer.get("error").is_some() {
             return Err(api_error(None, event.data.as_bytes()));
         }

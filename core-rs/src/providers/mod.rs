@@ -241,7 +241,7 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
 /// Translates a complete (non-streamed) answer into a chat.completion, as JSON text.
 pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
     match context.protocol {
-        Protocol::OpenAi | Protocol::Azure => openai::parse_response(status, body),
+        Protocol::OpenAi | Protocol::Azure => openai::parse_response(context, status, body),
         Protocol::Anthropic => anthropic::parse_response(context, status, body),
         Protocol::Gemini => gemini::parse_response(context, status, body),
         Protocol::RawSse => Err(CoreError::invalid_request(
@@ -252,7 +252,9 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
 
 pub fn stream_translator(context: &Context) -> Box<dyn Translate> {
     match context.protocol {
-        Protocol::OpenAi | Protocol::Azure => Box::new(openai::StreamTranslator),
+        Protocol::OpenAi | Protocol::Azure => Box::new(openai::StreamTranslator {
+            max_depth: context.limits.max_depth,
+        }),
         Protocol::Anthropic => Box::new(anthropic::StreamTranslator::new(context)),
         Protocol::Gemini => Box::new(gemini::StreamTranslator::new(context)),
         Protocol::RawSse => Box::new(raw_sse::StreamTranslator),

@@ -1,15 +1,14 @@
 //! OpenAI chat completions, spoken by OpenAI and every OpenAI-compatible provider. Requests are
 //! assembled from the caller's fields as given; answers and chunks pass through as sent.
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{api_error, CoreError};
+use crate::limits::{probe_object, ProbeError};
 use crate::providers::endpoint;
 use crate::sse::Event;
 use crate::stream::{Chunks, Translate};
-use crate::{Call, HttpRequest};
+use crate::{Call, Context, HttpRequest};
 
 pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
     let url = endpoint(&call.base_url, "/chat/completions");
@@ -30,42 +29,36 @@ pub fn body(call: Call) -> Map<String, Value> {
     body
 }
 
-/// Finds an `error` member without building the rest of the document.
-#[derive(Deserialize)]
-struct ErrorProbe<'a> {
-    #[serde(borrow, default)]
-    error: Option<&'a RawValue>,
-}
-
-/// Checks that `text` is a JSON object and not an error report.
-fn check_object(text: &[u8], what: &str) -> Result<(), CoreError> {
-    let first = text.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') {
-        return Err(CoreError::invalid_response(format!(
+/// Checks that `text` is a JSON object within the depth limit and not an error report.
+fn check_object(text: &[u8], what: &str, max_depth: usize) -> Result<(), CoreError> {
+    match probe_object(text, max_depth) {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(api_error(None, text)),
+        Err(ProbeError::NotAnObject) => Err(CoreError::invalid_response(format!(
             "the provider's {} is not a JSON object",
             what
-        )));
-    }
-    let probe: ErrorProbe = serde_json::from_slice(text).map_err(|e| {
-        CoreError::invalid_response(format!("the provider's {} is not valid JSON: {}", what, e))
-    })?;
-    match probe.error {
-        Some(_) => Err(api_error(None, text)),
-        None => Ok(()),
+        ))),
+        Err(ProbeError::Invalid(e)) => Err(CoreError::invalid_response(format!(
+            "the provider's {} is not valid JSON: {}",
+            what, e
+        ))),
+        Err(ProbeError::Limit(error)) => Err(error),
     }
 }
 
-pub fn parse_response(status: u16, body: &[u8]) -> Result<String, CoreError> {
+pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
     if !(200..300).contains(&status) {
         return Err(api_error(Some(status), body));
     }
-    check_object(body, "answer")?;
+    check_object(body, "answer", context.limits.max_depth)?;
     // serde_json has checked the UTF-8 of a document it accepted.
     String::from_utf8(body.to_vec())
         .map_err(|_| CoreError::invalid_response("the provider's answer is not UTF-8"))
 }
 
-pub struct StreamTranslator;
+pub struct StreamTranslator {
+    pub max_depth: usize,
+}
 
 impl Translate for StreamTranslator {
     fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
@@ -76,7 +69,7 @@ impl Translate for StreamTranslator {
         if event.event_type == "error" {
             return Err(api_error(None, data.as_bytes()));
         }
-        check_object(data.as_bytes(), "stream chunk")?;
+        check_object(data.as_bytes(), "stream chunk", self.max_depth)?;
         out.push_raw(data);
         Ok(false)
     }
@@ -87,32 +80,37 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
+    fn parse(status: u16, body: &[u8]) -> Result<String, CoreError> {
+        let context = crate::parse_context(br#"{"protocol": "openai"}"#).unwrap();
+        parse_response(&context, status, body)
+    }
+
     #[test]
     fn answers_pass_through_unchanged() {
         let body = br#"{"id": "x", "choices": [{"message": {"content": "hi"}}], "error": null}"#;
-        assert_eq!(parse_response(200, body).unwrap().as_bytes(), &body[..]);
+        assert_eq!(parse(200, body).unwrap().as_bytes(), &body[..]);
     }
 
     #[test]
     fn error_status_and_error_bodies() {
         let body = br#"{"error": {"message": "slow down", "type": "requests"}}"#;
-        let error = parse_response(429, body).unwrap_err();
+        let error = parse(429, body).unwrap_err();
         assert_eq!((error.kind, error.status), (ErrorKind::ApiError, Some(429)));
-        let error = parse_response(200, br#"{"error": {"message": "hidden"}}"#).unwrap_err();
+        let error = parse(200, br#"{"error": {"message": "hidden"}}"#).unwrap_err();
         assert_eq!(error.message, "hidden");
     }
 
     #[test]
     fn malformed_answers_are_invalid_responses() {
         for body in [&b"[1, 2]"[..], b"", b"{\"a\": ", b"<html>"] {
-            let error = parse_response(200, body).unwrap_err();
+            let error = parse(200, body).unwrap_err();
             assert_eq!(error.kind, ErrorKind::InvalidResponse, "{:?}", body);
         }
     }
 
     #[test]
     fn stream_events() {
-        let mut translator = StreamTranslator;
+        let mut translator = StreamTranslator { max_depth: 64 };
         let mut out = Chunks::default();
         let event = |data: &str| Event {
             event_type: "message".into(),

@@ -4,6 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::error::CoreError;
+use crate::limits::check_depth;
 
 /// The request's body fields from keyword arguments, taken one by one by a protocol module.
 /// Whatever it did not take is reported as unsupported rather than silently dropped.
@@ -135,7 +136,9 @@ pub fn json_format(format: Option<Value>) -> Result<Option<(String, Value)>, Cor
     }
 }
 
-pub fn parse_json(body: &[u8]) -> Result<Value, CoreError> {
+/// Parses an answer or event to translate, within the depth limit.
+pub fn parse_json(body: &[u8], max_depth: usize) -> Result<Value, CoreError> {
+    check_depth(body, max_depth)?;
     serde_json::from_slice(body).map_err(|e| {
         CoreError::invalid_response(format!("the provider's answer is not valid JSON: {}", e))
     })
