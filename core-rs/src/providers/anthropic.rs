@@ -11,7 +11,8 @@ use crate::error::{api_error, CoreError};
 use crate::providers::endpoint;
 use crate::providers::shared::{
     arguments_of, data_url, function_tool, image_url_of, json_format, message_list, parse_json,
-    role_of, tool_call, tool_choice, usage, Meta, Params, ToolChoice,
+    push_turn, role_of, tool_call, tool_choice, unsupported_part, unsupported_role, usage, Meta,
+    Params, ToolChoice,
 };
 use crate::sse::Event;
 use crate::stream::{Chunks, Translate};
@@ -122,7 +123,7 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
 /// OpenAI messages to Anthropic's `system` and `messages`.
 fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreError> {
     let mut system: Vec<Value> = Vec::new();
-    let mut turns: Vec<(&str, Vec<Value>)> = Vec::new();
+    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
     for (index, message) in message_list(messages).iter().enumerate() {
         let (role, blocks) = match role_of(message, index)? {
             "system" | "developer" => {
@@ -164,21 +165,9 @@ fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreEr
                     vec![json!({"type": "tool_result", "tool_use_id": id, "content": content})],
                 )
             }
-            other => {
-                return Err(CoreError::invalid_request(format!(
-                    "messages[{}] has role {:?}, which anthropic/ does not take",
-                    index, other
-                )))
-            }
+            other => return Err(unsupported_role(index, other, "anthropic")),
         };
-        if blocks.is_empty() {
-            continue;
-        }
-        // The API wants turns to alternate: consecutive turns of one role become one.
-        match turns.last_mut() {
-            Some((last, existing)) if *last == role => existing.extend(blocks),
-            _ => turns.push((role, blocks)),
-        }
+        push_turn(&mut turns, role, blocks);
     }
     let system = if system.is_empty() {
         None
@@ -232,13 +221,7 @@ fn content_blocks(content: &Value, index: usize) -> Result<Vec<Value>, CoreError
                 };
                 json!({"type": "image", "source": source})
             }
-            other => {
-                return Err(CoreError::invalid_request(format!(
-                    "messages[{}] has a content part of type {:?}, which anthropic/ does not take",
-                    index,
-                    other.unwrap_or("(none)")
-                )))
-            }
+            _ => return Err(unsupported_part(index, part, "anthropic")),
         };
         if let Some(cache_control) = part.get("cache_control") {
             block["cache_control"] = cache_control.clone();

@@ -11,7 +11,8 @@ use serde_json::{json, Map, Value};
 use crate::error::{api_error, CoreError, ErrorKind};
 use crate::providers::shared::{
     arguments_of, data_url, function_tool, image_url_of, json_format, message_list, parse_json,
-    role_of, tool_call, tool_choice, usage, Meta, Params, ToolChoice,
+    push_turn, role_of, tool_call, tool_choice, unsupported_part, unsupported_role, usage, Meta,
+    Params, ToolChoice,
 };
 use crate::sse::Event;
 use crate::stream::{Chunks, Translate};
@@ -122,7 +123,7 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
 fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreError> {
     let list = message_list(messages);
     let mut system = Vec::new();
-    let mut contents: Vec<(&str, Vec<Value>)> = Vec::new();
+    let mut contents: Vec<(&'static str, Vec<Value>)> = Vec::new();
     for (index, message) in list.iter().enumerate() {
         let (role, parts) = match role_of(message, index)? {
             "system" | "developer" => {
@@ -160,20 +161,9 @@ fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreEr
                     vec![json!({"functionResponse": {"name": name, "response": response}})],
                 )
             }
-            other => {
-                return Err(CoreError::invalid_request(format!(
-                    "messages[{}] has role {:?}, which gemini/ does not take",
-                    index, other
-                )))
-            }
+            other => return Err(unsupported_role(index, other, "gemini")),
         };
-        if parts.is_empty() {
-            continue;
-        }
-        match contents.last_mut() {
-            Some((last, existing)) if *last == role => existing.extend(parts),
-            _ => contents.push((role, parts)),
-        }
+        push_turn(&mut contents, role, parts);
     }
     let system = if system.is_empty() {
         None
@@ -235,11 +225,7 @@ fn parts_of(content: &Value, index: usize) -> Result<Vec<Value>, CoreError> {
                     index
                 ))),
             },
-            other => Err(CoreError::invalid_request(format!(
-                "messages[{}] has a content part of type {:?}, which gemini/ does not take",
-                index,
-                other.unwrap_or("(none)")
-            ))),
+            _ => Err(unsupported_part(index, part, "gemini")),
         })
         .collect()
 }

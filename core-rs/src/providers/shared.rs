@@ -49,6 +49,40 @@ pub fn role_of(message: &Value, index: usize) -> Result<&str, CoreError> {
         .ok_or_else(|| CoreError::invalid_request(format!("messages[{}] has no role", index)))
 }
 
+/// The error for a message role a provider has no place for.
+pub fn unsupported_role(index: usize, role: &str, provider: &str) -> CoreError {
+    CoreError::invalid_request(format!(
+        "messages[{}] has role {:?}, which {}/ does not take",
+        index, role, provider
+    ))
+}
+
+/// The error for a content part type a provider has no place for.
+pub fn unsupported_part(index: usize, part: &Value, provider: &str) -> CoreError {
+    CoreError::invalid_request(format!(
+        "messages[{}] has a content part of type {:?}, which {}/ does not take",
+        index,
+        part["type"].as_str().unwrap_or("(none)"),
+        provider
+    ))
+}
+
+/// Appends a turn's content, merged into the previous turn when it has the same role (both
+/// APIs want roles to alternate). Empty turns are left out.
+pub fn push_turn(
+    turns: &mut Vec<(&'static str, Vec<Value>)>,
+    role: &'static str,
+    content: Vec<Value>,
+) {
+    if content.is_empty() {
+        return;
+    }
+    match turns.last_mut() {
+        Some((last, existing)) if *last == role => existing.extend(content),
+        _ => turns.push((role, content)),
+    }
+}
+
 /// Splits a base64 `data:` URL into its media type and data.
 pub fn data_url(url: &str) -> Option<(&str, &str)> {
     let (meta, data) = url.strip_prefix("data:")?.split_once(',')?;
