@@ -10,9 +10,9 @@ use serde_json::{json, Map, Value};
 use crate::error::{api_error, CoreError};
 use crate::providers::endpoint;
 use crate::providers::shared::{
-    arguments_of, data_url, function_tool, image_url_of, json_format, message_list, parse_json,
-    push_turn, role_of, tool_call, tool_choice, unsupported_part, unsupported_role, usage, Meta,
-    Params, ToolChoice,
+    data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
+    role_of, tool_call, tool_calls_of, tool_choice, unsupported_part, unsupported_role, usage,
+    Meta, Params, ToolChoice,
 };
 use crate::sse::Event;
 use crate::stream::{Chunks, Translate};
@@ -133,19 +133,11 @@ fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreEr
             "user" => ("user", content_blocks(&message["content"], index)?),
             "assistant" => {
                 let mut blocks = content_blocks(&message["content"], index)?;
-                for (position, call) in message["tool_calls"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    let place = format!("messages[{}].tool_calls[{}]", index, position);
-                    blocks.push(json!({
-                        "type": "tool_use",
-                        "id": call["id"],
-                        "name": call["function"]["name"],
-                        "input": arguments_of(call, &place)?,
-                    }));
+                for (call, input) in tool_calls_of(message, index)? {
+                    let id = &call["id"];
+                    let name = &call["function"]["name"];
+                    blocks
+                        .push(json!({"type": "tool_use", "id": id, "name": name, "input": input}));
                 }
                 ("assistant", blocks)
             }

@@ -10,9 +10,9 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{api_error, CoreError, ErrorKind};
 use crate::providers::shared::{
-    arguments_of, data_url, function_tool, image_url_of, json_format, message_list, parse_json,
-    push_turn, role_of, tool_call, tool_choice, unsupported_part, unsupported_role, usage, Meta,
-    Params, ToolChoice,
+    data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
+    role_of, tool_call, tool_calls_of, tool_choice, unsupported_part, unsupported_role, usage,
+    Meta, Params, ToolChoice,
 };
 use crate::sse::Event;
 use crate::stream::{Chunks, Translate};
@@ -133,17 +133,9 @@ fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreEr
             "user" => ("user", parts_of(&message["content"], index)?),
             "assistant" => {
                 let mut parts = parts_of(&message["content"], index)?;
-                for (position, call) in message["tool_calls"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    let place = format!("messages[{}].tool_calls[{}]", index, position);
-                    let args = arguments_of(call, &place)?;
-                    parts.push(
-                        json!({"functionCall": {"name": call["function"]["name"], "args": args}}),
-                    );
+                for (call, args) in tool_calls_of(message, index)? {
+                    let name = &call["function"]["name"];
+                    parts.push(json!({"functionCall": {"name": name, "args": args}}));
                 }
                 ("model", parts)
             }

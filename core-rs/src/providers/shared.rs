@@ -110,6 +110,22 @@ pub fn arguments_of(call: &Value, place: &str) -> Result<Value, CoreError> {
     }
 }
 
+/// An assistant message's tool calls, each with its arguments parsed from their JSON text.
+pub fn tool_calls_of(message: &Value, index: usize) -> Result<Vec<(&Value, Value)>, CoreError> {
+    let calls = message["tool_calls"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    calls
+        .iter()
+        .enumerate()
+        .map(|(position, call)| {
+            let place = format!("messages[{}].tool_calls[{}]", index, position);
+            Ok((call, arguments_of(call, &place)?))
+        })
+        .collect()
+}
+
 /// Turns a tool in OpenAI's shape into (name, description, JSON schema of its parameters).
 pub fn function_tool(tool: &Value, index: usize) -> Result<(&Value, &Value, Value), CoreError> {
     let function = &tool["function"];
