@@ -15,6 +15,10 @@ setup:
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends {{apt_packages}}
     fi
+    if ! command -v node >/dev/null; then
+        sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+        $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends nodejs
+    fi
     python3 -m pip install -q -e '.[dev]'
 
 # Rebuild wasm/ritellm_core.wasm from core-rs/.
@@ -25,9 +29,10 @@ wasm:
 wasm-check: wasm
     git diff --exit-code --stat -- wasm/ritellm_core.wasm
 
-# The whole test suite: the committed module is a fresh build, then Rust and Python tests.
+# The whole test suite: the committed module is a fresh build, then the Rust, JavaScript and Python tests.
 test: setup wasm-check
     PATH=/usr/bin:/bin RUSTC=/usr/bin/rustc /usr/bin/cargo test --locked --quiet
+    node --test wasm/
     python3 -m pytest
 
 # Formatting, lints and types, Rust and Python.
