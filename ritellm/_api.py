@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, overload
 
 from . import _http
-from ._calls import TimeoutTypes, answer, prepare
+from ._calls import TimeoutTypes, answer, core_loaded, load_core, prepare
 from ._limits import Limits
 from ._retries import DEFAULT_MAX_RETRIES
 from ._streaming import AsyncStream, Stream
@@ -225,11 +225,8 @@ async def acompletion(
     """
     import asyncio  # here, not at the top: importing it costs sync-only users ~20 ms
 
-    from ._core import load, loaded
-
-    if not loaded():
-        # Compiling the module takes tens of milliseconds: not on the event loop.
-        await asyncio.get_running_loop().run_in_executor(None, load)
+    if not core_loaded():
+        await asyncio.get_running_loop().run_in_executor(None, load_core)
     prepared = prepare(
         model,
         messages,

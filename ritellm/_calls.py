@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Union
@@ -26,6 +27,19 @@ DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 
 #: Response headers that carry the provider's request id, most common first.
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-goog-request-id", "apim-request-id")
+
+
+def core_loaded() -> bool:
+    """Whether wasmtime is imported and the module compiled, without importing anything."""
+    module = sys.modules.get(f"{__package__}._core")
+    return module is not None and bool(module.loaded())
+
+
+def load_core() -> None:
+    """Imports wasmtime and compiles the module: tens of milliseconds, best spent off an event loop."""
+    from ._core import load
+
+    load()
 
 
 def core() -> Core:

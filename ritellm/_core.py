@@ -105,12 +105,16 @@ def _compile(engine: wasmtime.Engine, wasm: bytes) -> wasmtime.Module:
     except (OSError, wasmtime.WasmtimeError):
         pass
     module = wasmtime.Module(engine, wasm)
+    payload = bytes(module.serialize())
     try:
-        payload = bytes(module.serialize())
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-            tmp.write(hashlib.sha256(payload).digest() + payload)
-        os.replace(tmp.name, path)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as tmp:
+            try:
+                tmp.write(hashlib.sha256(payload).digest() + payload)
+            except OSError:
+                os.unlink(tmp.name)
+                raise
+        os.replace(tmp.name, path)  # atomic: readers see the old file or the whole new one
     except OSError:
         pass  # an unwritable cache only costs the next process a compile
     return module

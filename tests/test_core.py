@@ -130,3 +130,24 @@ def test_malformed_context_is_an_error_not_a_trap() -> None:
         _core.core().parse(b"{nope", 200, b"{}")
     with pytest.raises(ValueError, match="malformed call context"):
         _core.core().open_stream(b'{"protocol": "carrier-pigeon"}')
+
+
+def test_the_first_async_call_loads_the_core_off_the_event_loop() -> None:
+    code = """
+import asyncio, sys, threading
+import ritellm
+from ritellm import _api, _calls
+threads = []
+def spy():
+    threads.append(threading.current_thread() is threading.main_thread())
+    _calls.load_core()
+_api.load_core = spy
+async def main():
+    assert "wasmtime" not in sys.modules
+    answer = await ritellm.acompletion("mock/echo", [{"role": "user", "content": "hi"}])
+    await ritellm.acompletion("mock/echo", [{"role": "user", "content": "again"}])
+    return answer["choices"][0]["message"]["content"]
+print(asyncio.run(main()), threads)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["hi", "[False]"]
