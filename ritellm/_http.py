@@ -199,10 +199,10 @@ Response = tuple[Prepared, httpx.Response, Union[bytes, None]]
 
 def read_body(response: httpx.Response, prepared: Prepared, started: float) -> bytes:
     """The whole body, decompressed, within ``max_response_bytes`` and the call's deadline."""
-    decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
     parts: list[bytes] = []
     size = 0
     try:
+        decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
         for data in response.iter_raw():
             for part in decompressor.decode(data):
                 size += len(part)
@@ -220,10 +220,10 @@ def read_body(response: httpx.Response, prepared: Prepared, started: float) -> b
 
 async def aread_body(response: httpx.Response, prepared: Prepared, started: float) -> bytes:
     """The whole body, decompressed, within ``max_response_bytes`` and the call's deadline."""
-    decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
     parts: list[bytes] = []
     size = 0
     try:
+        decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
         async for data in response.aiter_raw():
             for part in decompressor.decode(data):
                 size += len(part)

@@ -69,7 +69,11 @@ def _chunks(prepared: Prepared, response: httpx.Response) -> Generator[Chunk, No
     # A function, not a method: a generator holding its stream would make a reference cycle,
     # and a stream left by `break` would then wait for the garbage collector to close.
     progress = _Progress(prepared)
-    decoder = core().open_stream(prepared.context)
+    try:
+        decoder = core().open_stream(prepared.context)
+    except BaseException:
+        response.close()
+        raise
     try:
         try:
             for data in _http.iter_decoded(response, prepared):
@@ -92,7 +96,11 @@ async def _achunks(client: httpx.AsyncClient, prepared: Prepared) -> AsyncGenera
     """The async twin of `_chunks`; it also opens the stream, which an AsyncStream does lazily."""
     prepared, response, _ = await _http.arequest(client, prepared, stream=True)
     progress = _Progress(prepared)
-    decoder = core().open_stream(prepared.context)
+    try:
+        decoder = core().open_stream(prepared.context)
+    except BaseException:
+        await response.aclose()
+        raise
     try:
         try:
             async for data in _http.aiter_decoded(response, prepared):

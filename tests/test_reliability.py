@@ -495,3 +495,14 @@ def test_ten_thousand_calls_keep_memory_and_descriptors_flat(server: FakeServer)
     growth = _rss_bytes() - rss
     assert growth < 8 << 20, f"RSS grew {growth / 1e6:.1f} MB"
     assert len(os.listdir("/proc/self/fd")) <= fds + 2
+
+
+@pytest.mark.parametrize(("encoding", "body"), [("br", b"\x1b\x00"), ("gzip", b"not gzip at all")])
+def test_unasked_or_corrupt_encodings_are_errors(
+    caller: Caller, server: FakeServer, encoding: str, body: bytes
+) -> None:
+    server.queue(Reply(200, {"content-type": "application/json", "content-encoding": encoding}, [body]))
+    with pytest.raises(ritellm.APIError, match=encoding if encoding == "br" else "corrupt"):
+        caller.completion("openai/m", USER, base_url=server.base_url, max_retries=0)
+    assert server.requests[0].headers["accept-encoding"] == "gzip, deflate"
+    assert _pool_is_quiet(_http.sync_client())
