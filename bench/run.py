@@ -10,6 +10,7 @@ ratios, not the absolute numbers.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -197,6 +198,9 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=3, help="workload runs per side (default 3)")
     args = parser.parse_args()
+    # Installing a wheel compiles its bytecode, as it did for httpx; a checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 would otherwise compile ritellm's sources on every import.
+    compileall.compile_dir(HERE.parent / "ritellm", quiet=1)
     with tempfile.TemporaryDirectory() as scratch:
         port_file = Path(scratch) / "port"
         server = subprocess.Popen([sys.executable, str(HERE / "server.py"), str(port_file)])
