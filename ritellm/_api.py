@@ -134,10 +134,10 @@ def completion(
         limits=limits,
         params={"temperature": temperature, "max_tokens": max_tokens, **params},
     )
-    client = _http.sync_client()
+    transports = _http.sync_transports()
     if stream:
-        return Stream(prepared, client)
-    prepared, response, body = _http.request(client, prepared, stream=False)
+        return Stream(prepared, transports)
+    prepared, response, body = _http.request(transports, prepared, stream=False)
     return answer(prepared, response.status_code, response.headers, body or b"")
 
 
@@ -243,5 +243,5 @@ async def acompletion(
     )
     if stream:
         return AsyncStream(prepared)
-    prepared, response, body = await _http.arequest(_http.async_client(), prepared, stream=False)
+    prepared, response, body = await _http.arequest(_http.async_transports(), prepared, stream=False)
     return answer(prepared, response.status_code, response.headers, body or b"")

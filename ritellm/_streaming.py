@@ -92,9 +92,11 @@ def _chunks(prepared: Prepared, response: httpx.Response) -> Generator[Chunk, No
         response.close()
 
 
-async def _achunks(client: httpx.AsyncClient, prepared: Prepared) -> AsyncGenerator[Chunk, None]:
+async def _achunks(
+    transports: _http.Transports[httpx.AsyncBaseTransport], prepared: Prepared
+) -> AsyncGenerator[Chunk, None]:
     """The async twin of `_chunks`; it also opens the stream, which an AsyncStream does lazily."""
-    prepared, response, _ = await _http.arequest(client, prepared, stream=True)
+    prepared, response, _ = await _http.arequest(transports, prepared, stream=True)
     progress = _Progress(prepared)
     try:
         decoder = core().open_stream(prepared.context)
@@ -124,8 +126,8 @@ async def _achunks(client: httpx.AsyncClient, prepared: Prepared) -> AsyncGenera
 class Stream:
     """An iterator of chunk dicts for ``completion(..., stream=True)``."""
 
-    def __init__(self, prepared: Prepared, client: httpx.Client) -> None:
-        prepared, self._response, _ = _http.request(client, prepared, stream=True)
+    def __init__(self, prepared: Prepared, transports: _http.Transports[httpx.BaseTransport]) -> None:
+        prepared, self._response, _ = _http.request(transports, prepared, stream=True)
         self._chunks = _chunks(prepared, self._response)
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -166,7 +168,7 @@ class AsyncStream:
 
     def __aiter__(self) -> AsyncGenerator[Chunk, None]:
         if self._chunks is None:
-            self._chunks = _achunks(_http.async_client(), self._prepared)
+            self._chunks = _achunks(_http.async_transports(), self._prepared)
         return self._chunks
 
     async def __anext__(self) -> Chunk:
@@ -175,7 +177,7 @@ class AsyncStream:
 
     def __iter__(self) -> Iterator[Chunk]:
         if self._sync is None:
-            self._sync = Stream(self._prepared, _http.sync_client())
+            self._sync = Stream(self._prepared, _http.sync_transports())
         return iter(self._sync)
 
     async def aclose(self) -> None:

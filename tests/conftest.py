@@ -79,7 +79,7 @@ class Caller:
             try:
                 return await body()
             finally:
-                await _http.aclose_async_client()
+                await _http.aclose_async_transports()
 
         return asyncio.run(wrapped())
 

@@ -267,7 +267,7 @@ def test_concurrent_async_calls(server: FakeServer) -> None:
             ]
             return list(await asyncio.gather(*calls))
         finally:
-            await _http.aclose_async_client()
+            await _http.aclose_async_transports()
 
     results = asyncio.run(many())
     assert [r["choices"][0]["message"]["content"] for r in results] == [f"echo: n{i}" for i in range(50)]
@@ -311,3 +311,19 @@ def test_mock_provider_needs_no_network_or_key(caller: Caller) -> None:
     )
     assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"]) == "ping pong"
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] == 4
+
+
+def test_proxies_from_the_environment(server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", server.base_url.removesuffix("/v1"))
+    monkeypatch.setenv("NO_PROXY", "direct.invalid")
+    monkeypatch.setattr(_http, "_sync_transports", None)  # the environment is read when they are made
+    try:
+        result = ritellm.completion("openai/m", USER, base_url="http://api.example.invalid/v1")
+        assert result["choices"][0]["message"]["content"] == "echo: hello"
+        assert server.requests[0].path == "http://api.example.invalid/v1/chat/completions"  # proxy form
+        with pytest.raises(ritellm.APIConnectionError):
+            ritellm.completion("openai/m", USER, base_url="http://direct.invalid/v1", max_retries=0)
+        assert len(server.requests) == 1
+    finally:
+        for pool in _http.sync_transports().pools():
+            pool.close()

@@ -318,8 +318,8 @@ def test_translated_answers_obey_the_depth_limit(
 # Hostile servers and leaks
 
 
-def _pool_is_quiet(client: Any) -> bool:
-    connections = client._transport._pool.connections
+def _pool_is_quiet(transport: Any) -> bool:
+    connections = transport._pool.connections
     return all(c.is_idle() or c.is_closed() for c in connections)
 
 
@@ -331,7 +331,7 @@ def test_leaving_streams_releases_connection_and_core_state(server: FakeServer) 
     for chunk in ritellm.completion("openai/m", USER, base_url=server.base_url, stream=True):
         assert chunk["choices"][0]["delta"]["content"] == "0"
         break
-    assert _pool_is_quiet(_http.sync_client())
+    assert _pool_is_quiet(_http.sync_transports().direct)
     decoder = _calls.core().open_stream(b'{"protocol": "raw_sse"}')
     assert decoder._handle == 1  # the abandoned stream's handle was given back
     decoder.close()
@@ -356,9 +356,9 @@ def test_cancelling_an_async_stream_releases_everything(server: FakeServer) -> N
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            return _pool_is_quiet(_http.async_client())
+            return _pool_is_quiet(_http.async_transports().direct)
         finally:
-            await _http.aclose_async_client()
+            await _http.aclose_async_transports()
 
     assert asyncio.run(main())
     decoder = _calls.core().open_stream(b'{"protocol": "raw_sse"}')
@@ -469,7 +469,7 @@ def test_two_hundred_tasks_with_random_faults(server: FakeServer, sleeps: list[f
             ]
             return list(await asyncio.gather(*calls, return_exceptions=True))
         finally:
-            await _http.aclose_async_client()
+            await _http.aclose_async_transports()
 
     for prompt, outcome in zip(prompts, asyncio.run(main())):
         _check(prompt, outcome)
@@ -505,4 +505,4 @@ def test_unasked_or_corrupt_encodings_are_errors(
     with pytest.raises(ritellm.APIError, match=encoding if encoding == "br" else "corrupt"):
         caller.completion("openai/m", USER, base_url=server.base_url, max_retries=0)
     assert server.requests[0].headers["accept-encoding"] == "gzip, deflate"
-    assert _pool_is_quiet(_http.sync_client())
+    assert _pool_is_quiet(_http.sync_transports().direct)
