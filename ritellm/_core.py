@@ -53,6 +53,9 @@ WASM_PATHS = (
 )
 
 _U64 = (1 << 64) - 1
+#: WASMTIME_TRAP_CODE_OUT_OF_FUEL of wasmtime's C API (trap.h). Older wasmtime-py releases
+#: have no TrapCode member for it, so the raw code is read.
+_TRAP_OUT_OF_FUEL = 11
 # The C function itself, not wasmtime-py's Python wrapper around it.
 _call_unchecked = ffi.dll.wasmtime_func_call_unchecked
 
@@ -193,8 +196,10 @@ class Core:
             self.broken = True  # a trapped instance's memory is in an unknown state
             if error:
                 raise InternalError(f"the core failed in {name}: {wasmtime.WasmtimeError._from_ptr(error)}")
+            code = ffi.wasmtime_trap_code_t()
+            has_code = ffi.wasmtime_trap_code(self._trap, ctypes.byref(code))
             trap = wasmtime.Trap._from_ptr(self._trap)
-            if trap.trap_code == wasmtime.TrapCode.OUT_OF_FUEL:
+            if has_code and code.value == _TRAP_OUT_OF_FUEL:
                 raise LimitExceededError(f"the core ran out of its work limit (fuel) in {name}")
             raise InternalError(f"the core trapped in {name}: {trap.message}")
         result: int = slots[0].i64
