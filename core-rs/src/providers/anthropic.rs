@@ -22,14 +22,14 @@ pub const API_VERSION: &str = "2023-06-01";
 /// The API requires `max_tokens`; this is used when the caller gives none.
 pub const DEFAULT_MAX_TOKENS: u64 = 4096;
 
-/// Body fields copied under the same name.
-const SAME_NAME: &[&str] = &[
-    "temperature",
-    "top_p",
-    "top_k",
-    "metadata",
-    "thinking",
-    "service_tier",
+/// Body fields copied as they are.
+const SAME_NAME: &[(&str, &str)] = &[
+    ("temperature", "temperature"),
+    ("top_p", "top_p"),
+    ("top_k", "top_k"),
+    ("metadata", "metadata"),
+    ("thinking", "thinking"),
+    ("service_tier", "service_tier"),
 ];
 
 pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
@@ -46,19 +46,9 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
         .or_else(|| params.take("max_completion_tokens"))
         .unwrap_or_else(|| json!(DEFAULT_MAX_TOKENS));
     body.insert("max_tokens".into(), max_tokens);
-    for name in SAME_NAME {
-        if let Some(value) = params.take(name) {
-            body.insert(name.to_string(), value);
-        }
-    }
-    match params.take("stop") {
-        Some(Value::String(stop)) => {
-            body.insert("stop_sequences".into(), json!([stop]));
-        }
-        Some(stops) => {
-            body.insert("stop_sequences".into(), stops);
-        }
-        None => {}
+    params.move_renamed(SAME_NAME, &mut body);
+    if let Some(stops) = params.take_list("stop") {
+        body.insert("stop_sequences".into(), stops);
     }
     if let Some(user) = params.take("user") {
         body.entry("metadata").or_insert_with(|| json!({}))["user_id"] = user;

@@ -53,19 +53,9 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
     }
 
     let mut config = Map::new();
-    for (ours, theirs) in GENERATION_CONFIG {
-        if let Some(value) = params.take(ours) {
-            config.insert(theirs.to_string(), value);
-        }
-    }
-    match params.take("stop") {
-        Some(Value::String(stop)) => {
-            config.insert("stopSequences".into(), json!([stop]));
-        }
-        Some(stops) => {
-            config.insert("stopSequences".into(), stops);
-        }
-        None => {}
+    params.move_renamed(GENERATION_CONFIG, &mut config);
+    if let Some(stops) = params.take_list("stop") {
+        config.insert("stopSequences".into(), stops);
     }
     let format = params.take("response_format");
     let wants_json_object = format

@@ -23,6 +23,23 @@ impl Params {
         self.fields.remove(name).filter(|v| !v.is_null())
     }
 
+    /// Moves each field `ours` that is present into `target`, named `theirs`.
+    pub fn move_renamed(&mut self, names: &[(&str, &str)], target: &mut Map<String, Value>) {
+        for (ours, theirs) in names {
+            if let Some(value) = self.take(ours) {
+                target.insert(theirs.to_string(), value);
+            }
+        }
+    }
+
+    /// Removes a field that may be one string or a list of them (like `stop`), as a list.
+    pub fn take_list(&mut self, name: &str) -> Option<Value> {
+        self.take(name).map(|value| match value {
+            Value::String(one) => json!([one]),
+            many => many,
+        })
+    }
+
     /// Fails naming every field nobody took.
     pub fn finish(self) -> Result<(), CoreError> {
         if self.fields.is_empty() {
