@@ -65,7 +65,7 @@ class Prepared(NamedTuple):
     context: bytes
     #: httpx's per-phase timeouts, as the request extension it takes.
     timeout: dict[str, float | None]
-    #: Seconds one attempt may take in all, however the server paces its bytes.
+    #: Seconds the whole call may take, retries included, however the server paces its bytes.
     deadline: float
     max_retries: int
     limits: Limits
@@ -90,7 +90,7 @@ def _check_header(name: str, value: str, what: str) -> None:
 
 
 def _timeouts(timeout: httpx.Timeout) -> tuple[dict[str, float | None], float]:
-    """httpx's timeout extension for ``timeout``, and the deadline of one attempt: the longest
+    """httpx's timeout extension for ``timeout``, and the deadline of a whole call: the longest
     of its phases."""
     phases = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t is not None]
     return timeout.as_dict(), max(phases, default=math.inf)

@@ -148,7 +148,7 @@ def transport_error(exc: httpx.TransportError, prepared: Prepared) -> APIError:
 
 def deadline_error(prepared: Prepared) -> APITimeoutError:
     return APITimeoutError(
-        f"the answer from {prepared.url} took longer than the {prepared.deadline:g} s deadline",
+        f"the call to {prepared.url} took longer than its {prepared.deadline:g} s deadline",
         provider=prepared.provider,
         model=prepared.model,
     )
@@ -227,6 +227,22 @@ def _redirect(prepared: Prepared, response: httpx.Response) -> Prepared | None:
 Response = tuple[Prepared, httpx.Response, Union[bytes, None]]
 
 
+def _retry_wait(
+    prepared: Prepared, attempt: int, started: float, response: httpx.Response | None = None
+) -> float | None:
+    """Seconds to wait before trying again after a failed attempt (a connection failure, or
+    ``response``), or None when the call must fail now: no retries left, an answer not worth
+    retrying, or too little time left before the call's deadline."""
+    if attempt >= prepared.max_retries:
+        return None
+    if response is not None and not should_retry(response.status_code, response.headers):
+        return None
+    wait = retry_delay(attempt, response.headers if response is not None else None)
+    if time.monotonic() - started + wait >= prepared.deadline:
+        return None
+    return wait
+
+
 def read_body(response: httpx.Response, prepared: Prepared, started: float) -> bytes:
     """The whole body, decompressed, within ``max_response_bytes`` and the call's deadline."""
     parts: list[bytes] = []
@@ -275,9 +291,9 @@ def request(transports: Transports[httpx.BaseTransport], prepared: Prepared, *, 
     Returns the call as last aimed, the response, and its body, which is ``None`` for a stream
     (its body is left to read). Raises the provider's error for a final error answer.
     """
+    started = time.monotonic()
     attempt = redirects = 0
     while True:
-        started = time.monotonic()
         try:
             try:
                 outgoing = _request(prepared)
@@ -288,9 +304,10 @@ def request(transports: Transports[httpx.BaseTransport], prepared: Prepared, *, 
                 return prepared, response, None
             body = read_body(response, prepared, started)
         except APIConnectionError:
-            if attempt >= prepared.max_retries:
+            wait = _retry_wait(prepared, attempt, started)
+            if wait is None:
                 raise
-            time.sleep(retry_delay(attempt, None))
+            time.sleep(wait)
             attempt += 1
             continue
         if response.is_success:
@@ -299,11 +316,11 @@ def request(transports: Transports[httpx.BaseTransport], prepared: Prepared, *, 
         if redirected is not None and redirects < MAX_REDIRECTS:
             prepared, redirects = redirected, redirects + 1
             continue
-        if attempt < prepared.max_retries and should_retry(response.status_code, response.headers):
-            time.sleep(retry_delay(attempt, response.headers))
-            attempt += 1
-            continue
-        raise_error(prepared, response.status_code, response.headers, body)
+        wait = _retry_wait(prepared, attempt, started, response)
+        if wait is None:
+            raise_error(prepared, response.status_code, response.headers, body)
+        time.sleep(wait)
+        attempt += 1
 
 
 async def arequest(
@@ -312,9 +329,9 @@ async def arequest(
     """The async twin of :func:`request`."""
     import asyncio
 
+    started = time.monotonic()
     attempt = redirects = 0
     while True:
-        started = time.monotonic()
         try:
             try:
                 outgoing = _request(prepared)
@@ -325,9 +342,10 @@ async def arequest(
                 return prepared, response, None
             body = await aread_body(response, prepared, started)
         except APIConnectionError:
-            if attempt >= prepared.max_retries:
+            wait = _retry_wait(prepared, attempt, started)
+            if wait is None:
                 raise
-            await asyncio.sleep(retry_delay(attempt, None))
+            await asyncio.sleep(wait)
             attempt += 1
             continue
         if response.is_success:
@@ -336,11 +354,11 @@ async def arequest(
         if redirected is not None and redirects < MAX_REDIRECTS:
             prepared, redirects = redirected, redirects + 1
             continue
-        if attempt < prepared.max_retries and should_retry(response.status_code, response.headers):
-            await asyncio.sleep(retry_delay(attempt, response.headers))
-            attempt += 1
-            continue
-        raise_error(prepared, response.status_code, response.headers, body)
+        wait = _retry_wait(prepared, attempt, started, response)
+        if wait is None:
+            raise_error(prepared, response.status_code, response.headers, body)
+        await asyncio.sleep(wait)
+        attempt += 1
 
 
 def iter_decoded(response: httpx.Response, prepared: Prepared) -> Iterator[bytes]:
