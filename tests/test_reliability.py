@@ -366,6 +366,8 @@ def test_cancelling_an_async_stream_releases_everything(server: FakeServer) -> N
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
+            await asyncio.sleep(0)  # let any finaliser the cancellation scheduled run
+            assert asyncio.all_tasks() == {asyncio.current_task()}  # no task left behind
             return _pool_is_quiet(_http.async_transports().direct)
         finally:
             await _http.aclose_async_transports()
