@@ -31,8 +31,9 @@ REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-goog-request-id", "apim-r
 
 def core_loaded() -> bool:
     """Whether wasmtime is imported and the module compiled, without importing anything."""
-    module = sys.modules.get(f"{__package__}._core")
-    return module is not None and bool(module.loaded())
+    # While another thread imports it, the module is in sys.modules half made: not loaded yet.
+    loaded = getattr(sys.modules.get(f"{__package__}._core"), "loaded", None)
+    return loaded is not None and bool(loaded())
 
 
 def load_core() -> None:

@@ -144,10 +144,11 @@ def spy():
 _api.load_core = spy
 async def main():
     assert "wasmtime" not in sys.modules
-    answer = await ritellm.acompletion("mock/echo", [{"role": "user", "content": "hi"}])
+    calls = [ritellm.acompletion("mock/echo", [{"role": "user", "content": f"n{i}"}]) for i in range(20)]
+    answers = await asyncio.gather(*calls)  # all of them first calls, racing the load
     await ritellm.acompletion("mock/echo", [{"role": "user", "content": "again"}])
-    return answer["choices"][0]["message"]["content"]
-print(asyncio.run(main()), threads)
+    return [a["choices"][0]["message"]["content"] for a in answers] == [f"n{i}" for i in range(20)]
+print(asyncio.run(main()), set(threads))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["hi", "[False]"]
+    assert out.split() == ["True", "{False}"]
