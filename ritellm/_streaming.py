@@ -34,19 +34,24 @@ class _Progress:
         self.last_chunk = time.monotonic()
 
     def took(self, batch: dict[str, Any]) -> list[Chunk]:
-        """The batch's chunks; raises if the batch carries an error or the stream stalled."""
+        """The batch's chunks, counted."""
         chunks: list[Chunk] = batch["chunks"]
         if chunks:
             self.delivered += len(chunks)
             self.last_chunk = time.monotonic()
-        elif time.monotonic() - self.last_chunk > self.prepared.deadline:
-            raise self.error(_http.deadline_error(self.prepared))
         return chunks
 
-    def check(self, batch: dict[str, Any]) -> None:
+    def ended(self, batch: dict[str, Any]) -> bool:
+        """Whether the stream is over, once its chunks were delivered. Raises the batch's error,
+        or a timeout when the stream has gone on past the deadline without a chunk."""
         error = batch.get("error")
         if error is not None:
             raise self.error(from_core(error))
+        if batch["done"]:
+            return True
+        if time.monotonic() - self.last_chunk > self.prepared.deadline:
+            raise self.error(_http.deadline_error(self.prepared))
+        return False
 
     def interrupted(self, exc: httpx.TransportError) -> RitellmError:
         if isinstance(exc, httpx.TimeoutException):
@@ -79,14 +84,13 @@ def _chunks(prepared: Prepared, response: httpx.Response) -> Generator[Chunk, No
             for data in _http.iter_decoded(response, prepared):
                 batch = decoder.feed(data)
                 yield from progress.took(batch)
-                progress.check(batch)
-                if batch["done"]:
+                if progress.ended(batch):
                     return
         except httpx.TransportError as exc:
             raise progress.interrupted(exc) from exc
         batch = decoder.finish()
         yield from progress.took(batch)
-        progress.check(batch)
+        progress.ended(batch)
     finally:
         decoder.close()
         response.close()
@@ -109,15 +113,14 @@ async def _achunks(
                 batch = decoder.feed(data)
                 for chunk in progress.took(batch):
                     yield chunk
-                progress.check(batch)
-                if batch["done"]:
+                if progress.ended(batch):
                     return
         except httpx.TransportError as exc:
             raise progress.interrupted(exc) from exc
         batch = decoder.finish()
         for chunk in progress.took(batch):
             yield chunk
-        progress.check(batch)
+        progress.ended(batch)
     finally:
         decoder.close()
         await response.aclose()

@@ -518,3 +518,10 @@ def test_unasked_or_corrupt_encodings_are_errors(
         caller.completion("openai/m", USER, base_url=server.base_url, max_retries=0)
     assert server.requests[0].headers["accept-encoding"] == "gzip, deflate"
     assert _pool_is_quiet(_http.sync_transports().direct)
+
+
+def test_a_stream_that_ends_after_a_quiet_spell_is_not_a_timeout(caller: Caller, server: FakeServer) -> None:
+    first = {"choices": [{"index": 0, "delta": {"content": "slow"}}]}
+    pieces = [Reply.sse([first]).pieces[0], b": thinking\n\n", b"data: [DONE]\n\n"]
+    server.queue(Reply(200, {"content-type": "text/event-stream"}, pieces, delay=0.6))
+    assert caller.stream("openai/m", USER, base_url=server.base_url, timeout=1.0) == [first]
