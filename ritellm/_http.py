@@ -243,46 +243,55 @@ def _retry_wait(
     return wait
 
 
+class _Body:
+    """A complete answer's body as it arrives: decompressed in slices, within
+    ``max_response_bytes`` and the call's deadline."""
+
+    def __init__(self, response: httpx.Response, prepared: Prepared, started: float) -> None:
+        self._decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
+        self._prepared = prepared
+        self._started = started
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def add(self, data: bytes) -> None:
+        prepared = self._prepared
+        for part in self._decompressor.decode(data):
+            self._size += len(part)
+            if self._size > prepared.limits.max_response_bytes:
+                raise _too_large(prepared)
+            self._parts.append(part)
+        if time.monotonic() - self._started > prepared.deadline:
+            raise deadline_error(prepared)
+
+    def whole(self) -> bytes:
+        return b"".join(self._parts)
+
+
 def read_body(response: httpx.Response, prepared: Prepared, started: float) -> bytes:
-    """The whole body, decompressed, within ``max_response_bytes`` and the call's deadline."""
-    parts: list[bytes] = []
-    size = 0
+    """The whole body; see :class:`_Body`."""
     try:
-        decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
+        body = _Body(response, prepared, started)
         for data in response.iter_raw():
-            for part in decompressor.decode(data):
-                size += len(part)
-                if size > prepared.limits.max_response_bytes:
-                    raise _too_large(prepared)
-                parts.append(part)
-            if time.monotonic() - started > prepared.deadline:
-                raise deadline_error(prepared)
+            body.add(data)
+        return body.whole()
     except httpx.TransportError as exc:
         raise transport_error(exc, prepared) from exc
     finally:
         response.close()
-    return b"".join(parts)
 
 
 async def aread_body(response: httpx.Response, prepared: Prepared, started: float) -> bytes:
-    """The whole body, decompressed, within ``max_response_bytes`` and the call's deadline."""
-    parts: list[bytes] = []
-    size = 0
+    """The whole body; see :class:`_Body`."""
     try:
-        decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
+        body = _Body(response, prepared, started)
         async for data in response.aiter_raw():
-            for part in decompressor.decode(data):
-                size += len(part)
-                if size > prepared.limits.max_response_bytes:
-                    raise _too_large(prepared)
-                parts.append(part)
-            if time.monotonic() - started > prepared.deadline:
-                raise deadline_error(prepared)
+            body.add(data)
+        return body.whole()
     except httpx.TransportError as exc:
         raise transport_error(exc, prepared) from exc
     finally:
         await response.aclose()
-    return b"".join(parts)
 
 
 def request(transports: Transports[httpx.BaseTransport], prepared: Prepared, *, stream: bool) -> Response:
