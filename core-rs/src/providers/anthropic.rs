@@ -412,34 +412,15 @@ impl Translate for StreamTranslator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::lookup;
-    use crate::{ChunkStream, Limits};
-    use std::collections::BTreeMap;
+    use crate::providers::testing;
+    use crate::ChunkStream;
 
     fn call(messages: Value, params: Value) -> Call {
-        Call {
-            provider: lookup("anthropic").unwrap(),
-            model: "claude-sonnet-4-5".into(),
-            messages,
-            stream: false,
-            base_url: "https://api.anthropic.com/v1".into(),
-            params: params.as_object().cloned().unwrap_or_default(),
-            additional_params: Map::new(),
-            env: BTreeMap::new(),
-            api_version: None,
-        }
+        testing::call("anthropic", "claude-sonnet-4-5", messages, params)
     }
 
     fn context() -> Context {
-        Context {
-            protocol: crate::providers::Protocol::Anthropic,
-            provider: "anthropic".into(),
-            model: "claude-sonnet-4-5".into(),
-            created: 1700000000,
-            include_usage: true,
-            json_tool: None,
-            limits: Limits::default(),
-        }
+        testing::context("anthropic", "claude-sonnet-4-5")
     }
 
     fn body(call: Call, context: &mut Context) -> Value {

@@ -42,26 +42,23 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::lookup;
-    use serde_json::{json, Map};
-    use std::collections::BTreeMap;
+    use crate::providers::testing;
+    use serde_json::json;
 
     fn call(base: &str, api_version: Option<&str>, env_version: Option<&str>) -> Call {
-        let mut env = BTreeMap::new();
-        if let Some(v) = env_version {
-            env.insert("AZURE_API_VERSION".to_string(), v.to_string());
+        let mut call = testing::call(
+            "azure",
+            "my-gpt4o",
+            json!([{"role": "user", "content": "hi"}]),
+            json!({}),
+        );
+        call.base_url = base.into();
+        call.api_version = api_version.map(str::to_string);
+        if let Some(version) = env_version {
+            call.env
+                .insert("AZURE_API_VERSION".to_string(), version.to_string());
         }
-        Call {
-            provider: lookup("azure").unwrap(),
-            model: "my-gpt4o".into(),
-            messages: json!([{"role": "user", "content": "hi"}]),
-            stream: false,
-            base_url: base.into(),
-            params: Map::new(),
-            additional_params: Map::new(),
-            env,
-            api_version: api_version.map(str::to_string),
-        }
+        call
     }
 
     #[test]

@@ -449,34 +449,17 @@ impl Translate for StreamTranslator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::{lookup, Protocol};
-    use crate::Limits;
-    use std::collections::BTreeMap;
+    use crate::providers::testing;
 
     fn call(messages: Value, params: Value, stream: bool) -> Call {
         Call {
-            provider: lookup("gemini").unwrap(),
-            model: "gemini-2.5-flash".into(),
-            messages,
             stream,
-            base_url: "https://generativelanguage.googleapis.com/v1beta".into(),
-            params: params.as_object().cloned().unwrap_or_default(),
-            additional_params: Map::new(),
-            env: BTreeMap::new(),
-            api_version: None,
+            ..testing::call("gemini", "gemini-2.5-flash", messages, params)
         }
     }
 
     fn context() -> Context {
-        Context {
-            protocol: Protocol::Gemini,
-            provider: "gemini".into(),
-            model: "gemini-2.5-flash".into(),
-            created: 1700000000,
-            include_usage: true,
-            json_tool: None,
-            limits: Limits::default(),
-        }
+        testing::context("gemini", "gemini-2.5-flash")
     }
 
     fn body(call: Call) -> Value {

@@ -261,6 +261,49 @@ pub fn stream_translator(context: &Context) -> Box<dyn Translate> {
     }
 }
 
+/// Calls and contexts for the protocol modules' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::collections::BTreeMap;
+
+    use serde_json::{Map, Value};
+
+    use super::lookup;
+    use crate::{Call, Context, Limits};
+
+    /// A non-streamed call to `prefix/model` at the provider's default base URL.
+    pub fn call(prefix: &str, model: &str, messages: Value, params: Value) -> Call {
+        let provider = lookup(prefix).unwrap();
+        Call {
+            provider,
+            model: model.into(),
+            messages,
+            stream: false,
+            base_url: provider
+                .base_url
+                .unwrap_or("https://example.invalid")
+                .into(),
+            params: params.as_object().cloned().unwrap_or_default(),
+            additional_params: Map::new(),
+            env: BTreeMap::new(),
+            api_version: None,
+        }
+    }
+
+    /// The context of such a call, created at a fixed time, asking for a usage chunk.
+    pub fn context(prefix: &str, model: &str) -> Context {
+        Context {
+            protocol: lookup(prefix).unwrap().protocol,
+            provider: prefix.into(),
+            model: model.into(),
+            created: 1700000000,
+            include_usage: true,
+            json_tool: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
