@@ -46,13 +46,17 @@ fn state() -> &'static mut State {
 /// An output buffer that grew past this is given back rather than kept for the next answer.
 const KEEP_OUTPUT_BYTES: usize = 1 << 20;
 
-fn answer(head: &str, payload: &[u8]) -> u64 {
+/// Writes `{"<member>":<value_json>}` and, if there is one, a line feed and the payload into
+/// the output buffer, without an intermediate copy of the value.
+fn answer(member: &str, value_json: &str, payload: &[u8]) -> u64 {
     let state = state();
     if state.output.capacity() > KEEP_OUTPUT_BYTES {
         state.output = Vec::new();
     }
     state.output.clear();
-    state.output.extend_from_slice(head.as_bytes());
+    for piece in ["{\"", member, "\":", value_json, "}"] {
+        state.output.extend_from_slice(piece.as_bytes());
+    }
     if !payload.is_empty() {
         state.output.push(b'\n');
         state.output.extend_from_slice(payload);
@@ -61,12 +65,15 @@ fn answer(head: &str, payload: &[u8]) -> u64 {
 }
 
 fn ok(value_json: &str) -> u64 {
-    answer(&format!("{{\"ok\":{}}}", value_json), b"")
+    answer("ok", value_json, b"")
 }
 
 fn error(error: &CoreError) -> u64 {
-    let json = serde_json::to_string(error).unwrap_or_default();
-    answer(&format!("{{\"error\":{}}}", json), b"")
+    answer(
+        "error",
+        &serde_json::to_string(error).unwrap_or_default(),
+        b"",
+    )
 }
 
 /// The first `len` bytes of the input buffer, or an error answer if the host overran it.
@@ -105,11 +112,8 @@ pub extern "C" fn ritellm_prepare(len: u32) -> u64 {
     };
     match prepare(input) {
         Ok(request) => {
-            let head = format!(
-                "{{\"ok\":{}}}",
-                serde_json::to_string(&request).unwrap_or_default()
-            );
-            answer(&head, &request.body)
+            let head = serde_json::to_string(&request).unwrap_or_default();
+            answer("ok", &head, &request.body)
         }
         Err(e) => error(&e),
     }
@@ -211,8 +215,8 @@ pub extern "C" fn ritellm_mock(len: u32) -> u64 {
     };
     match providers::mock::reply(input) {
         Ok(reply) => {
-            let head = format!("{{\"ok\":{{\"content_type\":\"{}\"}}}}", reply.content_type);
-            answer(&head, &reply.body)
+            let head = serde_json::json!({"content_type": reply.content_type}).to_string();
+            answer("ok", &head, &reply.body)
         }
         Err(e) => error(&e),
     }
