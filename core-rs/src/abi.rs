@@ -96,7 +96,7 @@ pub extern "C" fn ritellm_input(len: u32) -> u32 {
     input.as_ptr() as u32
 }
 
-/// Answers `{"ok": {version, error_kinds, providers, config_env, limits}}`.
+/// Answers `{"ok": {version, error_kinds, providers, limits}}`.
 #[no_mangle]
 pub extern "C" fn ritellm_describe() -> u64 {
     ok(&describe())

@@ -44,7 +44,8 @@ struct CallInput {
     /// Extra body fields whose keys win: a JSON object, or its text.
     #[serde(default)]
     additional_params: Value,
-    /// The values of the environment variables named in `describe()["config_env"]` that are set.
+    /// The values, where set, of the environment variables a provider names in `describe()`
+    /// (`base_url_env`, `extra_env`). Never keys.
     #[serde(default)]
     env: BTreeMap<String, String>,
     /// An API version for providers that take one in the URL (Azure).
@@ -319,16 +320,10 @@ pub fn open_stream(context: &[u8]) -> Result<ChunkStream, CoreError> {
 
 /// What hosts need to know about this build, as JSON text.
 pub fn describe() -> String {
-    let config_env: Vec<&str> = providers::PROVIDERS
-        .iter()
-        .flat_map(|p| p.base_url_env.iter().chain(p.extra_env))
-        .copied()
-        .collect();
     json!({
         "version": env!("CARGO_PKG_VERSION"),
         "error_kinds": ErrorKind::ALL,
         "providers": providers::PROVIDERS,
-        "config_env": config_env,
         "limits": Limits::default(),
     })
     .to_string()
