@@ -37,6 +37,8 @@ from ._exceptions import StreamInterruptedError as StreamInterruptedError
 from ._exceptions import UnprocessableEntityError as UnprocessableEntityError
 from ._exceptions import UnsupportedProviderError as UnsupportedProviderError
 from ._limits import Limits as Limits
+from ._pools import aclose as aclose
+from ._pools import close as close
 from ._streaming import AsyncStream as AsyncStream
 from ._streaming import Stream as Stream
 from ._version import __version__ as __version__
@@ -74,6 +76,8 @@ __all__ = [
     "UnprocessableEntityError",
     "UnsupportedProviderError",
     "__version__",
+    "aclose",
     "acompletion",
+    "close",
     "completion",
 ]

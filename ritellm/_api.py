@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, overload
 
-from . import _http
+from . import _pools, _transport
 from ._calls import TimeoutTypes, answer, core_loaded, load_core, prepare
 from ._limits import Limits
 from ._retries import DEFAULT_MAX_RETRIES
@@ -134,11 +134,10 @@ def completion(
         limits=limits,
         params={"temperature": temperature, "max_tokens": max_tokens, **params},
     )
-    transports = _http.sync_transports()
     if stream:
-        return Stream(prepared, transports)
-    prepared, response, body = _http.request(transports, prepared, stream=False)
-    return answer(prepared, response.status_code, response.headers, body or b"")
+        return Stream(prepared)
+    prepared, response, body = _transport.request(_pools.sync_pools(), prepared, stream=False)
+    return answer(prepared, response.status, response.headers, body or b"")
 
 
 @overload
@@ -243,5 +242,6 @@ async def acompletion(
     )
     if stream:
         return AsyncStream(prepared)
-    prepared, response, body = await _http.arequest(_http.async_transports(), prepared, stream=False)
-    return answer(prepared, response.status_code, response.headers, body or b"")
+    pools = await _pools.async_pools()
+    prepared, response, body = await _transport.arequest(pools, prepared, stream=False)
+    return answer(prepared, response.status, response.headers, body or b"")

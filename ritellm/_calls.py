@@ -16,6 +16,7 @@ import httpx
 from ._exceptions import APIError, InternalError, InvalidRequestError, MissingAPIKeyError, RitellmError
 from ._limits import DEFAULT_LIMITS, Limits
 from ._retries import DEFAULT_MAX_RETRIES, retry_after
+from ._transports.base import Timeouts
 
 if TYPE_CHECKING:
     from ._core import Core
@@ -64,8 +65,7 @@ class Prepared(NamedTuple):
     headers: dict[str, str]
     body: bytes
     context: bytes
-    #: httpx's per-phase timeouts, as the request extension it takes.
-    timeout: dict[str, float | None]
+    timeouts: Timeouts
     #: Seconds the whole call may take, retries included, however the server paces its bytes.
     deadline: float
     max_retries: int
@@ -90,11 +90,11 @@ def _check_header(name: str, value: str, what: str) -> None:
         )
 
 
-def _timeouts(timeout: httpx.Timeout) -> tuple[dict[str, float | None], float]:
-    """httpx's timeout extension for ``timeout``, and the deadline of a whole call: the longest
-    of its phases."""
-    phases = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t is not None]
-    return timeout.as_dict(), max(phases, default=math.inf)
+def _timeouts(timeout: httpx.Timeout) -> tuple[Timeouts, float]:
+    """The per-phase timeouts of ``timeout``, and the deadline of a whole call: the longest of
+    its phases."""
+    timeouts = Timeouts(timeout.connect, timeout.read, timeout.write, timeout.pool)
+    return timeouts, max((t for t in timeouts if t is not None), default=math.inf)
 
 
 _DEFAULT_TIMEOUTS = _timeouts(DEFAULT_TIMEOUT)
@@ -158,7 +158,7 @@ def prepare(
     for name, value in (extra_headers or {}).items():
         _check_header(name, value, "extra_headers")
         headers[name] = value
-    extension, deadline = _DEFAULT_TIMEOUTS if timeout is None else _timeouts(httpx.Timeout(timeout))
+    timeouts, deadline = _DEFAULT_TIMEOUTS if timeout is None else _timeouts(httpx.Timeout(timeout))
     return Prepared(
         provider=head["provider"],
         model=head["model"],
@@ -167,7 +167,7 @@ def prepare(
         headers=headers,
         body=body,
         context=head["context"].encode(),
-        timeout=extension,
+        timeouts=timeouts,
         deadline=deadline,
         max_retries=max_retries,
         limits=limits,

@@ -16,11 +16,10 @@ from collections.abc import AsyncGenerator, Generator, Iterator
 from types import TracebackType
 from typing import Any
 
-import httpx
-
-from . import _http
+from . import _pools, _transport
 from ._calls import Prepared, annotated, core
 from ._exceptions import RitellmError, StreamInterruptedError, from_core
+from ._transports.base import AsyncResponse, Response, TransportError, TransportTimeout
 
 Chunk = dict[str, Any]
 
@@ -50,15 +49,15 @@ class _Progress:
         if batch["done"]:
             return True
         if time.monotonic() - self.last_chunk > self.prepared.deadline:
-            raise self.error(_http.deadline_error(self.prepared))
+            raise self.error(_transport.deadline_error(self.prepared))
         return False
 
-    def interrupted(self, exc: httpx.TransportError) -> RitellmError:
-        if isinstance(exc, httpx.TimeoutException):
-            return self.error(_http.transport_error(exc, self.prepared))
+    def interrupted(self, exc: TransportError) -> RitellmError:
+        if isinstance(exc, TransportTimeout):
+            return self.error(_transport.transport_error(exc, self.prepared))
         return self.error(
             StreamInterruptedError(
-                f"the stream from {self.prepared.url} broke off: {exc or type(exc).__name__}",
+                f"the stream from {self.prepared.url} broke off: {exc}",
                 provider=self.prepared.provider,
                 model=self.prepared.model,
             )
@@ -70,7 +69,7 @@ class _Progress:
         return annotated(exc, self.prepared)
 
 
-def _chunks(prepared: Prepared, response: httpx.Response) -> Generator[Chunk, None, None]:
+def _chunks(prepared: Prepared, response: Response) -> Generator[Chunk, None, None]:
     # A function, not a method: a generator holding its stream would make a reference cycle,
     # and a stream left by `break` would then wait for the garbage collector to close.
     progress = _Progress(prepared)
@@ -81,12 +80,12 @@ def _chunks(prepared: Prepared, response: httpx.Response) -> Generator[Chunk, No
         raise
     try:
         try:
-            for data in _http.iter_decoded(response, prepared):
+            for data in _transport.iter_decoded(response, prepared):
                 batch = decoder.feed(data)
                 yield from progress.took(batch)
                 if progress.ended(batch):
                     return
-        except httpx.TransportError as exc:
+        except TransportError as exc:
             raise progress.interrupted(exc) from exc
         batch = decoder.finish()
         yield from progress.took(batch)
@@ -96,11 +95,10 @@ def _chunks(prepared: Prepared, response: httpx.Response) -> Generator[Chunk, No
         response.close()
 
 
-async def _achunks(
-    transports: _http.Transports[httpx.AsyncBaseTransport], prepared: Prepared
-) -> AsyncGenerator[Chunk, None]:
+async def _achunks(prepared: Prepared) -> AsyncGenerator[Chunk, None]:
     """The async twin of `_chunks`; it also opens the stream, which an AsyncStream does lazily."""
-    prepared, response, _ = await _http.arequest(transports, prepared, stream=True)
+    response: AsyncResponse
+    prepared, response, _ = await _transport.arequest(await _pools.async_pools(), prepared, stream=True)
     progress = _Progress(prepared)
     try:
         decoder = core().open_stream(prepared.context)
@@ -109,13 +107,13 @@ async def _achunks(
         raise
     try:
         try:
-            async for data in _http.aiter_decoded(response, prepared):
+            async for data in _transport.aiter_decoded(response, prepared):
                 batch = decoder.feed(data)
                 for chunk in progress.took(batch):
                     yield chunk
                 if progress.ended(batch):
                     return
-        except httpx.TransportError as exc:
+        except TransportError as exc:
             raise progress.interrupted(exc) from exc
         batch = decoder.finish()
         for chunk in progress.took(batch):
@@ -129,8 +127,8 @@ async def _achunks(
 class Stream:
     """An iterator of chunk dicts for ``completion(..., stream=True)``."""
 
-    def __init__(self, prepared: Prepared, transports: _http.Transports[httpx.BaseTransport]) -> None:
-        prepared, self._response, _ = _http.request(transports, prepared, stream=True)
+    def __init__(self, prepared: Prepared) -> None:
+        prepared, self._response, _ = _transport.request(_pools.sync_pools(), prepared, stream=True)
         self._chunks = _chunks(prepared, self._response)
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -171,7 +169,7 @@ class AsyncStream:
 
     def __aiter__(self) -> AsyncGenerator[Chunk, None]:
         if self._chunks is None:
-            self._chunks = _achunks(_http.async_transports(), self._prepared)
+            self._chunks = _achunks(self._prepared)
         return self._chunks
 
     async def __anext__(self) -> Chunk:
@@ -180,7 +178,7 @@ class AsyncStream:
 
     def __iter__(self) -> Iterator[Chunk]:
         if self._sync is None:
-            self._sync = Stream(self._prepared, _http.sync_transports())
+            self._sync = Stream(self._prepared)
         return iter(self._sync)
 
     async def aclose(self) -> None:

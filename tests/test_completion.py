@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 import ritellm
-from ritellm import _http
 from tests.conftest import USER, Caller
 from tests.server import FakeServer, Reply, echo_chunks
 
@@ -258,16 +257,11 @@ def test_timeout_is_a_timeout_error(caller: Caller, server: FakeServer) -> None:
 
 def test_concurrent_async_calls(server: FakeServer) -> None:
     async def many() -> list[dict[str, Any]]:
-        try:
-            calls = [
-                ritellm.acompletion(
-                    "openai/m", [{"role": "user", "content": f"n{i}"}], base_url=server.base_url
-                )
-                for i in range(50)
-            ]
-            return list(await asyncio.gather(*calls))
-        finally:
-            await _http.aclose_async_transports()
+        calls = [
+            ritellm.acompletion("openai/m", [{"role": "user", "content": f"n{i}"}], base_url=server.base_url)
+            for i in range(50)
+        ]
+        return list(await asyncio.gather(*calls))
 
     results = asyncio.run(many())
     assert [r["choices"][0]["message"]["content"] for r in results] == [f"echo: n{i}" for i in range(50)]
@@ -313,17 +307,18 @@ def test_mock_provider_needs_no_network_or_key(caller: Caller) -> None:
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] == 4
 
 
-def test_proxies_from_the_environment(server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_proxies_from_the_environment(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HTTP_PROXY", server.base_url.removesuffix("/v1"))
     monkeypatch.setenv("NO_PROXY", "direct.invalid")
-    monkeypatch.setattr(_http, "_sync_transports", None)  # the environment is read when they are made
+    ritellm.close()  # the environment is read when the pools are made
     try:
-        result = ritellm.completion("openai/m", USER, base_url="http://api.example.invalid/v1")
+        result = caller.completion("openai/m", USER, base_url="http://api.example.invalid/v1")
         assert result["choices"][0]["message"]["content"] == "echo: hello"
         assert server.requests[0].path == "http://api.example.invalid/v1/chat/completions"  # proxy form
         with pytest.raises(ritellm.APIConnectionError):
-            ritellm.completion("openai/m", USER, base_url="http://direct.invalid/v1", max_retries=0)
+            caller.completion("openai/m", USER, base_url="http://direct.invalid/v1", max_retries=0)
         assert len(server.requests) == 1
     finally:
-        for pool in _http.sync_transports().pools():
-            pool.close()
+        ritellm.close()

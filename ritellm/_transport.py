@@ -1,0 +1,293 @@
+"""Sending a call: retries, the call's deadline, redirects, bounded and decompressed bodies, and
+redaction, written once above every HTTP stack (``_transports/``). The sync and async twins are
+kept line for line parallel over the pure helpers.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Union
+
+from ._calls import Prepared, raise_error
+from ._exceptions import APIConnectionError, APIError, APIStatusError, APITimeoutError, LimitExceededError
+from ._pools import Pools
+from ._retries import retry_delay, should_retry
+from ._transports.base import (
+    AsyncResponse,
+    AsyncTransport,
+    Request,
+    Response,
+    Transport,
+    TransportError,
+    TransportTimeout,
+)
+from ._version import __version__
+
+USER_AGENT = f"ritellm/{__version__}"
+#: Only encodings ritellm decodes itself, in bounded slices (see :class:`Decompressor`).
+ACCEPT_ENCODING = "gzip, deflate"
+#: Same-origin 307/308 redirects followed per call; every other redirect is refused.
+MAX_REDIRECTS = 5
+
+
+def _outgoing(prepared: Prepared) -> Request:
+    return Request(
+        prepared.method,
+        prepared.url,
+        {"user-agent": USER_AGENT, "accept-encoding": ACCEPT_ENCODING, **prepared.headers},
+        prepared.body,
+        prepared.timeouts,
+    )
+
+
+def transport_error(exc: TransportError, prepared: Prepared) -> APIError:
+    """The ritellm error for a transport failure (raise it ``from exc``)."""
+    cls = APITimeoutError if isinstance(exc, TransportTimeout) else APIConnectionError
+    what = "timed out" if cls is APITimeoutError else "failed"
+    error = cls(f"request to {prepared.url} {what}: {exc}", provider=prepared.provider, model=prepared.model)
+    error.redact(prepared.secrets)
+    return error
+
+
+def deadline_error(prepared: Prepared) -> APITimeoutError:
+    return APITimeoutError(
+        f"the call to {prepared.url} took longer than its {prepared.deadline:g} s deadline",
+        provider=prepared.provider,
+        model=prepared.model,
+    )
+
+
+class Decompressor:
+    """Decodes a ``content-encoding`` in slices of at most :data:`SLICE` bytes, so that a few
+    kilobytes of gzip cannot become gigabytes at once: the caller stops at its limit."""
+
+    SLICE = 64 << 10
+
+    def __init__(self, encoding: str, prepared: Prepared) -> None:
+        self._provider = prepared.provider
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        else:
+            raise APIError(
+                f"the answer has content-encoding {encoding!r}, which was not asked for",
+                provider=prepared.provider,
+                model=prepared.model,
+            )
+        self.identity = self._zlib is None
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        if self._zlib is None:
+            yield data
+            return
+        try:
+            while data:
+                yield self._zlib.decompress(data, self.SLICE)
+                data = self._zlib.unconsumed_tail
+        except zlib.error as exc:
+            raise APIError(
+                f"the answer's compressed body is corrupt: {exc}", provider=self._provider
+            ) from exc
+
+
+def _too_large(prepared: Prepared) -> LimitExceededError:
+    return LimitExceededError(
+        f"the answer from {prepared.provider}/{prepared.model} is larger than the max_response_bytes "
+        f"limit of {prepared.limits.max_response_bytes} bytes"
+    )
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: urllib.parse.SplitResult) -> tuple[str, str, int | None]:
+    return url.scheme, url.hostname or "", url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def _redirect(prepared: Prepared, response: Response | AsyncResponse) -> Prepared | None:
+    """The call re-aimed at a redirect's target, if ritellm follows it: only 307 and 308 (which
+    keep the method and body) within the same scheme, host and port, so credentials never go
+    anywhere else. Other redirects are refused with an error."""
+    location = response.headers.get("location")
+    if response.status not in (301, 302, 303, 307, 308) or location is None:
+        return None
+    target = urllib.parse.urljoin(prepared.url, location)
+    source_parts, target_parts = urllib.parse.urlsplit(prepared.url), urllib.parse.urlsplit(target)
+    if response.status in (307, 308) and _origin(target_parts) == _origin(source_parts):
+        return prepared._replace(url=target)
+    raise APIStatusError(
+        f"refused to follow the HTTP {response.status} redirect to "
+        f"{target_parts.scheme}://{target_parts.hostname}: ritellm follows only 307 and 308 redirects "
+        "within the same origin, so keys stay with it",
+        provider=prepared.provider,
+        model=prepared.model,
+        status_code=response.status,
+    )
+
+
+def _retry_wait(
+    prepared: Prepared, attempt: int, started: float, response: Response | AsyncResponse | None = None
+) -> float | None:
+    """Seconds to wait before trying again after a failed attempt (a connection failure, or
+    ``response``), or None when the call must fail now: no retries left, an answer not worth
+    retrying, or too little time left before the call's deadline."""
+    if attempt >= prepared.max_retries:
+        return None
+    if response is not None and not should_retry(response.status, response.headers):
+        return None
+    wait = retry_delay(attempt, response.headers if response is not None else None)
+    if time.monotonic() - started + wait >= prepared.deadline:
+        return None
+    return wait
+
+
+class _Body:
+    """A complete answer's body as it arrives: decompressed in slices, within
+    ``max_response_bytes`` and the call's deadline."""
+
+    def __init__(self, response: Response | AsyncResponse, prepared: Prepared, started: float) -> None:
+        self._decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
+        self._prepared = prepared
+        self._started = started
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def add(self, data: bytes) -> None:
+        prepared = self._prepared
+        for part in self._decompressor.decode(data):
+            self._size += len(part)
+            if self._size > prepared.limits.max_response_bytes:
+                raise _too_large(prepared)
+            self._parts.append(part)
+        if time.monotonic() - self._started > prepared.deadline:
+            raise deadline_error(prepared)
+
+    def whole(self) -> bytes:
+        return b"".join(self._parts)
+
+
+def read_body(response: Response, prepared: Prepared, started: float) -> bytes:
+    """The whole body; see :class:`_Body`."""
+    try:
+        body = _Body(response, prepared, started)
+        for data in response.iter_raw():
+            body.add(data)
+        return body.whole()
+    except TransportError as exc:
+        raise transport_error(exc, prepared) from exc
+    finally:
+        response.close()
+
+
+async def aread_body(response: AsyncResponse, prepared: Prepared, started: float) -> bytes:
+    """The whole body; see :class:`_Body`."""
+    try:
+        body = _Body(response, prepared, started)
+        async for data in response.aiter_raw():
+            body.add(data)
+        return body.whole()
+    except TransportError as exc:
+        raise transport_error(exc, prepared) from exc
+    finally:
+        await response.aclose()
+
+
+Sent = tuple[Prepared, Response, Union[bytes, None]]
+ASent = tuple[Prepared, AsyncResponse, Union[bytes, None]]
+
+
+def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sent:
+    """Sends the call, retrying and following redirects as allowed, until a success.
+
+    Returns the call as last aimed, the response, and its body, which is ``None`` for a stream
+    (its body is left to read). Raises the provider's error for a final error answer.
+    """
+    started = time.monotonic()
+    attempt = redirects = 0
+    while True:
+        try:
+            try:
+                response = pools.route(prepared.url).send(_outgoing(prepared))
+            except TransportError as exc:
+                raise transport_error(exc, prepared) from exc
+            success = 200 <= response.status < 300
+            if stream and success:
+                return prepared, response, None
+            body = read_body(response, prepared, started)
+        except APIConnectionError:
+            wait = _retry_wait(prepared, attempt, started)
+            if wait is None:
+                raise
+            time.sleep(wait)
+            attempt += 1
+            continue
+        if success:
+            return prepared, response, body
+        redirected = _redirect(prepared, response)
+        if redirected is not None and redirects < MAX_REDIRECTS:
+            prepared, redirects = redirected, redirects + 1
+            continue
+        wait = _retry_wait(prepared, attempt, started, response)
+        if wait is None:
+            raise_error(prepared, response.status, response.headers, body)
+        time.sleep(wait)
+        attempt += 1
+
+
+async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: bool) -> ASent:
+    """The async twin of :func:`request`."""
+    import asyncio
+
+    started = time.monotonic()
+    attempt = redirects = 0
+    while True:
+        try:
+            try:
+                response = await pools.route(prepared.url).send(_outgoing(prepared))
+            except TransportError as exc:
+                raise transport_error(exc, prepared) from exc
+            success = 200 <= response.status < 300
+            if stream and success:
+                return prepared, response, None
+            body = await aread_body(response, prepared, started)
+        except APIConnectionError:
+            wait = _retry_wait(prepared, attempt, started)
+            if wait is None:
+                raise
+            await asyncio.sleep(wait)
+            attempt += 1
+            continue
+        if success:
+            return prepared, response, body
+        redirected = _redirect(prepared, response)
+        if redirected is not None and redirects < MAX_REDIRECTS:
+            prepared, redirects = redirected, redirects + 1
+            continue
+        wait = _retry_wait(prepared, attempt, started, response)
+        if wait is None:
+            raise_error(prepared, response.status, response.headers, body)
+        await asyncio.sleep(wait)
+        attempt += 1
+
+
+def iter_decoded(response: Response, prepared: Prepared) -> Iterator[bytes]:
+    """A stream's body, decompressed in bounded slices."""
+    decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
+    if decompressor.identity:
+        return response.iter_raw()
+    return (part for data in response.iter_raw() for part in decompressor.decode(data))
+
+
+def aiter_decoded(response: AsyncResponse, prepared: Prepared) -> AsyncIterator[bytes]:
+    """A stream's body, decompressed in bounded slices."""
+    decompressor = Decompressor(response.headers.get("content-encoding", ""), prepared)
+    if decompressor.identity:
+        return response.aiter_raw()
+    return (part async for data in response.aiter_raw() for part in decompressor.decode(data))
