@@ -18,7 +18,7 @@ from typing import Any
 
 from . import _pools, _transport
 from ._calls import Prepared, annotated, core
-from ._exceptions import RitellmError, StreamInterruptedError, from_core
+from ._exceptions import RitellmError, StreamInterruptedError
 from ._transports.base import AsyncResponse, Response, TransportError, TransportTimeout
 
 Chunk = dict[str, Any]
@@ -45,7 +45,7 @@ class _Progress:
         or a timeout when the stream has gone on past the deadline without a chunk."""
         error = batch.get("error")
         if error is not None:
-            raise self.error(from_core(error))
+            raise self.error(error)
         if batch["done"]:
             return True
         if time.monotonic() - self.last_chunk > self.prepared.deadline:

@@ -13,6 +13,7 @@ import pytest
 import wasmtime
 
 from ritellm import _core
+from ritellm._engines import wasmtime as _wasmtime
 from ritellm._exceptions import KIND_CLASSES, InternalError
 
 ROOT = Path(__file__).parent.parent
@@ -39,9 +40,8 @@ def test_import_ritellm_loads_neither_wasmtime_nor_the_module() -> None:
 
 
 def test_disk_cache_is_written_then_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RITELLM_CACHE_DIR", str(tmp_path))
     engine, wasm = wasmtime.Engine(), _core.wasm_path().read_bytes()
-    _core._compile(engine, wasm)
+    _wasmtime._compile(engine, wasm, tmp_path)
     [cached] = tmp_path.iterdir()
 
     def no_compile(*args: object) -> None:
@@ -49,33 +49,29 @@ def test_disk_cache_is_written_then_used(tmp_path: Path, monkeypatch: pytest.Mon
 
     with monkeypatch.context() as patched:
         patched.setattr(wasmtime.Module, "__init__", no_compile)
-        module = _core._compile(engine, wasm)
+        module = _wasmtime._compile(engine, wasm, tmp_path)
     assert {e.name for e in module.exports} >= set(_core.EXPORTS)
     assert cached.stat().st_size > 1000
 
 
-def test_corrupt_cache_falls_back_to_compiling_and_is_replaced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("RITELLM_CACHE_DIR", str(tmp_path))
+def test_corrupt_cache_falls_back_to_compiling_and_is_replaced(tmp_path: Path) -> None:
     engine, wasm = wasmtime.Engine(), _core.wasm_path().read_bytes()
-    _core._compile(engine, wasm)
+    _wasmtime._compile(engine, wasm, tmp_path)
     [cached] = tmp_path.iterdir()
     good = cached.read_bytes()
     cached.write_bytes(good[:100] + bytes([good[100] ^ 0xFF]) + good[101:])
-    module = _core._compile(engine, wasm)
+    module = _wasmtime._compile(engine, wasm, tmp_path)
     assert {e.name for e in module.exports} >= set(_core.EXPORTS)
     assert cached.read_bytes() == good
     cached.write_bytes(b"short")
-    _core._compile(engine, wasm)
+    _wasmtime._compile(engine, wasm, tmp_path)
     assert cached.read_bytes() == good
 
 
-def test_unwritable_cache_still_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_cache_still_works(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    monkeypatch.setenv("RITELLM_CACHE_DIR", str(blocker / "cache"))
-    module = _core._compile(wasmtime.Engine(), _core.wasm_path().read_bytes())
+    module = _wasmtime._compile(wasmtime.Engine(), _core.wasm_path().read_bytes(), blocker / "cache")
     assert {e.name for e in module.exports} >= set(_core.EXPORTS)
 
 

@@ -529,3 +529,23 @@ def test_a_stream_that_ends_after_a_quiet_spell_is_not_a_timeout(caller: Caller,
     pieces = [Reply.sse([first]).pieces[0], b": thinking\n\n", b"data: [DONE]\n\n"]
     server.queue(Reply(200, {"content-type": "text/event-stream"}, pieces, delay=0.6))
     assert caller.stream("openai/m", USER, base_url=server.base_url, timeout=1.0) == [first]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b'data: {"choices": tru}\n\n',  # balanced, so only Python's parser can refuse it
+        b'data: {"choices": [}\n\n',  # unbalanced: the core's scan refuses it
+        b'data: {"a": 1} trailing\n\n',
+    ],
+)
+def test_an_invalid_chunk_ends_the_stream_after_the_chunks_before_it(
+    caller: Caller, server: FakeServer, bad: bytes
+) -> None:
+    good = [{"choices": [{"index": 0, "delta": {"content": str(i)}}]} for i in range(2)]
+    body = b"".join(b"data: " + json.dumps(chunk).encode() + b"\n\n" for chunk in good) + bad
+    server.queue(Reply(200, {"content-type": "text/event-stream"}, [body, b"data: [DONE]\n\n"]))
+    chunks, error = caller.stream_until_error("openai/m", USER, base_url=server.base_url)
+    assert chunks == good  # delivered from the same network read as the bad chunk
+    assert isinstance(error, ritellm.InvalidResponseError)
+    assert "stream chunk is not valid JSON" in str(error)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ritellm import _calls
+from ritellm._exceptions import LimitExceededError
 
 VECTORS = json.loads((Path(__file__).parent / "fixtures" / "sse_vectors.json").read_text("utf-8"))
 RAW_SSE = json.dumps({"protocol": "raw_sse"}).encode()
@@ -39,5 +40,5 @@ def test_limit_on_event_size() -> None:
     context = json.dumps({"protocol": "raw_sse", "limits": {"max_event_bytes": 100}}).encode()
     decoder = _calls.core().open_stream(context)
     batch = decoder.feed(b"data: " + b"x" * 200)
-    assert batch["error"]["kind"] == "limit_exceeded"
-    assert "max_event_bytes" in batch["error"]["message"]
+    assert isinstance(batch["error"], LimitExceededError)
+    assert "max_event_bytes" in str(batch["error"])

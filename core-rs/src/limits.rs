@@ -99,6 +99,8 @@ pub fn probe_object(text: &[u8], max_depth: usize) -> Result<bool, ProbeError> {
 pub enum ProbeError {
     NotAnObject,
     Invalid(serde_json::Error),
+    /// Unclosed strings or brackets, or text after the object (from [`scan_object`]).
+    Unbalanced,
     Limit(CoreError),
 }
 
@@ -181,6 +183,100 @@ impl<'de> Visitor<'de> for Level {
     }
 }
 
+/// What a linear scan of a pass-through stream chunk found (see [`scan_object`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Scan {
+    /// An object whose top level has no `error` member, or a null one.
+    Chunk,
+    /// An object with a non-null top-level `error` member: the provider reports a failure.
+    Error,
+}
+
+/// Checks, in one pass over the bytes and building nothing, that `text` looks like one JSON
+/// object (balanced, strings closed, nothing after it) nested at most `max_depth` deep, and
+/// whether its top level has a non-null `error` member.
+///
+/// It does not validate the tokens between the brackets: the host parses the chunk anyway, and
+/// its parser is the one that decides what is valid JSON, so the same bytes read the same
+/// whether they come as a stream chunk or as a complete answer.
+pub fn scan_object(text: &[u8], max_depth: usize) -> Result<Scan, ProbeError> {
+    let max_depth = max_depth.min(HARD_MAX_DEPTH);
+    let start = match text.iter().position(|b| !b.is_ascii_whitespace()) {
+        Some(start) if text[start] == b'{' => start,
+        _ => return Err(ProbeError::NotAnObject),
+    };
+    let unbalanced = || ProbeError::Unbalanced;
+    let mut depth = 0usize;
+    let mut found = Scan::Chunk;
+    // At depth 1: whether the next string is a key, and whether the last key was `error`.
+    let mut expect_key = false;
+    let mut error_key = false;
+    let mut i = start;
+    while i < text.len() {
+        let byte = text[i];
+        match byte {
+            b'"' => {
+                let end = string_end(text, i + 1).ok_or_else(unbalanced)?;
+                if depth == 1 && expect_key {
+                    error_key = is_error_key(&text[i..=end]);
+                    expect_key = false;
+                }
+                i = end;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max_depth {
+                    return Err(ProbeError::Limit(too_deep(max_depth)));
+                }
+                expect_key = depth == 1;
+            }
+            b'}' | b']' => {
+                depth = depth.checked_sub(1).ok_or_else(unbalanced)?;
+                if depth == 0 {
+                    let rest = &text[i + 1..];
+                    if !rest.iter().all(u8::is_ascii_whitespace) {
+                        return Err(ProbeError::Unbalanced);
+                    }
+                    return Ok(found);
+                }
+            }
+            b',' if depth == 1 => expect_key = true,
+            b':' if depth == 1 && error_key => {
+                let value = text[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
+                if value != Some(&b'n') {
+                    found = Scan::Error;
+                }
+                error_key = false;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Err(ProbeError::Unbalanced)
+}
+
+/// The index of the quote that closes the string whose contents start at `from`.
+fn string_end(text: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i < text.len() {
+        match text[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Whether a quoted key reads `error`, escapes included (`"\u0065rror"`).
+fn is_error_key(quoted: &[u8]) -> bool {
+    if quoted == b"\"error\"" {
+        return true;
+    }
+    quoted.contains(&b'\\')
+        && serde_json::from_slice::<String>(quoted).map_or(false, |k| k == "error")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +323,48 @@ mod tests {
             other => panic!("{:?}", other),
         }
         assert!(probe_object(br#"{"a": [[1]]}"#, 3).is_ok());
+    }
+
+    #[test]
+    fn scan_finds_top_level_errors_depth_and_imbalance() {
+        let scan = |text: &str, depth| scan_object(text.as_bytes(), depth);
+        assert_eq!(
+            scan(r#" {"a": [1, {"error": 1}], "error": null} "#, 8).unwrap(),
+            Scan::Chunk
+        );
+        assert_eq!(
+            scan(r#"{"x": "}\"{", "error": {"m": 1}}"#, 8).unwrap(),
+            Scan::Error
+        );
+        assert_eq!(scan(r#"{"\u0065rror": "boom"}"#, 8).unwrap(), Scan::Error);
+        assert_eq!(
+            scan(r#"{"errors": 1, "e": "error"}"#, 8).unwrap(),
+            Scan::Chunk
+        );
+        assert_eq!(
+            scan(r#"{"a": NaN, "b": -Infinity}"#, 8).unwrap(),
+            Scan::Chunk
+        );
+        for bad in [
+            r#"{"a": "open"#,
+            r#"{"a": [1}"#,
+            r#"{"a": 1}}"#,
+            r#"{} {}"#,
+            "{",
+        ] {
+            assert!(
+                matches!(scan(bad, 8), Err(ProbeError::Unbalanced)),
+                "{}",
+                bad
+            );
+        }
+        for not_object in ["[1]", "", "  ", "null", "\"{\""] {
+            assert!(matches!(scan(not_object, 8), Err(ProbeError::NotAnObject)));
+        }
+        assert!(matches!(
+            scan(r#"{"a": [[1]]}"#, 2),
+            Err(ProbeError::Limit(_))
+        ));
+        assert!(scan(r#"{"a": [[1]]}"#, 3).is_ok());
     }
 }

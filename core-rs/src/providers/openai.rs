@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{api_error, CoreError};
-use crate::limits::{probe_object, ProbeError};
+use crate::limits::{probe_object, scan_object, ProbeError, Scan};
 use crate::providers::endpoint;
 use crate::sse::Event;
 use crate::stream::{Chunks, Translate};
@@ -29,20 +29,29 @@ pub fn body(call: Call) -> Map<String, Value> {
     body
 }
 
+/// The error for an answer or chunk that `probe_object` or `scan_object` refused.
+fn refused(error: ProbeError, what: &str) -> CoreError {
+    match error {
+        ProbeError::NotAnObject => {
+            CoreError::invalid_response(format!("the provider's {} is not a JSON object", what))
+        }
+        ProbeError::Invalid(e) => {
+            CoreError::invalid_response(format!("the provider's {} is not valid JSON: {}", what, e))
+        }
+        ProbeError::Unbalanced => CoreError::invalid_response(format!(
+            "the provider's {} is not valid JSON: it is cut short or has text after it",
+            what
+        )),
+        ProbeError::Limit(error) => error,
+    }
+}
+
 /// Checks that `text` is a JSON object within the depth limit and not an error report.
 fn check_object(text: &[u8], what: &str, max_depth: usize) -> Result<(), CoreError> {
     match probe_object(text, max_depth) {
         Ok(false) => Ok(()),
         Ok(true) => Err(api_error(None, text)),
-        Err(ProbeError::NotAnObject) => Err(CoreError::invalid_response(format!(
-            "the provider's {} is not a JSON object",
-            what
-        ))),
-        Err(ProbeError::Invalid(e)) => Err(CoreError::invalid_response(format!(
-            "the provider's {} is not valid JSON: {}",
-            what, e
-        ))),
-        Err(ProbeError::Limit(error)) => Err(error),
+        Err(error) => Err(refused(error, what)),
     }
 }
 
@@ -69,8 +78,12 @@ impl Translate for StreamTranslator {
         if event.event_type == "error" {
             return Err(api_error(None, data.as_bytes()));
         }
-        check_object(data.as_bytes(), "stream chunk", self.max_depth)?;
-        out.push_raw(data);
+        // A scan, not a parse: the host parses the chunk, once (see `scan_object`).
+        match scan_object(data.as_bytes(), self.max_depth) {
+            Ok(Scan::Chunk) => out.push_raw(data),
+            Ok(Scan::Error) => return Err(api_error(None, data.as_bytes())),
+            Err(error) => return Err(refused(error, "stream chunk")),
+        }
         Ok(false)
     }
 }
