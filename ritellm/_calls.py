@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Union
-
-import httpx
 
 from ._exceptions import APIError, InternalError, InvalidRequestError, MissingAPIKeyError, RitellmError
 from ._limits import DEFAULT_LIMITS, Limits
@@ -19,12 +18,14 @@ from ._retries import DEFAULT_MAX_RETRIES, retry_after
 from ._transports.base import Timeouts
 
 if TYPE_CHECKING:
+    import httpx
+
     from ._core import Core
 
-TimeoutTypes = Union[None, float, httpx.Timeout]
+TimeoutTypes = Union[None, float, "httpx.Timeout"]
 
 #: Like the official SDKs: a long read allowance for slow generations, a short connect.
-DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
+DEFAULT_TIMEOUT = Timeouts(connect=5.0, read=600.0, write=600.0, pool=600.0)
 
 #: Response headers that carry the provider's request id, most common first.
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-goog-request-id", "apim-request-id")
@@ -79,25 +80,38 @@ class Prepared(NamedTuple):
         return f"Prepared({self.method} {self.url}, provider={self.provider!r}, model={self.model!r})"
 
 
+_BAD_IN_NAME = re.compile(r"[\r\n\0:]|^\s|\s$|^$")
+_BAD_IN_VALUE = re.compile(r"[\r\n\0]|^\s|\s$")
+
+
 def _check_header(name: str, value: str, what: str) -> None:
     """Refuses header names and values that would split or smuggle a request line. The message
     names the header, never its value."""
-    if not name or name != name.strip() or any(c in name for c in "\r\n\0:"):
+    if _BAD_IN_NAME.search(name):
         raise InvalidRequestError(f"{what}: {name!r} is not a valid header name")
-    if value != value.strip() or any(c in value for c in "\r\n\0"):
+    if _BAD_IN_VALUE.search(value):
         raise InvalidRequestError(
             f"{what}: the value of header {name!r} has a line break, NUL or surrounding whitespace"
         )
 
 
-def _timeouts(timeout: httpx.Timeout) -> tuple[Timeouts, float]:
-    """The per-phase timeouts of ``timeout``, and the deadline of a whole call: the longest of
-    its phases."""
-    timeouts = Timeouts(timeout.connect, timeout.read, timeout.write, timeout.pool)
+def _timeouts(timeout: Any) -> tuple[Timeouts, float]:
+    """The per-phase timeouts of ``timeout`` (seconds, or an ``httpx.Timeout``; httpx is not
+    imported for it), and the deadline of a whole call: the longest of its phases."""
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        timeouts = Timeouts(*[float(timeout)] * 4)
+    elif all(hasattr(timeout, phase) for phase in Timeouts._fields):
+        timeouts = Timeouts(*(getattr(timeout, phase) for phase in Timeouts._fields))
+    else:
+        raise InvalidRequestError(
+            f"timeout must be a number of seconds above 0 or an httpx.Timeout, got {timeout!r}"
+        )
     return timeouts, max((t for t in timeouts if t is not None), default=math.inf)
 
 
 _DEFAULT_TIMEOUTS = _timeouts(DEFAULT_TIMEOUT)
+#: Made once: ``json.dumps`` with any non-default option makes a new encoder on every call.
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 def prepare(
@@ -120,35 +134,39 @@ def prepare(
         raise InvalidRequestError(f"max_retries must be a whole number of at least 0, got {max_retries!r}")
     limits = limits or DEFAULT_LIMITS
     instance = core()
-    call = {
-        "model": model,
-        "messages": messages,
-        "stream": stream,
-        "base_url": base_url,
-        "params": {name: value for name, value in params.items() if value is not None},
-        "additional_params": additional_params,
-        "api_version": api_version,
-        "created": int(time.time()),
-        "limits": limits.for_core,
-        "env": {
-            name: value
-            for name in instance.config_env.get(model.partition("/")[0] if isinstance(model, str) else "", ())
-            if (value := os.environ.get(name)) is not None
-        },
+    # Fields at their defaults are left out: the core reads less.
+    call = {"model": model, "messages": messages, "stream": stream, "created": int(time.time())}
+    for name, value in (
+        ("base_url", base_url),
+        ("additional_params", additional_params),
+        ("api_version", api_version),
+    ):
+        if value is not None:
+            call[name] = value
+    params = {name: value for name, value in params.items() if value is not None}
+    if params:
+        call["params"] = params
+    if limits is not DEFAULT_LIMITS:
+        call["limits"] = limits.for_core
+    env = {
+        name: value
+        for name in instance.config_env.get(model.partition("/")[0] if isinstance(model, str) else "", ())
+        if (value := os.environ.get(name)) is not None
     }
+    if env:
+        call["env"] = env
     try:
-        encoded = json.dumps(call, allow_nan=False).encode()
+        encoded = _ENCODER.encode(call).encode()
     except (TypeError, ValueError) as exc:
         raise InvalidRequestError(f"the call cannot be sent as JSON: {exc}") from exc
     head, body = instance.prepare(encoded)
-    headers: dict[str, str] = head["headers"]
+    headers: dict[str, str] = dict(head["headers"])  # the head is shared by calls alike
     secrets: tuple[str, ...] = ()
     auth = head["auth"]
     if auth is not None:
         key = api_key or os.environ.get(auth["env"])
         if key:
-            source = "api_key" if api_key else auth["env"]
-            _check_header(auth["header"], key, f"the API key from {source}")
+            _check_header(auth["header"], key, "the API key from " + ("api_key" if api_key else auth["env"]))
             headers[auth["header"]] = auth["prefix"] + key
             secrets = (key,)
         elif auth["required"]:
@@ -158,7 +176,7 @@ def prepare(
     for name, value in (extra_headers or {}).items():
         _check_header(name, value, "extra_headers")
         headers[name] = value
-    timeouts, deadline = _DEFAULT_TIMEOUTS if timeout is None else _timeouts(httpx.Timeout(timeout))
+    timeouts, deadline = _DEFAULT_TIMEOUTS if timeout is None else _timeouts(timeout)
     return Prepared(
         provider=head["provider"],
         model=head["model"],
@@ -166,7 +184,7 @@ def prepare(
         url=head["url"],
         headers=headers,
         body=body,
-        context=head["context"].encode(),
+        context=head["context"],
         timeouts=timeouts,
         deadline=deadline,
         max_retries=max_retries,

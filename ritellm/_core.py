@@ -35,6 +35,8 @@ EXPORTS: dict[str, tuple[int, str | None]] = {
 
 #: Most linear memory one instance may use; past it an allocation fails and the call traps.
 MEMORY_LIMIT = 512 << 20
+#: Parsed request heads kept per instance (see `Core.prepare`).
+HEADS_KEPT = 256
 
 _PACKAGE_DIR = Path(__file__).parent
 #: Installed wheels carry the module inside the package; a source checkout keeps it in wasm/.
@@ -97,6 +99,7 @@ class Core:
         # Streams may be read on another thread than the one that made the instance; two
         # threads inside one instance would crash the process.
         self._lock = threading.Lock()
+        self._heads: dict[bytes, dict[str, Any]] = {}
         self.broken = False
         self.describe: dict[str, Any] = self._op("ritellm_describe")
         #: The non-secret environment variables each provider's requests depend on.
@@ -150,8 +153,19 @@ class Core:
         return _unwrap(head), payload
 
     def prepare(self, call: bytes) -> tuple[dict[str, Any], bytes]:
-        """Validates a call; returns the request head and its body."""
-        return self._op_with_payload("ritellm_prepare", call)
+        """Validates a call; returns the request head (shared by calls alike: do not change
+        it) and its body. The context in the head is bytes, ready to hand back."""
+        raw_head, _, body = self._raw("ritellm_prepare", data=call).partition(b"\n")
+        head = self._heads.get(raw_head)
+        if head is None:
+            # Calls alike (same provider, model, URL, options) get the same head: parsing it
+            # once saves a third of the cost of preparing a call.
+            head = _unwrap(raw_head)
+            head["context"] = head["context"].encode()
+            if len(self._heads) >= HEADS_KEPT:
+                self._heads.clear()
+            self._heads[raw_head] = head
+        return head, body
 
     def parse(self, context: bytes, status: int, body: bytes) -> dict[str, Any]:
         """Translates a complete answer; raises the provider's error for error answers."""

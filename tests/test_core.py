@@ -79,7 +79,7 @@ def echo(core: _core.Core, text: str) -> str:
     call = {"model": "mock/echo", "messages": [{"role": "user", "content": text}]}
     head, body = core.prepare(json.dumps(call).encode())
     _, answer = core.mock(body)
-    content: str = core.parse(head["context"].encode(), 200, answer)["choices"][0]["message"]["content"]
+    content: str = core.parse(head["context"], 200, answer)["choices"][0]["message"]["content"]
     return content
 
 

@@ -10,7 +10,6 @@ never sees a library's own exceptions.
 from __future__ import annotations
 
 import functools
-import urllib.request
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import NamedTuple, Protocol
 
@@ -83,6 +82,8 @@ class Proxies:
     the hosts in ``NO_PROXY``), read as urllib reads them, once, when a pool is made."""
 
     def __init__(self) -> None:
+        import urllib.request  # here: importing it costs every `import ritellm` 15 ms
+
         self.by_scheme = {
             scheme: url
             for scheme, url in urllib.request.getproxies().items()
