@@ -92,8 +92,8 @@ def loaded() -> bool:
 class Core:
     """One instance of the core. Not shared between threads: see :func:`core`."""
 
-    def __init__(self) -> None:
-        self._instance: Instance = _Loaded.get().instantiate()
+    def __init__(self, engine: Engine | None = None) -> None:
+        self._instance: Instance = (engine or _Loaded.get()).instantiate()
         self._input_address = 0
         self._input_capacity = 0
         # Streams may be read on another thread than the one that made the instance; two

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import wasmtime
 
 from ritellm import _core
 from ritellm._engines import wasmtime as _wasmtime
+from ritellm._engines.base import Settings
 from ritellm._exceptions import KIND_CLASSES, InternalError
 
 ROOT = Path(__file__).parent.parent
@@ -39,40 +42,66 @@ def test_import_ritellm_loads_neither_wasmtime_nor_the_module() -> None:
     assert out.split() == ["False", "False"]
 
 
+def _engine(cache: Path) -> _wasmtime.WasmtimeEngine:
+    return _wasmtime.WasmtimeEngine(
+        _core.wasm_path().read_bytes(), Settings(_core.EXPORTS, _core.MEMORY_LIMIT, cache)
+    )
+
+
 def test_disk_cache_is_written_then_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine, wasm = wasmtime.Engine(), _core.wasm_path().read_bytes()
-    _wasmtime._compile(engine, wasm, tmp_path)
+    _engine(tmp_path)
     [cached] = tmp_path.iterdir()
+    assert cached.stat().st_size > 1000
 
     def no_compile(*args: object) -> None:
         raise AssertionError("compiled although the cache was fresh")
 
-    with monkeypatch.context() as patched:
-        patched.setattr(wasmtime.Module, "__init__", no_compile)
-        module = _wasmtime._compile(engine, wasm, tmp_path)
-    assert {e.name for e in module.exports} >= set(_core.EXPORTS)
-    assert cached.stat().st_size > 1000
+    monkeypatch.setattr(_wasmtime._bound(), "wasmtime_module_new", no_compile)
+    assert echo_on(_engine(tmp_path), "from the cache") == "from the cache"
 
 
 def test_corrupt_cache_falls_back_to_compiling_and_is_replaced(tmp_path: Path) -> None:
-    engine, wasm = wasmtime.Engine(), _core.wasm_path().read_bytes()
-    _wasmtime._compile(engine, wasm, tmp_path)
+    _engine(tmp_path)
     [cached] = tmp_path.iterdir()
     good = cached.read_bytes()
     cached.write_bytes(good[:100] + bytes([good[100] ^ 0xFF]) + good[101:])
-    module = _wasmtime._compile(engine, wasm, tmp_path)
-    assert {e.name for e in module.exports} >= set(_core.EXPORTS)
+    assert echo_on(_engine(tmp_path), "recompiled") == "recompiled"
     assert cached.read_bytes() == good
     cached.write_bytes(b"short")
-    _wasmtime._compile(engine, wasm, tmp_path)
+    _engine(tmp_path)
     assert cached.read_bytes() == good
+
+
+def test_a_payload_wasmtime_refuses_falls_back_to_compiling(tmp_path: Path) -> None:
+    _engine(tmp_path)
+    [cached] = tmp_path.iterdir()
+    payload = b"not a serialized module"  # a valid checksum, as from another wasmtime
+    cached.write_bytes(hashlib.sha256(payload).digest() + payload)
+    assert echo_on(_engine(tmp_path), "recompiled") == "recompiled"
 
 
 def test_unwritable_cache_still_works(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    module = _wasmtime._compile(wasmtime.Engine(), _core.wasm_path().read_bytes(), blocker / "cache")
-    assert {e.name for e in module.exports} >= set(_core.EXPORTS)
+    assert echo_on(_engine(blocker / "cache"), "uncached") == "uncached"
+
+
+def test_the_cache_key_ignores_the_environment_and_old_entries_are_pruned(tmp_path: Path) -> None:
+    path = _wasmtime.compiled_path(b"module", tmp_path)
+    assert str(_wasmtime._bound().path.parent) not in path.name  # no path or mtime in the key
+    for n in range(_wasmtime.CACHE_ENTRIES + 3):
+        stale = tmp_path / f"ritellm_core-{n:016x}-old.bin"
+        stale.write_bytes(b"x")
+        os.utime(stale, (1_000_000 + n, 1_000_000 + n))
+    _engine(tmp_path)
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert len(kept) == _wasmtime.CACHE_ENTRIES
+    assert _wasmtime.compiled_path(_core.wasm_path().read_bytes(), tmp_path).name in kept
+    assert "ritellm_core-0000000000000000-old.bin" not in kept  # the least recently used went
+
+
+def echo_on(engine: _wasmtime.WasmtimeEngine, text: str) -> str:
+    return echo(_core.Core(engine), text)
 
 
 def echo(core: _core.Core, text: str) -> str:

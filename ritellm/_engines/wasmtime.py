@@ -1,12 +1,15 @@
-"""wasmtime-py: the engine on CPython. The only module that imports wasmtime.
+"""wasmtime: the engine on CPython, through the C library that the ``wasmtime`` package ships.
 
-Calls go through ``wasmtime_func_call_unchecked`` with argument slots made once per instance
-(``Func.__call__`` re-derives the function type on every call, about ten times the call's own
-cost), and memory is read and written through a view of the instance's linear memory rather
-than with a foreign call per access. The view stays valid because memory is not allowed to
-move (``memory_may_move = False``, and wasmtime's default static reservation on older
-releases); it is remade only when memory grows past the size it covers. So a stream feed is one
-foreign call.
+ritellm binds the twenty-odd C functions it uses itself rather than importing wasmtime-py,
+whose import (the ctypes bindings of the whole C API) costs about 40 ms and 5 MB of every
+process's first call. These functions and structures are the same across the supported
+wasmtime releases (see ``pyproject.toml``); the tests run against both ends of that range.
+
+Calls go through ``wasmtime_func_call_unchecked`` with argument slots made once per instance,
+and memory is read and written through a view of the instance's linear memory rather than a
+foreign call per access. The view stays valid because memory may not move
+(``memory_may_move`` off); it is remade only when memory grows past the size it covers. So a
+stream feed is one foreign call.
 
 Work is bounded with fuel (about one unit per instruction). Setting fuel is itself a foreign
 call, so the allowance is prepaid: one refill covers :data:`PREPAID_BYTES` of input or
@@ -18,13 +21,15 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.util
 import os
+import platform
+import sys
 import tempfile
+import weakref
+from ctypes import POINTER, byref, c_bool, c_char_p, c_int64, c_size_t, c_uint8, c_uint64, c_void_p
 from pathlib import Path
 from typing import Any
-
-import wasmtime
-from wasmtime import _ffi as ffi
 
 from .base import Settings, Trap
 
@@ -37,28 +42,128 @@ CALLS_PER_REFILL = 64
 CACHE_ENTRIES = 8
 
 _U64 = (1 << 64) - 1
-#: WASMTIME_TRAP_CODE_OUT_OF_FUEL of wasmtime's C API (trap.h). Older wasmtime-py releases
-#: have no TrapCode member for it, so the raw code is read.
+#: WASMTIME_TRAP_CODE_OUT_OF_FUEL in wasmtime's trap.h.
 _TRAP_OUT_OF_FUEL = 11
-# The C function itself, not wasmtime-py's Python wrapper around it.
-_call_unchecked = ffi.dll.wasmtime_func_call_unchecked
-_set_fuel = ffi.dll.wasmtime_context_set_fuel
+#: wasm_valkind_t of i32 and i64 in wasm.h.
+_VALKINDS = {0: "i32", 1: "i64"}
+#: WASMTIME_EXTERN_FUNC and WASMTIME_EXTERN_MEMORY in extern.h.
+_EXTERN_FUNC, _EXTERN_MEMORY = 0, 3
 
 
-def _c_function(name: str, restype: Any) -> Any:
-    """A private binding of a C function of wasmtime that returns a plain int: wasmtime-py's
-    own bindings return pointer objects, which cost a cast on every call."""
-    function = type(ffi.dll.wasmtime_memory_data)((name, ffi.dll))
-    function.argtypes = [ctypes.POINTER(ffi.wasmtime_context_t), ctypes.POINTER(ffi.wasmtime_memory_t)]
-    function.restype = restype
-    return function
+class _Vec(ctypes.Structure):
+    """wasm_byte_vec_t and every other wasm_*_vec_t: a size and a pointer."""
+
+    _fields_ = [("size", c_size_t), ("data", c_void_p)]
 
 
-_memory_data = _c_function("wasmtime_memory_data", ctypes.c_void_p)
-_memory_size = _c_function("wasmtime_memory_data_size", ctypes.c_size_t)
+class _Extern(ctypes.Structure):
+    """wasmtime_extern_t: a kind, then a union whose members (a wasmtime_func_t, a
+    wasmtime_memory_t, ...) are 16 bytes at offset 8. Kept opaque beyond that."""
+
+    _fields_ = [("kind", c_uint8), ("of", c_uint64 * 2)]
 
 
-def _engine_identity() -> str:
+class _ValRaw(ctypes.Union):
+    """wasmtime_val_raw_t: 16 bytes (a v128 is the largest member)."""
+
+    _fields_ = [("i64", c_int64), ("v128", c_uint8 * 16)]
+
+
+def _library_path() -> Path:
+    """The C library inside the installed ``wasmtime`` package, found without importing it."""
+    spec = importlib.util.find_spec("wasmtime")
+    if spec is None or not spec.submodule_search_locations:
+        raise Trap("the wasmtime package is not installed", out_of_work=False)
+    machine = {"AMD64": "x86_64", "arm64": "aarch64", "ARM64": "aarch64"}.get(
+        platform.machine(), platform.machine()
+    )
+    system = "android" if hasattr(sys, "getandroidapilevel") else sys.platform
+    name = {"win32": "_wasmtime.dll", "darwin": "_libwasmtime.dylib"}.get(system, "_libwasmtime.so")
+    path = Path(next(iter(spec.submodule_search_locations))) / f"{system}-{machine}" / name
+    if not path.is_file():
+        raise Trap(f"wasmtime has no library for this platform ({system}-{machine})", out_of_work=False)
+    return path
+
+
+_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
+    "wasm_config_new": (c_void_p, []),
+    "wasmtime_config_consume_fuel_set": (None, [c_void_p, c_bool]),
+    "wasmtime_config_memory_may_move_set": (None, [c_void_p, c_bool]),
+    "wasm_engine_new_with_config": (c_void_p, [c_void_p]),
+    "wasmtime_module_new": (c_void_p, [c_void_p, c_char_p, c_size_t, POINTER(c_void_p)]),
+    "wasmtime_module_deserialize": (c_void_p, [c_void_p, c_char_p, c_size_t, POINTER(c_void_p)]),
+    "wasmtime_module_serialize": (c_void_p, [c_void_p, POINTER(_Vec)]),
+    "wasmtime_module_exports": (None, [c_void_p, POINTER(_Vec)]),
+    "wasm_exporttype_name": (POINTER(_Vec), [c_void_p]),
+    "wasm_exporttype_vec_delete": (None, [POINTER(_Vec)]),
+    "wasm_byte_vec_delete": (None, [POINTER(_Vec)]),
+    "wasmtime_store_new": (c_void_p, [c_void_p, c_void_p, c_void_p]),
+    "wasmtime_store_delete": (None, [c_void_p]),
+    "wasmtime_store_context": (c_void_p, [c_void_p]),
+    "wasmtime_store_limiter": (None, [c_void_p, c_int64, c_int64, c_int64, c_int64, c_int64]),
+    "wasmtime_instance_new": (
+        c_void_p,
+        [c_void_p, c_void_p, c_void_p, c_size_t, c_void_p, POINTER(c_void_p)],
+    ),
+    "wasmtime_instance_export_get": (c_bool, [c_void_p, c_void_p, c_char_p, c_size_t, POINTER(_Extern)]),
+    "wasmtime_func_type": (c_void_p, [c_void_p, c_void_p]),
+    "wasm_functype_params": (POINTER(_Vec), [c_void_p]),
+    "wasm_functype_results": (POINTER(_Vec), [c_void_p]),
+    "wasm_functype_delete": (None, [c_void_p]),
+    "wasm_valtype_kind": (c_uint8, [c_void_p]),
+    "wasmtime_func_call_unchecked": (c_void_p, [c_void_p, c_void_p, c_void_p, c_size_t, POINTER(c_void_p)]),
+    "wasmtime_memory_data": (c_void_p, [c_void_p, c_void_p]),
+    "wasmtime_memory_data_size": (c_size_t, [c_void_p, c_void_p]),
+    "wasmtime_context_set_fuel": (c_void_p, [c_void_p, c_uint64]),
+    "wasmtime_trap_code": (c_bool, [c_void_p, POINTER(c_uint8)]),
+    "wasm_trap_message": (None, [c_void_p, POINTER(_Vec)]),
+    "wasm_trap_delete": (None, [c_void_p]),
+    "wasmtime_error_message": (None, [c_void_p, POINTER(_Vec)]),
+    "wasmtime_error_delete": (None, [c_void_p]),
+}
+
+
+class _C:
+    """The C functions, bound on first use of the engine."""
+
+    def __init__(self) -> None:
+        self.path = _library_path()
+        library = ctypes.CDLL(str(self.path))
+        for name, (restype, argtypes) in _SIGNATURES.items():
+            function = getattr(library, name)
+            function.restype, function.argtypes = restype, argtypes
+            setattr(self, name, function)
+
+    def __getattr__(self, name: str) -> Any:  # for the type checker: set in __init__
+        raise AttributeError(name)
+
+    def text(self, vec: _Vec, delete: Any) -> str:
+        text = ctypes.string_at(vec.data, vec.size).decode("utf-8", "replace")
+        delete(byref(vec))
+        return text
+
+    def error(self, error: int) -> str:
+        message = _Vec()
+        self.wasmtime_error_message(error, byref(message))
+        self.wasmtime_error_delete(error)
+        return self.text(message, self.wasm_byte_vec_delete)
+
+    def check(self, error: int | None, doing: str) -> None:
+        if error:
+            raise Trap(f"{doing}: {self.error(error)}", out_of_work=False)
+
+
+_c: _C | None = None
+
+
+def _bound() -> _C:
+    global _c
+    if _c is None:
+        _c = _C()
+    return _c
+
+
+def _engine_identity(c: _C) -> str:
     """Names the wasmtime build: its package version and library size. Not its path or
     modification time, so every virtual environment with the same wasmtime shares one entry;
     wasmtime itself refuses compiled code from another version or configuration."""
@@ -68,27 +173,42 @@ def _engine_identity() -> str:
         release = version("wasmtime")
     except Exception:  # no metadata (a vendored copy): the library alone names it
         release = "unknown"
-    return f"{release}-{os.stat(ffi.filename).st_size:x}"
+    return f"{release}-{c.path.stat().st_size:x}"
 
 
-def _compile(engine: wasmtime.Engine, wasm: bytes, cache_dir: Path) -> wasmtime.Module:
+def compiled_path(wasm: bytes, cache_dir: Path) -> Path:
+    """Where the compiled module for ``wasm`` is cached."""
+    key = hashlib.sha256(wasm).hexdigest()[:16]
+    return cache_dir / f"ritellm_core-{key}-{_engine_identity(_bound())}.bin"
+
+
+def _compile(c: _C, engine: int, wasm: bytes, cache_dir: Path) -> int:
     """Loads the compiled module from the disk cache, or compiles it and fills the cache.
 
-    A cache file is the SHA-256 of its payload, then ``Module.serialize()``'s bytes. Any
-    failure to read, verify or load it falls back to compiling.
+    A cache file is the SHA-256 of its payload, then the serialized module. Any failure to
+    read, verify or load it falls back to compiling.
     """
+    module = c_void_p()
     path = compiled_path(wasm, cache_dir)
     try:
         blob = path.read_bytes()
-        digest, payload = blob[:32], blob[32:]
-        if hashlib.sha256(payload).digest() == digest:
-            module = wasmtime.Module.deserialize(engine, payload)
-            os.utime(path)  # recently used: kept by _prune
-            return module
-    except (OSError, wasmtime.WasmtimeError):
-        pass
-    module = wasmtime.Module(engine, wasm)
-    payload = bytes(module.serialize())
+    except OSError:
+        blob = b""
+    digest, payload = blob[:32], blob[32:]
+    if payload and hashlib.sha256(payload).digest() == digest:
+        error = c.wasmtime_module_deserialize(engine, payload, len(payload), byref(module))
+        if not error:
+            try:
+                os.utime(path)  # recently used: kept by _prune
+            except OSError:
+                pass
+            return module.value or 0
+        c.error(error)  # another version's or a damaged entry: compile instead
+    c.check(c.wasmtime_module_new(engine, wasm, len(wasm), byref(module)), "compiling ritellm_core.wasm")
+    serialized = _Vec()
+    c.check(c.wasmtime_module_serialize(module, byref(serialized)), "serializing ritellm_core.wasm")
+    payload = ctypes.string_at(serialized.data, serialized.size)
+    c.wasm_byte_vec_delete(byref(serialized))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as tmp:
@@ -101,7 +221,7 @@ def _compile(engine: wasmtime.Engine, wasm: bytes, cache_dir: Path) -> wasmtime.
         _prune(cache_dir)
     except OSError:
         pass  # an unwritable cache only costs the next process a compile
-    return module
+    return module.value or 0
 
 
 def _prune(cache_dir: Path) -> None:
@@ -119,85 +239,132 @@ def _prune(cache_dir: Path) -> None:
             pass
 
 
-def compiled_path(wasm: bytes, cache_dir: Path) -> Path:
-    """Where the compiled module for ``wasm`` is cached."""
-    return cache_dir / f"ritellm_core-{hashlib.sha256(wasm).hexdigest()[:16]}-{_engine_identity()}.bin"
+def _export_names(c: _C, module: int) -> set[str]:
+    exports = _Vec()
+    c.wasmtime_module_exports(module, byref(exports))
+    try:
+        types = (c_void_p * exports.size).from_address(exports.data) if exports.size else []
+        names = set()
+        for exporttype in types:
+            name = c.wasm_exporttype_name(exporttype).contents
+            names.add(ctypes.string_at(name.data, name.size).decode())
+        return names
+    finally:
+        c.wasm_exporttype_vec_delete(byref(exports))
 
 
 class WasmtimeEngine:
     def __init__(self, wasm: bytes, settings: Settings) -> None:
-        config = wasmtime.Config()
-        config.consume_fuel = True
-        if hasattr(config, "memory_may_move"):
-            config.memory_may_move = False  # the memory views rely on it
-        self._engine = wasmtime.Engine(config)
-        self._module = _compile(self._engine, wasm, settings.cache_dir)
+        c = self._c = _bound()
+        config = c.wasm_config_new()
+        c.wasmtime_config_consume_fuel_set(config, True)
+        c.wasmtime_config_memory_may_move_set(config, False)  # the memory views rely on it
+        self._engine = c.wasm_engine_new_with_config(config)  # takes the config
+        self._module = _compile(c, self._engine, wasm, settings.cache_dir)
         self._settings = settings
-        names = {export.name for export in self._module.exports}
+        names = _export_names(c, self._module)
         expected = set(settings.exports) | {"memory"}
         if names != expected:
             raise Trap(f"the module exports {sorted(names)}, expected {sorted(expected)}", out_of_work=False)
 
     def instantiate(self) -> WasmtimeInstance:
-        return WasmtimeInstance(self._engine, self._module, self._settings)
+        return WasmtimeInstance(self._c, self._engine, self._module, self._settings)
 
 
 class WasmtimeInstance:
-    def __init__(self, engine: wasmtime.Engine, module: wasmtime.Module, settings: Settings) -> None:
-        store = wasmtime.Store(engine)
-        store.set_limits(memory_size=settings.memory_limit)
-        exports = wasmtime.Instance(store, module, []).exports(store)
+    def __init__(self, c: _C, engine: int, module: int, settings: Settings) -> None:
+        self._c = c
+        store = c.wasmtime_store_new(engine, None, None)
+        self._finalizer = weakref.finalize(self, c.wasmtime_store_delete, store)
+        c.wasmtime_store_limiter(store, settings.memory_limit, -1, -1, -1, -1)
+        self._context = context = c.wasmtime_store_context(store)
+        instance = (c_uint64 * 4)()  # wasmtime_instance_t is 16 bytes; room to spare
+        trap = c_void_p()
+        error = c.wasmtime_instance_new(context, module, None, 0, instance, byref(trap))
+        c.check(error, "instantiating ritellm_core.wasm")
+        if trap.value:
+            raise Trap(
+                f"instantiating ritellm_core.wasm trapped: {self._trap_message(trap.value)}",
+                out_of_work=False,
+            )
+        self._memory = self._export(instance, "memory", _EXTERN_MEMORY)
+        self._funcs = {name: self._export(instance, name, _EXTERN_FUNC) for name in settings.exports}
         for name, (param_count, result) in settings.exports.items():
-            func = exports[name]
-            if not isinstance(func, wasmtime.Func):
-                raise Trap(f"the module's export {name} is not a function", out_of_work=False)
-            ty = func.type(store)
-            params_ok = [str(p) for p in ty.params] == ["i32"] * param_count
-            results_ok = [str(r) for r in ty.results] == ([result] if result else [])
-            if not (params_ok and results_ok):
+            if self._signature(self._funcs[name]) != (["i32"] * param_count, [result] if result else []):
                 raise Trap(f"the module's export {name} has the wrong signature", out_of_work=False)
-        self._store = store  # owns the context pointer below
-        self._context = store._context()
-        memory = exports["memory"]
-        assert isinstance(memory, wasmtime.Memory)
-        self._memory = ctypes.pointer(memory._memory)
-        self._funcs = {name: ctypes.pointer(exports[name]._func) for name in settings.exports}  # type: ignore[union-attr]
-        self._args = (ffi.wasmtime_val_raw * 3)()
+        self._args = (_ValRaw * 3)()
         self._arg_slots = tuple(self._args)  # element views, made once
-        self._trap = ctypes.POINTER(ffi.wasm_trap_t)()  # stays null until a trap, which breaks us
-        self._trap_ref = ctypes.byref(self._trap)
+        self._trap = c_void_p()  # stays null until a trap, which breaks us
+        self._trap_ref = byref(self._trap)
+        self._call = c.wasmtime_func_call_unchecked
         self._prepaid_bytes = 0
         self._calls_before_refill = 0
         self._size = 0
         self._view = memoryview(b"")
         self._remap()
 
+    def _export(self, instance: Any, name: str, kind: int) -> Any:
+        item = _Extern()
+        encoded = name.encode()
+        if not self._c.wasmtime_instance_export_get(
+            self._context, instance, encoded, len(encoded), byref(item)
+        ):
+            raise Trap(f"the module has no export {name}", out_of_work=False)
+        if item.kind != kind:
+            raise Trap(
+                f"the module's export {name} is not a {'function' if kind == _EXTERN_FUNC else 'memory'}",
+                out_of_work=False,
+            )
+        return item.of  # the func or memory handle: 16 bytes, passed back by pointer
+
+    def _signature(self, func: Any) -> tuple[list[str], list[str]]:
+        c = self._c
+        functype = c.wasmtime_func_type(self._context, func)
+        try:
+            kinds = []
+            for vec in (
+                c.wasm_functype_params(functype).contents,
+                c.wasm_functype_results(functype).contents,
+            ):
+                types = (c_void_p * vec.size).from_address(vec.data) if vec.size else []
+                kinds.append([_VALKINDS.get(c.wasm_valtype_kind(t), "other") for t in types])
+            return kinds[0], kinds[1]
+        finally:
+            c.wasm_functype_delete(functype)
+
+    def _trap_message(self, trap: int) -> str:
+        message = _Vec()
+        self._c.wasm_trap_message(trap, byref(message))
+        return self._c.text(message, self._c.wasm_byte_vec_delete)
+
     def _remap(self) -> None:
-        self._size = _memory_size(self._context, self._memory)
-        base = _memory_data(self._context, self._memory)
+        self._size = self._c.wasmtime_memory_data_size(self._context, self._memory)
+        base = self._c.wasmtime_memory_data(self._context, self._memory)
         self._view = memoryview((ctypes.c_ubyte * self._size).from_address(base)).cast("B")
 
     def call(self, export: str, *args: int, input_size: int = 0) -> int:
         if input_size > self._prepaid_bytes or not self._calls_before_refill:
             prepaid = max(input_size, PREPAID_BYTES)
-            if _set_fuel(self._context, FUEL_PER_CALL + FUEL_PER_BYTE * prepaid):
-                raise Trap("wasmtime refused to set the work allowance", out_of_work=False)
+            error = self._c.wasmtime_context_set_fuel(self._context, FUEL_PER_CALL + FUEL_PER_BYTE * prepaid)
+            self._c.check(error, "setting the work allowance")
             self._prepaid_bytes, self._calls_before_refill = prepaid, CALLS_PER_REFILL
         self._prepaid_bytes -= input_size
         self._calls_before_refill -= 1
         slots = self._arg_slots
         for i, value in enumerate(args):
             slots[i].i64 = value
-        error = _call_unchecked(self._context, self._funcs[export], self._args, 3, self._trap_ref)
-        if error:
-            raise Trap(f"{export} failed: {wasmtime.WasmtimeError._from_ptr(error)}", out_of_work=False)
-        if self._trap:
-            code = ffi.wasmtime_trap_code_t()
-            has_code = ffi.wasmtime_trap_code(self._trap, ctypes.byref(code))
-            message = wasmtime.Trap._from_ptr(self._trap).message
-            raise Trap(
-                f"{export} trapped: {message}", out_of_work=bool(has_code) and code.value == _TRAP_OUT_OF_FUEL
+        error = self._call(self._context, self._funcs[export], self._args, 3, self._trap_ref)
+        self._c.check(error, f"{export} failed")
+        trap = self._trap.value
+        if trap:
+            self._trap.value = None
+            code = c_uint8()
+            out_of_fuel = (
+                bool(self._c.wasmtime_trap_code(trap, byref(code))) and code.value == _TRAP_OUT_OF_FUEL
             )
+            message = self._trap_message(trap)
+            self._c.wasm_trap_delete(trap)
+            raise Trap(f"{export} trapped: {message}", out_of_work=out_of_fuel)
         result: int = slots[0].i64
         return result & _U64
 
