@@ -33,12 +33,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", action="store_true", help="print the chat.completion (or one chunk a line) as JSON"
     )
+    parser.add_argument(
+        "--warm-cache",
+        action="store_true",
+        help="compile the core into the cache ($RITELLM_CACHE_DIR) and exit, e.g. in a Dockerfile",
+    )
     parser.add_argument("--version", action="version", version=f"ritellm {__version__}")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.warm_cache:
+        from ._core import cache_dir, load
+
+        load()
+        print(f"ritellm: the compiled core is cached in {cache_dir()}")
+        return 0
     prompt = args.prompt if args.prompt is not None else sys.stdin.read()
     messages: list[dict[str, Any]] = []
     if args.system:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +81,23 @@ def test_python_dash_m() -> None:
         check=True,
     )
     assert result.stdout == "via -m\n"
+
+
+def test_warm_cache_compiles_ahead_so_a_later_process_loads_from_the_cache(tmp_path: Path) -> None:
+    env = {**os.environ, "RITELLM_CACHE_DIR": str(tmp_path)}
+    warm = subprocess.run(
+        [sys.executable, "-m", "ritellm", "--warm-cache"], capture_output=True, text=True, env=env, check=True
+    )
+    assert str(tmp_path) in warm.stdout
+    [cached] = tmp_path.glob("ritellm_core-*.bin")
+    # A later process must deserialize that file, not compile: make compiling fail there.
+    probe = (
+        "from ritellm._engines import wasmtime as w\n"
+        "def refuse(*a): raise SystemExit('compiled although the cache was warm')\n"
+        "w._bound().wasmtime_module_new = refuse\n"
+        "import ritellm\n"
+        "print(ritellm.completion('mock/echo', [{'role': 'user', 'content': 'warm'}])['choices'][0]['message']['content'])\n"
+    )
+    later = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert later.stdout.strip() == "warm"
+    assert [cached] == list(tmp_path.glob("ritellm_core-*.bin"))
