@@ -9,7 +9,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Union
 
 from ._exceptions import APIError, InternalError, InvalidRequestError, MissingAPIKeyError, RitellmError
@@ -114,6 +114,63 @@ _DEFAULT_TIMEOUTS = _timeouts(DEFAULT_TIMEOUT)
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
+#: Calls alike (everything but the messages the same) of a provider whose body holds the
+#: messages as given: the core's head, and the body before and after the messages. Saves the
+#: core a crossing per call; the core says when a body allows it (its ``messages_slot``).
+_templates: dict[Hashable, tuple[dict[str, Any], bytes, bytes]] = {}
+TEMPLATES_KEPT = 256
+#: The messages in a template's slot: as the core would write them (UTF-8, no NaN).
+_MESSAGES_ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+
+def _shape(
+    model: Any,
+    stream: bool,
+    base_url: Any,
+    additional_params: Any,
+    api_version: Any,
+    params: dict[str, Any],
+    limits: Limits,
+    env: dict[str, str],
+) -> Hashable | None:
+    """What makes two calls alike, as a key for ``_templates``; None when it cannot be told
+    cheaply (the core then prepares the call)."""
+    try:
+        extra = (
+            additional_params
+            if isinstance(additional_params, str) or additional_params is None
+            else _ENCODER.encode(additional_params)
+        )
+        shape = (
+            model,
+            stream,
+            base_url,
+            extra,
+            api_version,
+            _ENCODER.encode(params) if params else "",
+            limits,
+            tuple(env.items()),
+        )
+        hash(shape)
+    except (TypeError, ValueError):
+        return None
+    return shape
+
+
+def _from_template(
+    template: tuple[dict[str, Any], bytes, bytes] | None, messages: Any
+) -> tuple[dict[str, Any], bytes] | None:
+    """The head and body of a call alike ``template``'s, with ``messages``; None when the core
+    must check the messages itself (they are not a list of objects, or not JSON)."""
+    if template is None or type(messages) is not list or not all(type(m) is dict for m in messages):
+        return None
+    head, before, after = template
+    try:
+        return head, before + _MESSAGES_ENCODER.encode(messages).encode() + after
+    except (TypeError, ValueError):
+        return None
+
+
 def prepare(
     model: str,
     messages: Any,
@@ -134,32 +191,44 @@ def prepare(
         raise InvalidRequestError(f"max_retries must be a whole number of at least 0, got {max_retries!r}")
     limits = limits or DEFAULT_LIMITS
     instance = core()
-    # Fields at their defaults are left out: the core reads less.
-    call = {"model": model, "messages": messages, "stream": stream, "created": int(time.time())}
-    for name, value in (
-        ("base_url", base_url),
-        ("additional_params", additional_params),
-        ("api_version", api_version),
-    ):
-        if value is not None:
-            call[name] = value
     params = {name: value for name, value in params.items() if value is not None}
-    if params:
-        call["params"] = params
-    if limits is not DEFAULT_LIMITS:
-        call["limits"] = limits.for_core
     env = {
         name: value
         for name in instance.config_env.get(model.partition("/")[0] if isinstance(model, str) else "", ())
         if (value := os.environ.get(name)) is not None
     }
-    if env:
-        call["env"] = env
-    try:
-        encoded = _ENCODER.encode(call).encode()
-    except (TypeError, ValueError) as exc:
-        raise InvalidRequestError(f"the call cannot be sent as JSON: {exc}") from exc
-    head, body = instance.prepare(encoded)
+    shape = _shape(model, stream, base_url, additional_params, api_version, params, limits, env)
+    assembled = _from_template(_templates.get(shape), messages) if shape is not None else None
+    if assembled is not None:
+        head, body = assembled
+    else:
+        # Fields at their defaults are left out: the core reads less.
+        call: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "stream": stream,
+            "created": int(time.time()),
+        }
+        optional: dict[str, Any] = {
+            "base_url": base_url,
+            "additional_params": additional_params,
+            "api_version": api_version,
+            "params": params,
+            "env": env,
+        }
+        call.update((name, value) for name, value in optional.items() if value is not None and value != {})
+        if limits is not DEFAULT_LIMITS:
+            call["limits"] = limits.for_core
+        try:
+            encoded = _ENCODER.encode(call).encode()
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequestError(f"the call cannot be sent as JSON: {exc}") from exc
+        head, body = instance.prepare(encoded)
+        slot = head.get("messages_slot")
+        if slot is not None and shape is not None:
+            if len(_templates) >= TEMPLATES_KEPT:
+                _templates.clear()
+            _templates[shape] = (head, body[: slot[0]], body[slot[1] :])
     headers: dict[str, str] = dict(head["headers"])  # the head is shared by calls alike
     secrets: tuple[str, ...] = ()
     auth = head["auth"]

@@ -322,3 +322,43 @@ def test_proxies_from_the_environment(
         assert len(server.requests) == 1
     finally:
         ritellm.close()
+
+
+def test_calls_alike_reuse_the_cores_request_with_their_own_messages(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ritellm import _calls, _core
+
+    crossings: list[bytes] = []
+    real_prepare = _core.Core.prepare
+
+    def counted(self: _core.Core, call: bytes) -> Any:
+        crossings.append(call)
+        return real_prepare(self, call)
+
+    monkeypatch.setattr(_core.Core, "prepare", counted)
+    monkeypatch.setattr(_calls, "_templates", {})
+    conversations = [
+        [{"role": "user", "content": "first"}],
+        [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": 'caf\u00e9 \U0001f600 "quoted"'},
+        ],
+        [
+            {"role": "user", "content": [{"type": "text", "text": "parts"}]},
+            {"role": "assistant", "content": None},
+        ],
+    ]
+    for messages in conversations:
+        ritellm.completion("openai/m", messages, base_url=server.base_url, temperature=0.25, stop=["\n"])
+    assert len(crossings) == 1  # the later calls used the first one's template
+    for messages, recorded in zip(conversations, server.requests):
+        assert recorded.json() == {"model": "m", "messages": messages, "temperature": 0.25, "stop": ["\n"]}
+    ritellm.completion("openai/m", USER, base_url=server.base_url, temperature=0.5)
+    assert len(crossings) == 2  # not alike: another temperature
+    for not_a_template in ([{"role": "user", "content": float("nan")}], "not a list", [["not", "a dict"]]):
+        with pytest.raises(ritellm.InvalidRequestError):
+            ritellm.completion(
+                "openai/m", not_a_template, base_url=server.base_url, temperature=0.25, stop=["\n"]
+            )  # type: ignore[arg-type]
+    assert len(server.requests) == 4

@@ -86,6 +86,11 @@ pub struct HttpRequest {
     /// True when a success answer is already a chat.completion: the host may take a JSON
     /// object without an `error` member as it is, and needs `parse_response` only otherwise.
     pub passthrough: bool,
+    /// Where the caller's messages, serialized as given, lie in `body` (start and end byte
+    /// offsets), when the body is otherwise independent of them: the host may then reuse the
+    /// rest of the body for another call alike, with its own messages in the slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages_slot: Option<(usize, usize)>,
     /// Opaque to the host: JSON text to pass to `parse_response` or `ChunkStream::new`.
     pub context: String,
     #[serde(skip)]
@@ -110,6 +115,7 @@ impl HttpRequest {
             headers,
             auth: None,
             passthrough: false,
+            messages_slot: None,
             context: String::new(),
             body: serde_json::to_vec(body).unwrap_or_default(),
         }
@@ -203,6 +209,12 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         json_tool: None,
         limits: input.limits,
     };
+    let passthrough = matches!(provider.protocol, Protocol::OpenAi | Protocol::Azure);
+    let messages_json = if passthrough {
+        serde_json::to_vec(&messages).ok()
+    } else {
+        None
+    };
     let call = Call {
         provider,
         model,
@@ -218,9 +230,28 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
     request.provider = provider.prefix;
     request.model = context.model.clone();
     request.auth = provider.auth;
-    request.passthrough = matches!(provider.protocol, Protocol::OpenAi | Protocol::Azure);
+    request.passthrough = passthrough;
+    request.messages_slot =
+        messages_json.and_then(|json| messages_slot(&request.body, &context.model, &json));
     request.context = serde_json::to_string(&context).unwrap_or_default();
     Ok(request)
+}
+
+/// The slot of the messages in a pass-through body, which `openai::body` writes second, right
+/// after the model, as given; None if the body is not laid out so (`additional_params`
+/// replaced them, say).
+fn messages_slot(body: &[u8], model: &str, messages_json: &[u8]) -> Option<(usize, usize)> {
+    let head = format!(
+        "{{\"model\":{},\"messages\":",
+        serde_json::to_string(model).ok()?
+    );
+    let end = head.len() + messages_json.len();
+    let laid_out = body.starts_with(head.as_bytes()) && body.get(head.len()..end)? == messages_json;
+    if laid_out {
+        Some((head.len(), end))
+    } else {
+        None
+    }
 }
 
 /// Splits `"prefix/name"` at the first `/`; the name may contain more slashes.
@@ -363,6 +394,31 @@ mod tests {
         assert!(String::from_utf8(request.body)
             .unwrap()
             .contains("\"temperature\":0.7"));
+    }
+
+    #[test]
+    fn pass_through_bodies_name_the_messages_slot() {
+        let messages = json!([{"role": "user", "content": "hi \u{e9}"}]);
+        let (request, body) = prepared(json!({
+            "model": "openai/gpt-x", "messages": messages, "params": {"temperature": 0.5},
+        }))
+        .unwrap();
+        let (start, end) = request.messages_slot.unwrap();
+        let text = String::from_utf8(request.body.clone()).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&text[start..end]).unwrap(),
+            messages
+        );
+        assert_eq!(body["temperature"], json!(0.5));
+        let (replaced, _) = prepared(json!({
+            "model": "openai/gpt-x", "messages": messages,
+            "additional_params": {"messages": []},
+        }))
+        .unwrap();
+        assert_eq!(replaced.messages_slot, None);
+        let (anthropic, _) =
+            prepared(json!({"model": "anthropic/claude", "messages": messages})).unwrap();
+        assert_eq!(anthropic.messages_slot, None);
     }
 
     #[test]
