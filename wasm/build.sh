@@ -18,6 +18,6 @@ trap 'rm -f "$graph"' EXIT
         core-rs/src/abi.rs
     echo ']'
 } >"$graph"
-wasm-metadce "$built" --graph-file "$graph" -o wasm/ritellm_core.wasm >/dev/null
-wasm-opt -O3 wasm/ritellm_core.wasm -o wasm/ritellm_core.wasm
+wasm-metadce --enable-bulk-memory "$built" --graph-file "$graph" -o wasm/ritellm_core.wasm >/dev/null
+wasm-opt --enable-bulk-memory -O3 wasm/ritellm_core.wasm -o wasm/ritellm_core.wasm
 sha256sum wasm/ritellm_core.wasm
