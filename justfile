@@ -43,7 +43,7 @@ lint:
     ruff format --check .
     mypy
 
-# Ratios against raw httpx on a local server (bench/README.md says what is measured).
+# ritellm beside raw httpx, raw aiohttp and its peers on a local server (bench/README.md says what is measured).
 bench:
     python3 bench/run.py
 
