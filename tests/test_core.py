@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import wasmtime
@@ -177,3 +178,30 @@ print(asyncio.run(main()), set(threads))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "{False}"]
+
+
+def test_a_stream_feed_is_one_foreign_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    core = _core.Core()
+    instance = core._instance
+    assert isinstance(instance, _wasmtime.WasmtimeInstance)
+    decoder = core.open_stream(b'{"protocol": "openai"}')
+    foreign: list[str] = []
+
+    def counting(name: str, function: Any) -> Any:
+        def call(*args: Any) -> Any:
+            foreign.append(name)
+            return function(*args)
+
+        return call
+
+    monkeypatch.setattr(instance, "_call", counting("call", instance._call))
+    c = _wasmtime._bound()
+    for name in ("wasmtime_context_set_fuel", "wasmtime_memory_data", "wasmtime_memory_data_size"):
+        monkeypatch.setattr(c, name, counting(name, getattr(c, name)))
+    event = b'data: {"choices": [{"index": 0, "delta": {"content": "hi"}}]}\n\n'
+    for _ in range(200):
+        assert len(decoder.feed(event)["chunks"]) == 1
+    assert foreign.count("call") == 200
+    # Work is prepaid for batches of calls, and the memory view outlives them all.
+    assert foreign.count("wasmtime_context_set_fuel") <= 200 // _wasmtime.CALLS_PER_REFILL + 1
+    assert "wasmtime_memory_data" not in foreign and "wasmtime_memory_data_size" not in foreign
