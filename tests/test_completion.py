@@ -338,7 +338,7 @@ def test_calls_alike_reuse_the_cores_request_with_their_own_messages(
 
     monkeypatch.setattr(_core.Core, "prepare", counted)
     monkeypatch.setattr(_calls, "_templates", {})
-    conversations = [
+    conversations: list[list[dict[str, Any]]] = [
         [{"role": "user", "content": "first"}],
         [
             {"role": "system", "content": "be brief"},
@@ -356,9 +356,14 @@ def test_calls_alike_reuse_the_cores_request_with_their_own_messages(
         assert recorded.json() == {"model": "m", "messages": messages, "temperature": 0.25, "stop": ["\n"]}
     ritellm.completion("openai/m", USER, base_url=server.base_url, temperature=0.5)
     assert len(crossings) == 2  # not alike: another temperature
-    for not_a_template in ([{"role": "user", "content": float("nan")}], "not a list", [["not", "a dict"]]):
+    not_templates: list[Any] = [
+        [{"role": "user", "content": float("nan")}],
+        "not a list",
+        [["not", "a dict"]],
+    ]
+    for not_a_template in not_templates:
         with pytest.raises(ritellm.InvalidRequestError):
             ritellm.completion(
                 "openai/m", not_a_template, base_url=server.base_url, temperature=0.25, stop=["\n"]
-            )  # type: ignore[arg-type]
+            )
     assert len(server.requests) == 4
