@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import time
+import urllib.parse
 from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Union
 
@@ -82,6 +83,14 @@ class Prepared(NamedTuple):
 
 _BAD_IN_NAME = re.compile(r"[\r\n\0:]|^\s|\s$|^$")
 _BAD_IN_VALUE = re.compile(r"[\r\n\0]|^\s|\s$")
+
+
+def has_credentials(url: str) -> bool:
+    """Whether ``url`` has a user name or password before its host."""
+    if "@" not in url:
+        return False
+    parts = urllib.parse.urlsplit(url)
+    return parts.username is not None or parts.password is not None
 
 
 def _check_header(name: str, value: str, what: str) -> None:
@@ -245,6 +254,11 @@ def prepare(
     for name, value in (extra_headers or {}).items():
         _check_header(name, value, "extra_headers")
         headers[name] = value
+    if has_credentials(head["url"]):
+        raise InvalidRequestError(
+            "the URL carries a user name or password, which ritellm does not send (and would show in "
+            "errors): give credentials as api_key= or extra_headers="
+        )
     timeouts, deadline = _DEFAULT_TIMEOUTS if timeout is None else _timeouts(timeout)
     return Prepared(
         provider=head["provider"],

@@ -72,17 +72,29 @@ __all__ = [
 ]
 
 
+#: Secrets shorter than this are not searched for: replacing a one-letter key would mangle
+#: every message ("not known" becoming "not [redacted]nown"), and no provider issues such keys.
+MIN_SECRET_LENGTH = 8
+
+
 class RitellmError(Exception):
     """The root of every error ritellm raises."""
 
     def redact(self, secrets: tuple[str, ...]) -> None:
-        """Replaces every occurrence of each secret in the message with ``[redacted]``."""
-        self.args = tuple(_redacted(a, secrets) if isinstance(a, str) else a for a in self.args)
+        """Replaces each secret with ``[redacted]`` wherever the error shows text: its
+        arguments, notes and, for :class:`APIError`, every field that came from the server."""
+        secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
+        if not secrets:
+            return
+        self.args = tuple(_redacted(a, secrets) for a in self.args)
+        notes = getattr(self, "__notes__", None)
+        if isinstance(notes, list):
+            notes[:] = [_redacted(note, secrets) for note in notes]
 
 
-def _redacted(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret:
+def _redacted(text: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(text, str):
+        for secret in secrets:
             text = text.replace(secret, "[redacted]")
     return text
 
@@ -142,7 +154,9 @@ class APIError(RitellmError):
 
     def redact(self, secrets: tuple[str, ...]) -> None:
         super().redact(secrets)
-        self.message = _redacted(self.message, secrets)
+        secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
+        for field in ("message", "provider", "model", "type", "code", "param", "request_id"):
+            setattr(self, field, _redacted(getattr(self, field), secrets))
 
     def __str__(self) -> str:
         where = f"{self.provider}/{self.model}" if self.provider else None

@@ -11,7 +11,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Union
 
-from ._calls import Prepared, raise_error
+from ._calls import Prepared, has_credentials, raise_error
 from ._exceptions import APIConnectionError, APIError, APIStatusError, APITimeoutError, LimitExceededError
 from ._pools import Pools
 from ._retries import retry_delay, should_retry
@@ -120,7 +120,8 @@ def _redirect(prepared: Prepared, response: Response | AsyncResponse) -> Prepare
         return None
     target = urllib.parse.urljoin(prepared.url, location)
     source_parts, target_parts = urllib.parse.urlsplit(prepared.url), urllib.parse.urlsplit(target)
-    if response.status in (307, 308) and _origin(target_parts) == _origin(source_parts):
+    same_origin = _origin(target_parts) == _origin(source_parts) and not has_credentials(target)
+    if response.status in (307, 308) and same_origin:
         return prepared._replace(url=target)
     raise APIStatusError(
         f"refused to follow the HTTP {response.status} redirect to "

@@ -549,3 +549,61 @@ def test_an_invalid_chunk_ends_the_stream_after_the_chunks_before_it(
     assert chunks == good  # delivered from the same network read as the bad chunk
     assert isinstance(error, ritellm.InvalidResponseError)
     assert "stream chunk is not valid JSON" in str(error)
+
+
+def _shown(failure: BaseException) -> str:
+    """Everything an exception shows: its traceback with the cause chain, repr, args and fields."""
+    text = "".join(traceback.format_exception(type(failure), failure, failure.__traceback__))
+    fields = [getattr(failure, name, None) for name in ("message", "type", "code", "param", "request_id")]
+    return "\n".join(
+        [text, repr(failure), repr(failure.args), repr(fields), repr(getattr(failure, "__notes__", None))]
+    )
+
+
+def test_a_key_echoed_in_any_server_field_is_redacted(caller: Caller, server: FakeServer) -> None:
+    echoed = {
+        "message": f"bad key {KEY}",
+        "type": f"type-{KEY}",
+        "code": f"code-{KEY}",
+        "param": f"param-{KEY}",
+    }
+    server.queue(
+        Reply(
+            401,
+            {"content-type": "application/json", "x-request-id": f"req-{KEY}"},
+            [json.dumps({"error": echoed}).encode()],
+        )
+    )
+    with pytest.raises(ritellm.AuthenticationError) as info:
+        caller.completion("openai/m", USER, base_url=server.base_url)
+    assert KEY not in _shown(info.value)
+    assert info.value.type == "type-[redacted]" and info.value.request_id == "req-[redacted]"
+    event = json.dumps({"error": {"message": "boom", "type": f"t-{KEY}", "code": f"c-{KEY}"}})
+    server.queue(
+        Reply(200, {"content-type": "text/event-stream"}, [f"event: error\ndata: {event}\n\n".encode()])
+    )
+    chunks, error = caller.stream_until_error("openai/m", USER, base_url=server.base_url)
+    assert chunks == [] and isinstance(error, ritellm.APIError)
+    assert KEY not in _shown(error)
+    assert error.type == "t-[redacted]"
+
+
+def test_short_keys_do_not_mangle_messages(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    server.queue(error(401, message="this key is not known"))
+    with pytest.raises(ritellm.AuthenticationError, match="this key is not known"):
+        caller.completion("openai/m", USER, base_url=server.base_url)
+
+
+def test_a_password_in_base_url_is_refused_without_showing_it(caller: Caller, server: FakeServer) -> None:
+    password = "hunter2-correct-horse"
+    base_url = server.base_url.replace("http://", f"http://alice:{password}@")
+    with pytest.raises(ritellm.InvalidRequestError, match="user name or password") as info:
+        caller.completion("openai/m", USER, base_url=base_url)
+    assert password not in _shown(info.value) and "alice" not in _shown(info.value)
+    assert server.requests == []  # refused before any I/O
+    server.queue(Reply(307, {"location": base_url + "/chat/completions"}, [b""]))
+    with pytest.raises(ritellm.APIStatusError, match="refused to follow"):
+        caller.completion("openai/m", USER, base_url=server.base_url)
