@@ -35,6 +35,9 @@ EXPORTS: dict[str, tuple[int, str | None]] = {
 
 #: Most linear memory one instance may use; past it an allocation fails and the call traps.
 MEMORY_LIMIT = 512 << 20
+#: The mock provider writes a chunk of a stream per word of its prompt: its work grows with
+#: that output, up to this many times the request's size.
+MOCK_OUTPUT_PER_BYTE = 32
 #: Parsed request heads kept per instance (see `Core.prepare`).
 HEADS_KEPT = 256
 
@@ -127,16 +130,17 @@ class Core:
             self._input_capacity = capacity
         self._instance.write(self._input_address, data)
 
-    def _raw(self, name: str, *args: int, data: bytes | None = None) -> bytes:
+    def _raw(self, name: str, *args: int, data: bytes | None = None, work: int | None = None) -> bytes:
         """Calls export ``name``, with ``data`` in the input buffer and its length as the last
-        argument; returns the answer's bytes."""
+        argument; returns the answer's bytes. ``work`` is how many bytes the call processes,
+        when that is not just ``data``: it sets the work the call is allowed."""
         with self._lock:
             size = 0
             if data is not None:
                 size = len(data)
                 self._write(data)
                 args = (*args, size)
-            packed = self._call(name, *args, input_size=size)
+            packed = self._call(name, *args, input_size=size if work is None else work)
             try:
                 return self._instance.read(packed >> 32, packed & 0xFFFFFFFF)
             except Trap as trap:
@@ -146,11 +150,6 @@ class Core:
     def _op(self, name: str, *args: int, data: bytes | None = None) -> Any:
         """The answer's ``ok`` value, or the core's error raised."""
         return _unwrap(self._raw(name, *args, data=data))
-
-    def _op_with_payload(self, name: str, data: bytes) -> tuple[Any, bytes]:
-        """For answers with a raw payload after the JSON head: the ``ok`` value and the payload."""
-        head, _, payload = self._raw(name, data=data).partition(b"\n")
-        return _unwrap(head), payload
 
     def prepare(self, call: bytes) -> tuple[dict[str, Any], bytes]:
         """Validates a call; returns the request head (shared by calls alike: do not change
@@ -173,7 +172,10 @@ class Core:
 
     def mock(self, request_body: bytes) -> tuple[str, bytes]:
         """The mock provider's answer to a request body: content type and body."""
-        head, body = self._op_with_payload("ritellm_mock", request_body)
+        raw_head, _, body = self._raw(
+            "ritellm_mock", data=request_body, work=MOCK_OUTPUT_PER_BYTE * len(request_body)
+        ).partition(b"\n")
+        head = _unwrap(raw_head)
         return head["content_type"], body
 
     def open_stream(self, context: bytes) -> StreamDecoder:
@@ -226,17 +228,24 @@ class StreamDecoder:
     def __init__(self, core: Core, handle: int) -> None:
         self._core = core
         self._handle: int | None = handle
+        #: Bytes the core may still hold of an event not yet complete: a call that completes
+        #: it processes them too, so its work allowance counts them.
+        self._pending = 0
 
     def feed(self, data: bytes) -> dict[str, Any]:
         """Returns a batch: ``{"chunks": [...], "done": bool, "error"?: RitellmError}``, where the
         chunks are those before the error, if any."""
-        return self._batch(self._core._raw("ritellm_stream_feed", self._live(), data=data))
+        answer = self._core._raw("ritellm_stream_feed", self._live(), data=data, work=self._pending + len(data))
+        batch = self._batch(answer)
+        # After a chunk, what is held is at most the rest of this read.
+        self._pending = len(data) if batch["chunks"] else self._pending + len(data)
+        return batch
 
     def finish(self) -> dict[str, Any]:
         """Ends the input and releases the handle; the batch's error reports a cut-short stream."""
         handle = self._live()
         self._handle = None
-        return self._batch(self._core._raw("ritellm_stream_finish", handle))
+        return self._batch(self._core._raw("ritellm_stream_finish", handle, work=self._pending))
 
     def _batch(self, answer: bytes) -> dict[str, Any]:
         try:

@@ -607,3 +607,18 @@ def test_a_password_in_base_url_is_refused_without_showing_it(caller: Caller, se
     server.queue(Reply(307, {"location": base_url + "/chat/completions"}, [b""]))
     with pytest.raises(ritellm.APIStatusError, match="refused to follow"):
         caller.completion("openai/m", USER, base_url=server.base_url)
+
+
+def test_an_event_just_under_max_event_bytes_streams(caller: Caller, server: FakeServer) -> None:
+    text = "x" * ((16 << 20) - 4096)  # the default max_event_bytes is 16 MiB
+    event = b"data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": text}}]}).encode() + b"\n\n"
+    pieces = [event[i : i + (256 << 10)] for i in range(0, len(event), 256 << 10)] + [b"data: [DONE]\n\n"]
+    server.queue(Reply(200, {"content-type": "text/event-stream"}, pieces))
+    [chunk] = caller.stream("openai/m", USER, base_url=server.base_url)
+    assert chunk["choices"][0]["delta"]["content"] == text
+
+
+def test_the_mock_streams_a_long_prompt(caller: Caller) -> None:
+    prompt = " ".join(f"word{i}" for i in range(25_000))  # about 240 KB
+    chunks = caller.stream("mock/echo", [{"role": "user", "content": prompt}])
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]) == prompt
