@@ -235,7 +235,9 @@ class StreamDecoder:
     def feed(self, data: bytes) -> dict[str, Any]:
         """Returns a batch: ``{"chunks": [...], "done": bool, "error"?: RitellmError}``, where the
         chunks are those before the error, if any."""
-        answer = self._core._raw("ritellm_stream_feed", self._live(), data=data, work=self._pending + len(data))
+        answer = self._core._raw(
+            "ritellm_stream_feed", self._live(), data=data, work=self._pending + len(data)
+        )
         batch = self._batch(answer)
         # After a chunk, what is held is at most the rest of this read.
         self._pending = len(data) if batch["chunks"] else self._pending + len(data)

@@ -128,6 +128,9 @@ class APIError(RitellmError):
     status_code: int | None = None
     #: Seconds the provider asked to wait before retrying (``Retry-After``), if it said.
     retry_after: float | None = None
+    #: How many times the call was tried, and over how many seconds, when it was retried.
+    attempts: int = 1
+    elapsed: float | None = None
 
     def __init__(
         self,
@@ -152,6 +155,10 @@ class APIError(RitellmError):
         self.param = param
         self.request_id = request_id
 
+    def after_attempts(self, attempts: int, seconds: float) -> None:
+        """Records that the call was tried ``attempts`` times over ``seconds``; ``str`` says so."""
+        self.attempts, self.elapsed = attempts, seconds
+
     def redact(self, secrets: tuple[str, ...]) -> None:
         super().redact(secrets)
         secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
@@ -163,7 +170,10 @@ class APIError(RitellmError):
         status = f"HTTP {self.status_code}" if self.status_code else None
         parts = [p for p in (where, status, self.type, self.code) if p]
         head = f"[{' '.join(parts)}] " if parts else ""
-        tail = f" (request id {self.request_id})" if self.request_id else ""
+        notes = [f"request id {self.request_id}"] if self.request_id else []
+        if self.attempts > 1 and self.elapsed is not None:
+            notes.append(f"after {self.attempts} attempts in {self.elapsed:.1f} s")
+        tail = f" ({'; '.join(notes)})" if notes else ""
         return f"{head}{self.message}{tail}"
 
 
@@ -314,7 +324,9 @@ def from_core(error: Mapping[str, Any]) -> RitellmError:
         message,
         provider=error.get("provider"),
         model=error.get("model"),
-        status_code=status,
+        # A success status whose body reports an error raises what the error's type stands for,
+        # and says what the server sent.
+        status_code=error.get("sent_status", status),
         type=error.get("type"),
         code=error.get("code"),
         param=error.get("param"),

@@ -5,6 +5,7 @@ kept line for line parallel over the pure helpers.
 
 from __future__ import annotations
 
+import logging
 import time
 import urllib.parse
 import zlib
@@ -31,6 +32,11 @@ USER_AGENT = f"ritellm/{__version__}"
 ACCEPT_ENCODING = "gzip, deflate"
 #: Same-origin 307/308 redirects followed per call; every other redirect is refused.
 MAX_REDIRECTS = 5
+
+#: Each attempt at DEBUG, each retry and final failure at INFO; silent unless configured.
+#: Records carry URLs and redacted errors, never keys or bodies.
+_log = logging.getLogger("ritellm")
+_log.addHandler(logging.NullHandler())
 
 
 def _outgoing(prepared: Prepared) -> Request:
@@ -67,7 +73,7 @@ class Decompressor:
     SLICE = 64 << 10
 
     def __init__(self, encoding: str, prepared: Prepared) -> None:
-        self._provider = prepared.provider
+        self._provider, self._model = prepared.provider, prepared.model
         encoding = encoding.strip().lower()
         if encoding in ("", "identity"):
             self._zlib = None
@@ -93,7 +99,7 @@ class Decompressor:
                 data = self._zlib.unconsumed_tail
         except zlib.error as exc:
             raise APIError(
-                f"the answer's compressed body is corrupt: {exc}", provider=self._provider
+                f"the answer's compressed body is corrupt: {exc}", provider=self._provider, model=self._model
             ) from exc
 
 
@@ -131,6 +137,13 @@ def _redirect(prepared: Prepared, response: Response | AsyncResponse) -> Prepare
         model=prepared.model,
         status_code=response.status,
     )
+
+
+def _gave_up(exc: APIError, attempt: int, started: float) -> None:
+    """Notes on the final error how many attempts the call made, when it made more than one."""
+    if attempt:
+        exc.after_attempts(attempt + 1, time.monotonic() - started)
+    _log.info("%s", exc)
 
 
 def _retry_wait(
@@ -215,6 +228,7 @@ def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sen
     while True:
         try:
             try:
+                _log.debug("%s %s, attempt %d", prepared.method, prepared.url, attempt + 1)
                 response = pools.route(prepared.url).send(_outgoing(prepared))
             except TransportError as exc:
                 raise transport_error(exc, prepared) from exc
@@ -222,10 +236,12 @@ def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sen
             if stream and success:
                 return prepared, response, None
             body = read_body(response, prepared, started)
-        except APIConnectionError:
+        except APIConnectionError as exc:
             wait = _retry_wait(prepared, attempt, started)
             if wait is None:
+                _gave_up(exc, attempt, started)
                 raise
+            _log.info("retrying %s in %.2f s: %s", prepared.url, wait, exc)
             time.sleep(wait)
             attempt += 1
             continue
@@ -237,7 +253,12 @@ def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sen
             continue
         wait = _retry_wait(prepared, attempt, started, response)
         if wait is None:
-            raise_error(prepared, response.status, response.headers, body)
+            try:
+                raise_error(prepared, response.status, response.headers, body)
+            except APIError as exc:
+                _gave_up(exc, attempt, started)
+                raise
+        _log.info("retrying %s in %.2f s: HTTP %d", prepared.url, wait, response.status)
         time.sleep(wait)
         attempt += 1
 
@@ -251,6 +272,7 @@ async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: 
     while True:
         try:
             try:
+                _log.debug("%s %s, attempt %d", prepared.method, prepared.url, attempt + 1)
                 response = await pools.route(prepared.url).send(_outgoing(prepared))
             except TransportError as exc:
                 raise transport_error(exc, prepared) from exc
@@ -258,10 +280,12 @@ async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: 
             if stream and success:
                 return prepared, response, None
             body = await aread_body(response, prepared, started)
-        except APIConnectionError:
+        except APIConnectionError as exc:
             wait = _retry_wait(prepared, attempt, started)
             if wait is None:
+                _gave_up(exc, attempt, started)
                 raise
+            _log.info("retrying %s in %.2f s: %s", prepared.url, wait, exc)
             await asyncio.sleep(wait)
             attempt += 1
             continue
@@ -273,7 +297,12 @@ async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: 
             continue
         wait = _retry_wait(prepared, attempt, started, response)
         if wait is None:
-            raise_error(prepared, response.status, response.headers, body)
+            try:
+                raise_error(prepared, response.status, response.headers, body)
+            except APIError as exc:
+                _gave_up(exc, attempt, started)
+                raise
+        _log.info("retrying %s in %.2f s: HTTP %d", prepared.url, wait, response.status)
         await asyncio.sleep(wait)
         attempt += 1
 

@@ -115,7 +115,7 @@ def test_keys_never_reach_messages_reprs_tracebacks_or_logs(
         assert all(KEY not in repr(link) and KEY not in str(link) for link in chain)
     assert "[redacted]" in str(info.value)
     records = [r.getMessage() + repr(r.args) for r in caplog.records]
-    assert records or caller.mode == "async-aiohttp"  # httpx logs every request; aiohttp does not
+    assert records
     assert not [r for r in records if KEY in r]
     prepared = _calls.prepare(
         model,
@@ -157,9 +157,11 @@ def test_client_errors_are_never_retried(
 
 def test_retries_give_up_after_max_retries(caller: Caller, server: FakeServer, sleeps: list[float]) -> None:
     server.queue(*[error(503)] * 4)
-    with pytest.raises(ritellm.ServiceUnavailableError):
+    with pytest.raises(ritellm.ServiceUnavailableError, match=r"after 4 attempts in \d+\.\d s"):
         caller.completion("openai/m", USER, base_url=server.base_url, max_retries=3)
     assert len(server.requests) == 4 and len(sleeps) == 3
+    with pytest.raises(ritellm.APIConnectionError, match="after 2 attempts"):
+        caller.completion("openai/m", USER, base_url="http://127.0.0.1:9/v1", max_retries=1)
 
 
 @pytest.mark.parametrize(
@@ -518,8 +520,9 @@ def test_unasked_or_corrupt_encodings_are_errors(
     caller: Caller, server: FakeServer, encoding: str, body: bytes
 ) -> None:
     server.queue(Reply(200, {"content-type": "application/json", "content-encoding": encoding}, [body]))
-    with pytest.raises(ritellm.APIError, match=encoding if encoding == "br" else "corrupt"):
+    with pytest.raises(ritellm.APIError, match=encoding if encoding == "br" else "corrupt") as info:
         caller.completion("openai/m", USER, base_url=server.base_url, max_retries=0)
+    assert str(info.value).startswith("[openai/m]")
     assert server.requests[0].headers["accept-encoding"] == "gzip, deflate"
     assert _pool_is_quiet(_pools.sync_pools())
 
@@ -622,3 +625,28 @@ def test_the_mock_streams_a_long_prompt(caller: Caller) -> None:
     prompt = " ".join(f"word{i}" for i in range(25_000))  # about 240 KB
     chunks = caller.stream("mock/echo", [{"role": "user", "content": prompt}])
     assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]) == prompt
+
+
+def test_an_error_in_a_success_reports_the_status_sent(caller: Caller, server: FakeServer) -> None:
+    server.queue(Reply.json({"error": {"message": "bad field", "type": "invalid_request_error"}}, 200))
+    with pytest.raises(ritellm.BadRequestError) as info:  # what its type stands for
+        caller.completion("openai/m", USER, base_url=server.base_url)
+    assert info.value.status_code == 200 and "HTTP 200" in str(info.value)
+
+
+def test_attempts_retries_and_failures_are_logged(
+    caller: Caller, server: FakeServer, sleeps: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ritellm")
+    server.queue(error(503), error(400, message="final"))
+    with pytest.raises(ritellm.BadRequestError):
+        caller.completion("openai/m", USER, base_url=server.base_url)
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "ritellm"]
+    url = server.base_url + "/chat/completions"
+    assert lines[0] == ("DEBUG", f"POST {url}, attempt 1")
+    assert (
+        lines[1][0] == "INFO" and lines[1][1].startswith(f"retrying {url} in ") and "HTTP 503" in lines[1][1]
+    )
+    assert lines[2] == ("DEBUG", f"POST {url}, attempt 2")
+    assert lines[3][0] == "INFO" and "final" in lines[3][1] and "after 2 attempts" in lines[3][1]
+    assert not [r for r in caplog.records if r.name == "ritellm" and r.levelno >= logging.WARNING]

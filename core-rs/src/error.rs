@@ -43,8 +43,13 @@ impl ErrorKind {
 pub struct CoreError {
     pub kind: ErrorKind,
     pub message: String,
+    /// The status the error stands for, which picks the host's exception class.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// The status the server actually sent, where it differs: a success status whose body
+    /// reports an error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_status: Option<u16>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub error_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +69,7 @@ impl CoreError {
             kind,
             message: message.into(),
             status: None,
+            sent_status: None,
             error_type: None,
             code: None,
             param: None,
@@ -102,6 +108,14 @@ pub fn api_error(status: Option<u16>, body: &[u8]) -> CoreError {
         };
     }
     error.kind = classify(&error);
+    error
+}
+
+/// The error for an error object in an answer whose HTTP `status` said success: it stands for
+/// the status its type implies, and reports the one the server sent.
+pub fn error_in_success(status: u16, body: &[u8]) -> CoreError {
+    let mut error = api_error(None, body);
+    error.sent_status = Some(status);
     error
 }
 
@@ -184,6 +198,13 @@ fn classify(error: &CoreError) -> ErrorKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_in_a_success_keeps_the_status_sent() {
+        let body = br#"{"error": {"message": "bad", "type": "invalid_request_error"}}"#;
+        let error = error_in_success(200, body);
+        assert_eq!((error.status, error.sent_status), (Some(400), Some(200)));
+    }
 
     #[test]
     fn openai_error_body() {

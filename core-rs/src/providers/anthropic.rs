@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::error::{api_error, CoreError};
+use crate::error::{api_error, error_in_success, CoreError};
 use crate::providers::endpoint;
 use crate::providers::shared::{
     data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
@@ -236,7 +236,7 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
     }
     let answer = parse_json(body, context.limits.max_depth)?;
     if answer["type"] == "error" {
-        return Err(api_error(None, body));
+        return Err(error_in_success(status, body));
     }
     let mut text = String::new();
     let mut reasoning = String::new();

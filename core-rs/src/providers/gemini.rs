@@ -8,7 +8,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::error::{api_error, CoreError, ErrorKind};
+use crate::error::{api_error, error_in_success, CoreError, ErrorKind};
 use crate::providers::shared::{
     data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
     role_of, tool_call, tool_calls_of, tool_choice, unsupported_part, unsupported_role, usage,
@@ -319,7 +319,7 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
     }
     let answer = parse_json(body, context.limits.max_depth)?;
     if answer.get("error").is_some() {
-        return Err(api_error(None, body));
+        return Err(error_in_success(status, body));
     }
     check_blocked(&answer)?;
     let mut choices = Vec::new();

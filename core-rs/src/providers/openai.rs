@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{api_error, CoreError};
+use crate::error::{api_error, error_in_success, CoreError};
 use crate::limits::{probe_object, scan_object, ProbeError, Scan};
 use crate::providers::endpoint;
 use crate::sse::Event;
@@ -46,20 +46,15 @@ fn refused(error: ProbeError, what: &str) -> CoreError {
     }
 }
 
-/// Checks that `text` is a JSON object within the depth limit and not an error report.
-fn check_object(text: &[u8], what: &str, max_depth: usize) -> Result<(), CoreError> {
-    match probe_object(text, max_depth) {
-        Ok(false) => Ok(()),
-        Ok(true) => Err(api_error(None, text)),
-        Err(error) => Err(refused(error, what)),
-    }
-}
-
 pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
     if !(200..300).contains(&status) {
         return Err(api_error(Some(status), body));
     }
-    check_object(body, "answer", context.limits.max_depth)?;
+    match probe_object(body, context.limits.max_depth) {
+        Ok(false) => {}
+        Ok(true) => return Err(error_in_success(status, body)),
+        Err(error) => return Err(refused(error, "answer")),
+    }
     // serde_json has checked the UTF-8 of a document it accepted.
     String::from_utf8(body.to_vec())
         .map_err(|_| CoreError::invalid_response("the provider's answer is not UTF-8"))
