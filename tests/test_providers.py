@@ -140,3 +140,22 @@ def test_every_openai_protocol_provider_end_to_end(
         assert request.headers["api-key"] == "sk-e2e"
     else:
         assert request.headers["authorization"] == "Bearer sk-e2e"
+
+
+@pytest.mark.parametrize(
+    ("model", "options", "url"),
+    [
+        ("openai/m", {}, "https://h/v1/chat/completions?tenant=a"),
+        ("anthropic/m", {}, "https://h/v1/messages?tenant=a"),
+        ("gemini/m", {}, "https://h/v1/models/m:generateContent?tenant=a"),
+        ("gemini/m", {"stream": True}, "https://h/v1/models/m:streamGenerateContent?alt=sse&tenant=a"),
+        (
+            "azure/dep",
+            {},
+            "https://h/v1/openai/deployments/dep/chat/completions?api-version=2024-10-21&tenant=a",
+        ),
+    ],
+)
+def test_a_query_in_base_url_stays_after_the_path(model: str, options: dict[str, Any], url: str) -> None:
+    prepared = prepare(model, base_url="https://h/v1?tenant=a", api_key="sk-query-test", **options)
+    assert prepared.url == url

@@ -2,7 +2,7 @@
 //! an `api-key` header. Answers and chunks are OpenAI's, read by `openai.rs`.
 
 use crate::error::CoreError;
-use crate::providers::openai;
+use crate::providers::{join_query, openai, split_query};
 use crate::{Call, HttpRequest};
 
 /// The newest generally available data-plane API version when this was written.
@@ -24,7 +24,8 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
             version, DEFAULT_API_VERSION
         )));
     }
-    let base = call.base_url.trim_end_matches('/');
+    let (base, query) = split_query(&call.base_url);
+    let base = base.trim_end_matches('/');
     let url = if base.ends_with("/chat/completions") {
         base.to_string()
     } else {
@@ -34,7 +35,7 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
             resource, call.model
         )
     };
-    let url = format!("{}?api-version={}", url, version);
+    let url = join_query(format!("{}?api-version={}", url, version), query);
     let stream = call.stream;
     Ok(HttpRequest::post_json(url, &openai::body(call), stream))
 }

@@ -14,6 +14,7 @@ use crate::providers::shared::{
     role_of, tool_call, tool_calls_of, tool_choice, unsupported_part, unsupported_role, usage,
     Meta, Params, ToolChoice,
 };
+use crate::providers::{join_query, split_query};
 use crate::sse::Event;
 use crate::stream::{Chunks, Translate};
 use crate::{Call, Context, HttpRequest};
@@ -38,11 +39,10 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
     } else {
         "generateContent"
     };
-    let url = format!(
-        "{}/models/{}:{}",
-        call.base_url.trim_end_matches('/'),
-        model,
-        action
+    let (base, query) = split_query(&call.base_url);
+    let url = join_query(
+        format!("{}/models/{}:{}", base.trim_end_matches('/'), model, action),
+        query,
     );
     let mut params = Params::new(call.params, "gemini");
     let mut body = Map::new();

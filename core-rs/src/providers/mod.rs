@@ -218,11 +218,31 @@ pub fn prefixes() -> Vec<&'static str> {
 /// Joins an API base and an endpoint path. A base that already ends in the path is used as
 /// it is, so older configurations that spelled out the full URL keep working.
 pub fn endpoint(base: &str, path: &str) -> String {
+    let (base, query) = split_query(base);
     let base = base.trim_end_matches('/');
-    if base.ends_with(path) {
+    let url = if base.ends_with(path) {
         base.to_string()
     } else {
         format!("{}{}", base, path)
+    };
+    join_query(url, query)
+}
+
+/// A base URL without its query, and the query (`tenant=a`), which goes after the path a
+/// protocol adds to the base.
+pub fn split_query(base: &str) -> (&str, &str) {
+    match base.split_once('?') {
+        Some((base, query)) => (base, query),
+        None => (base, ""),
+    }
+}
+
+/// `url` with `query` added to whatever query it already has.
+pub fn join_query(url: String, query: &str) -> String {
+    match (query.is_empty(), url.contains('?')) {
+        (true, _) => url,
+        (false, true) => format!("{}&{}", url, query),
+        (false, false) => format!("{}?{}", url, query),
     }
 }
 
@@ -333,6 +353,14 @@ mod tests {
     #[test]
     fn endpoint_appends_once() {
         let path = "/chat/completions";
+        assert_eq!(
+            endpoint("https://x/v1?tenant=a", path),
+            "https://x/v1/chat/completions?tenant=a"
+        );
+        assert_eq!(
+            endpoint("https://x/v1/chat/completions/?tenant=a", path),
+            "https://x/v1/chat/completions?tenant=a"
+        );
         assert_eq!(
             endpoint("https://x/v1", path),
             "https://x/v1/chat/completions"
