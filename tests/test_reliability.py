@@ -650,3 +650,16 @@ def test_attempts_retries_and_failures_are_logged(
     assert lines[2] == ("DEBUG", f"POST {url}, attempt 2")
     assert lines[3][0] == "INFO" and "final" in lines[3][1] and "after 2 attempts" in lines[3][1]
     assert not [r for r in caplog.records if r.name == "ritellm" and r.levelno >= logging.WARNING]
+
+
+def test_llama_cpp_context_overflow_is_a_context_window_error(caller: Caller, server: FakeServer) -> None:
+    overflow = {
+        "code": 400,
+        "message": "request (36021 tokens) exceeds the available context size (4096 tokens)",
+        "type": "exceed_context_size_error",
+        "n_prompt_tokens": 36021,
+        "n_ctx": 4096,
+    }
+    server.queue(Reply.json({"error": overflow}, 400))
+    with pytest.raises(ritellm.ContextWindowExceededError, match="exceeds the available context size"):
+        caller.completion("openai/m", USER, base_url=server.base_url)

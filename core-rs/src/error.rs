@@ -178,14 +178,31 @@ fn status_for_type(error_type: Option<&str>) -> Option<u16> {
     })
 }
 
+/// How servers say that a prompt does not fit the model's context window: an error code or
+/// type, or a phrase in the message (lower case), each with a message a server sends.
+const CONTEXT_WINDOW: &[(&str, &str, &str)] = &[
+    // (who, code/type or phrase, an example message)
+    ("OpenAI, Groq", "context_length_exceeded", "Please reduce the length of the messages or completion."),
+    ("llama.cpp", "exceed_context_size_error", "request (36021 tokens) exceeds the available context size (4096 tokens)"),
+    ("llama.cpp", "exceeds the available context size", "request (36021 tokens) exceeds the available context size (4096 tokens)"),
+    ("OpenAI, vLLM, DeepSeek, OpenRouter, Mistral", "maximum context length", "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens."),
+    ("vLLM", "longer than the maximum model length", "The decoder prompt (length 9000) is longer than the maximum model length of 8192."),
+    ("Ollama", "exceeds the context length", "the input length exceeds the context length"),
+    ("LM Studio", "context the overflows", "Trying to keep the first 5000 tokens when context the overflows. However, the model is loaded with context length of only 4096 tokens, which is not enough."),
+    ("TGI", "`inputs` tokens + `max_new_tokens` must be <=", "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 500 `max_new_tokens`"),
+    ("Anthropic", "prompt is too long", "prompt is too long: 210000 tokens > 200000 maximum"),
+    ("Gemini", "input token count", "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576)."),
+    ("Bedrock", "input is too long", "Input is too long for requested model."),
+    ("several", "context window", "The prompt exceeds the model's context window."),
+];
+
 fn classify(error: &CoreError) -> ErrorKind {
     let code = error.code.as_deref().unwrap_or("");
+    let error_type = error.error_type.as_deref().unwrap_or("");
     let message = error.message.to_ascii_lowercase();
-    let context_window = code == "context_length_exceeded"
-        || message.contains("maximum context length")
-        || message.contains("context window")
-        || message.contains("prompt is too long")
-        || message.contains("input token count");
+    let context_window = CONTEXT_WINDOW
+        .iter()
+        .any(|&(_, sign, _)| code == sign || error_type == sign || message.contains(sign));
     if context_window {
         return ErrorKind::ContextWindowExceeded;
     }
@@ -198,6 +215,39 @@ fn classify(error: &CoreError) -> ErrorKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_context_window_entry_is_recognised_from_its_example() {
+        for &(who, sign, example) in CONTEXT_WINDOW {
+            // A sign without spaces is a code or type, sent beside the message; a phrase is in it.
+            let bodies = if sign.contains(' ') {
+                assert!(
+                    example.to_ascii_lowercase().contains(sign),
+                    "{}: {}",
+                    who,
+                    sign
+                );
+                vec![serde_json::json!({"error": {"message": example}})]
+            } else {
+                vec![
+                    serde_json::json!({"error": {"message": example, "code": sign}}),
+                    serde_json::json!({"error": {"message": "no", "type": sign}}),
+                ]
+            };
+            for body in bodies {
+                let error = api_error(Some(400), body.to_string().as_bytes());
+                assert_eq!(
+                    error.kind,
+                    ErrorKind::ContextWindowExceeded,
+                    "{}: {}",
+                    who,
+                    body
+                );
+            }
+        }
+        let unrelated = br#"{"error": {"message": "rate limited", "type": "rate_limit_error"}}"#;
+        assert_eq!(api_error(Some(429), unrelated).kind, ErrorKind::ApiError);
+    }
 
     #[test]
     fn an_error_in_a_success_keeps_the_status_sent() {
