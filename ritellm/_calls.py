@@ -13,7 +13,14 @@ import urllib.parse
 from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Union
 
-from ._exceptions import APIError, InternalError, InvalidRequestError, MissingAPIKeyError, RitellmError
+from ._exceptions import (
+    APIError,
+    InternalError,
+    InvalidRequestError,
+    InvalidResponseError,
+    MissingAPIKeyError,
+    RitellmError,
+)
 from ._limits import DEFAULT_LIMITS, Limits
 from ._retries import DEFAULT_MAX_RETRIES, retry_after
 from ._transports.base import Timeouts
@@ -301,6 +308,44 @@ def raise_error(prepared: Prepared, status: int, headers: Mapping[str, str], bod
     """Raises the provider's error for an error answer."""
     answer(prepared, status, headers, body)
     raise InternalError(f"the core accepted an answer with HTTP status {status}")
+
+
+def is_event_stream(headers: Mapping[str, str]) -> bool:
+    """Whether an answer to a stream request can be an event stream: not JSON, not a web page,
+    not empty. (Servers that stream under another content type still stream.)"""
+    content_type = headers.get("content-type", "").lower()
+    return not ("json" in content_type or "html" in content_type or headers.get("content-length") == "0")
+
+
+def answer_as_chunks(
+    prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes
+) -> list[dict[str, Any]]:
+    """A stream request answered with a complete answer instead (proxies do this): its chunk,
+    the error it reports, or an error that shows what arrived."""
+    try:
+        completion = answer(prepared, status, headers, body)
+    except InvalidResponseError:
+        shown = body[:200].decode("utf-8", "replace")
+        error = InvalidResponseError(
+            f"the stream request was answered with {headers.get('content-type') or 'no content type'}, "
+            f"not an event stream: {shown!r}"
+        )
+        raise annotated(error, prepared) from None
+    choices = []
+    for choice in completion.get("choices") or []:
+        delta = dict(choice.get("message") or {})
+        if delta.get("tool_calls"):
+            delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(delta["tool_calls"])]
+        choices.append(
+            {
+                "index": choice.get("index", 0),
+                "delta": delta,
+                "logprobs": choice.get("logprobs"),
+                "finish_reason": choice.get("finish_reason"),
+            }
+        )
+    chunk = {**completion, "object": "chat.completion.chunk", "choices": choices}
+    return [chunk]
 
 
 def answer(prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from . import _pools, _transport
-from ._calls import Prepared, annotated, core
+from ._calls import Prepared, annotated, answer_as_chunks, core, is_event_stream
 from ._exceptions import RitellmError, StreamInterruptedError
 from ._transports.base import AsyncResponse, Response, TransportError, TransportTimeout
 
@@ -72,6 +72,10 @@ class _Progress:
 def _chunks(prepared: Prepared, response: Response) -> Generator[Chunk, None, None]:
     # A function, not a method: a generator holding its stream would make a reference cycle,
     # and a stream left by `break` would then wait for the garbage collector to close.
+    if not is_event_stream(response.headers):
+        body = _transport.read_body(response, prepared, time.monotonic())
+        yield from answer_as_chunks(prepared, response.status, response.headers, body)
+        return
     progress = _Progress(prepared)
     try:
         decoder = core().open_stream(prepared.context)
@@ -99,6 +103,11 @@ async def _achunks(prepared: Prepared) -> AsyncGenerator[Chunk, None]:
     """The async twin of `_chunks`; it also opens the stream, which an AsyncStream does lazily."""
     response: AsyncResponse
     prepared, response, _ = await _transport.arequest(await _pools.async_pools(), prepared, stream=True)
+    if not is_event_stream(response.headers):
+        body = await _transport.aread_body(response, prepared, time.monotonic())
+        for chunk in answer_as_chunks(prepared, response.status, response.headers, body):
+            yield chunk
+        return
     progress = _Progress(prepared)
     try:
         decoder = core().open_stream(prepared.context)

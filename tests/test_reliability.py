@@ -663,3 +663,47 @@ def test_llama_cpp_context_overflow_is_a_context_window_error(caller: Caller, se
     server.queue(Reply.json({"error": overflow}, 400))
     with pytest.raises(ritellm.ContextWindowExceededError, match="exceeds the available context size"):
         caller.completion("openai/m", USER, base_url=server.base_url)
+
+
+def test_a_stream_request_answered_without_a_stream(caller: Caller, server: FakeServer) -> None:
+    server.queue(Reply.json({"error": {"message": "model busy", "type": "invalid_request_error"}}, 200))
+    with pytest.raises(ritellm.BadRequestError, match="model busy"):
+        caller.stream("openai/m", USER, base_url=server.base_url)
+    completion = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": "whole",
+                    "tool_calls": [{"id": "t", "type": "function"}],
+                },
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+    server.queue(Reply.json(completion))
+    [chunk] = caller.stream("openai/m", USER, base_url=server.base_url)
+    assert chunk["object"] == "chat.completion.chunk" and chunk["usage"] == completion["usage"]
+    assert chunk["choices"] == [
+        {
+            "index": 0,
+            "delta": {
+                "role": "assistant",
+                "content": "whole",
+                "tool_calls": [{"index": 0, "id": "t", "type": "function"}],
+            },
+            "logprobs": None,
+            "finish_reason": "stop",
+        }
+    ]
+    for content_type, body in (("text/html", b"<html>Bad gateway page</html>"), ("text/event-stream", b"")):
+        server.queue(Reply(200, {"content-type": content_type}, [body]))
+        with pytest.raises(ritellm.InvalidResponseError, match="not an event stream") as info:
+            caller.stream("openai/m", USER, base_url=server.base_url)
+        assert body.decode() in str(info.value) and content_type in str(info.value)
