@@ -349,13 +349,26 @@ def answer_as_chunks(
 
 
 def answer(prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
-    """Translates a complete answer into a chat.completion, or raises the provider's error."""
-    if prepared.passthrough and 200 <= status < 300:
-        # Already a chat.completion: parsing it here saves a crossing into the core, which
-        # would hand back these same bytes. Anything unusual goes to the core, which says what
-        # is wrong with it.
+    """Translates a complete answer into a chat.completion, or raises the provider's error.
+
+    Read as streams are: bytes that are not UTF-8 become U+FFFD, and Python's ``json`` decides
+    what is valid JSON (so ``NaN`` and a lone surrogate escape read the same either way).
+    """
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", "replace")
+        body = text.encode()
+    # Already a chat.completion: parsing it here saves a crossing into the core, which would
+    # hand back these same bytes. Only an answer with more brackets than max_depth could nest
+    # too deep: those, and anything unusual, go to the core, which checks and says what is wrong.
+    if (
+        prepared.passthrough
+        and 200 <= status < 300
+        and body.count(b"{") + body.count(b"[") <= prepared.limits.max_depth
+    ):
         try:
-            result = json.loads(body)
+            result = json.loads(text)
         except (ValueError, RecursionError):
             result = None
         if isinstance(result, dict) and result.get("error") is None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from ._engines import Engine, Settings, load_engine
 from ._engines.base import Instance, Trap
-from ._exceptions import InternalError, InvalidResponseError, LimitExceededError, from_core
+from ._exceptions import InternalError, InvalidResponseError, LimitExceededError, RitellmError, from_core
 
 #: The module's exports besides ``memory``: (parameter count, result type or None).
 EXPORTS: dict[str, tuple[int, str | None]] = {
@@ -168,7 +168,13 @@ class Core:
 
     def parse(self, context: bytes, status: int, body: bytes) -> dict[str, Any]:
         """Translates a complete answer; raises the provider's error for error answers."""
-        return self._op("ritellm_parse", status, len(context), data=context + body)  # type: ignore[no-any-return]
+        answer = self._raw("ritellm_parse", status, len(context), data=context + body)
+        try:
+            return _unwrap(answer)  # type: ignore[no-any-return]
+        except RitellmError:
+            raise
+        except ValueError as exc:  # a pass-through answer the core scanned but Python cannot read
+            raise InvalidResponseError(f"the provider's answer is not valid JSON: {exc}") from None
 
     def mock(self, request_body: bytes) -> tuple[str, bytes]:
         """The mock provider's answer to a request body: content type and body."""

@@ -707,3 +707,68 @@ def test_a_stream_request_answered_without_a_stream(caller: Caller, server: Fake
         with pytest.raises(ritellm.InvalidResponseError, match="not an event stream") as info:
             caller.stream("openai/m", USER, base_url=server.base_url)
         assert body.decode() in str(info.value) and content_type in str(info.value)
+
+
+def _answer_and_stream(caller: Caller, server: FakeServer, payload: bytes) -> tuple[Any, Any]:
+    """The same chunk object's bytes as a complete answer and as a stream's only chunk."""
+    server.queue(Reply(200, {"content-type": "application/json"}, [payload]))
+    server.queue(
+        Reply(
+            200, {"content-type": "text/event-stream"}, [b"data: " + payload + b"\n\n", b"data: [DONE]\n\n"]
+        )
+    )
+    outcomes = []
+    for read in (caller.completion, caller.stream):
+        try:
+            outcomes.append(read("openai/m", USER, base_url=server.base_url))
+        except ritellm.RitellmError as exc:
+            outcomes.append(type(exc))
+    complete, streamed = outcomes
+    return complete, streamed[0] if isinstance(streamed, list) else streamed
+
+
+@pytest.mark.parametrize(
+    ("payload", "content"),
+    [
+        (b'{"choices": [{"index": 0, "delta": {"content": "\\ud83d"}}]}', "\ud83d"),  # a lone surrogate half
+        (
+            b'{"choices": [{"index": 0, "delta": {"content": "caf\\u00e9 \xff"}}]}',
+            "caf\u00e9 \ufffd",
+        ),  # not UTF-8
+        (b'{"choices": [{"index": 0, "delta": {"content": "x"}, "logprobs": -Infinity}]}', "x"),
+    ],
+)
+def test_answers_and_streams_read_the_same_json(
+    caller: Caller, server: FakeServer, payload: bytes, content: str
+) -> None:
+    complete, streamed = _answer_and_stream(caller, server, payload)
+    assert complete == streamed  # what Python's json (and so the openai SDK) makes of them
+    assert streamed["choices"][0]["delta"]["content"] == content
+
+
+def test_a_surrogate_pair_split_across_chunks_arrives_as_its_halves(
+    caller: Caller, server: FakeServer
+) -> None:
+    pieces = [
+        b'data: {"choices": [{"index": 0, "delta": {"content": "' + h.encode() + b'"}}]}\n\n'
+        for h in ("\\ud83d", "\\ude00")
+    ]
+    server.queue(Reply(200, {"content-type": "text/event-stream"}, [*pieces, b"data: [DONE]\n\n"]))
+    chunks = caller.stream("openai/m", USER, base_url=server.base_url)
+    assert [c["choices"][0]["delta"]["content"] for c in chunks] == ["\ud83d", "\ude00"]
+
+
+def test_max_depth_holds_for_answers_and_streams_alike(caller: Caller, server: FakeServer) -> None:
+    deep: Any = 1
+    for _ in range(100):
+        deep = [deep]
+    payload = json.dumps({"choices": [], "x": deep}).encode()
+    assert _answer_and_stream(caller, server, payload) == (
+        ritellm.LimitExceededError,
+        ritellm.LimitExceededError,
+    )
+    shallow = json.dumps(
+        {"choices": [], "x": [[[[1]]]], "y": [{"a": [1]}] * 80}
+    ).encode()  # many brackets, shallow
+    complete, streamed = _answer_and_stream(caller, server, shallow)
+    assert complete == streamed == json.loads(shallow)

@@ -1,10 +1,7 @@
 //! Bounds on what a hostile or broken server can make the core do or hold. Hosts may lower or
 //! raise them per call; exceeding one is a `limit_exceeded` error naming it.
 
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, ErrorKind};
 
@@ -71,119 +68,16 @@ pub fn check_depth(text: &[u8], max_depth: usize) -> Result<(), CoreError> {
     Ok(())
 }
 
-/// Checks in one pass, building nothing, that `text` is a JSON object nested at most
-/// `max_depth` deep, and tells whether it has a top-level `error` member that is not null.
-/// For answers that pass through untranslated.
-pub fn probe_object(text: &[u8], max_depth: usize) -> Result<bool, ProbeError> {
-    let max_depth = max_depth.min(HARD_MAX_DEPTH);
-    if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ProbeError::NotAnObject);
-    }
-    let mut parser = serde_json::Deserializer::from_slice(text);
-    let has_error = parser
-        .deserialize_map(Level {
-            remaining: max_depth,
-            find_error: true,
-        })
-        .and_then(|found| parser.end().map(|()| found));
-    has_error.map_err(|e| {
-        if e.to_string().starts_with(TOO_DEEP) || e.to_string().starts_with("recursion limit") {
-            ProbeError::Limit(too_deep(max_depth))
-        } else {
-            ProbeError::Invalid(e)
-        }
-    })
-}
-
+/// Why [`scan_object`] refused a text.
 #[derive(Debug)]
 pub enum ProbeError {
     NotAnObject,
-    Invalid(serde_json::Error),
-    /// Unclosed strings or brackets, or text after the object (from [`scan_object`]).
+    /// Unclosed strings or brackets, or text after the object.
     Unbalanced,
     Limit(CoreError),
 }
 
-const TOO_DEEP: &str = "nested too deep";
-
-/// A visitor that walks one level of JSON, checking depth; at the top it also looks for a
-/// non-null `error` member. Its value says whether it found one.
-#[derive(Clone, Copy)]
-struct Level {
-    remaining: usize,
-    find_error: bool,
-}
-
-impl Level {
-    fn deeper<E: de::Error>(self) -> Result<Level, E> {
-        match self.remaining {
-            0 => Err(E::custom(TOO_DEEP)),
-            remaining => Ok(Level {
-                remaining: remaining - 1,
-                find_error: false,
-            }),
-        }
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Level {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Level {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("JSON")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
-        Ok(true)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
-        Ok(true)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
-        Ok(true)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
-        Ok(true)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
-        Ok(true)
-    }
-    fn visit_unit<E>(self) -> Result<bool, E> {
-        Ok(false) // null: "present" only when not null
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        let inner = self.deeper()?;
-        while seq.next_element_seed(inner)?.is_some() {}
-        Ok(true)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let inner = self.deeper()?;
-        if !self.find_error {
-            while map.next_key::<IgnoredAny>()?.is_some() {
-                map.next_value_seed(inner)?;
-            }
-            return Ok(true);
-        }
-        let mut has_error = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let present = map.next_value_seed(inner)?;
-            has_error |= key == "error" && present;
-        }
-        Ok(has_error)
-    }
-}
-
-/// What a linear scan of a pass-through stream chunk found (see [`scan_object`]).
+/// What a linear scan of a pass-through answer or stream chunk found (see [`scan_object`]).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Scan {
     /// An object whose top level has no `error` member, or a null one.
@@ -298,31 +192,6 @@ mod tests {
             .is_err(),
             "capped at serde_json's own limit"
         );
-    }
-
-    #[test]
-    fn probe_finds_errors_and_depth_in_one_pass() {
-        assert!(!probe_object(br#"{"a": [1, {"b": null}], "error": null}"#, 8).unwrap());
-        assert!(probe_object(br#"{"x": "\u00e9", "error": {"message": "m"}}"#, 8).unwrap());
-        assert!(matches!(
-            probe_object(b"[1]", 8),
-            Err(ProbeError::NotAnObject)
-        ));
-        assert!(matches!(
-            probe_object(b"{\"a\": ", 8),
-            Err(ProbeError::Invalid(_))
-        ));
-        assert!(matches!(
-            probe_object(b"{} {}", 8),
-            Err(ProbeError::Invalid(_))
-        ));
-        match probe_object(br#"{"a": [[[1]]]}"#, 3) {
-            Err(ProbeError::Limit(error)) => {
-                assert!(error.message.contains("max_depth limit of 3"))
-            }
-            other => panic!("{:?}", other),
-        }
-        assert!(probe_object(br#"{"a": [[1]]}"#, 3).is_ok());
     }
 
     #[test]

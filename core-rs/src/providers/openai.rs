@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{api_error, error_in_success, CoreError};
-use crate::limits::{probe_object, scan_object, ProbeError, Scan};
+use crate::limits::{scan_object, ProbeError, Scan};
 use crate::providers::endpoint;
 use crate::sse::Event;
 use crate::stream::{Chunks, Translate};
@@ -29,14 +29,11 @@ pub fn body(call: Call) -> Map<String, Value> {
     body
 }
 
-/// The error for an answer or chunk that `probe_object` or `scan_object` refused.
+/// The error for an answer or chunk that `scan_object` refused.
 fn refused(error: ProbeError, what: &str) -> CoreError {
     match error {
         ProbeError::NotAnObject => {
             CoreError::invalid_response(format!("the provider's {} is not a JSON object", what))
-        }
-        ProbeError::Invalid(e) => {
-            CoreError::invalid_response(format!("the provider's {} is not valid JSON: {}", what, e))
         }
         ProbeError::Unbalanced => CoreError::invalid_response(format!(
             "the provider's {} is not valid JSON: it is cut short or has text after it",
@@ -50,12 +47,12 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
     if !(200..300).contains(&status) {
         return Err(api_error(Some(status), body));
     }
-    match probe_object(body, context.limits.max_depth) {
-        Ok(false) => {}
-        Ok(true) => return Err(error_in_success(status, body)),
+    // A scan, as for stream chunks: the host parses the answer and decides what is valid JSON.
+    match scan_object(body, context.limits.max_depth) {
+        Ok(Scan::Chunk) => {}
+        Ok(Scan::Error) => return Err(error_in_success(status, body)),
         Err(error) => return Err(refused(error, "answer")),
     }
-    // serde_json has checked the UTF-8 of a document it accepted.
     String::from_utf8(body.to_vec())
         .map_err(|_| CoreError::invalid_response("the provider's answer is not UTF-8"))
 }
