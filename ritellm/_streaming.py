@@ -31,6 +31,8 @@ class _Progress:
         self.prepared = prepared
         self.delivered = 0
         self.last_chunk = time.monotonic()
+        #: The last few chunks, to tell a stream that finished but sent no end marker.
+        self.tail: list[Chunk] = []
 
     def took(self, batch: dict[str, Any]) -> list[Chunk]:
         """The batch's chunks, counted."""
@@ -38,7 +40,22 @@ class _Progress:
         if chunks:
             self.delivered += len(chunks)
             self.last_chunk = time.monotonic()
+            self.tail = (self.tail + chunks[-4:])[-4:]
         return chunks
+
+    def finished(self, batch: dict[str, Any]) -> None:
+        """The end of the body. A stream whose last choices all carry a finish reason has ended,
+        end marker or not: servers have shipped without ``[DONE]`` (TGI, text-generation-webui,
+        mistral.rs, llama.cpp forks). Anything else that stopped early is interrupted."""
+        if not (isinstance(batch.get("error"), StreamInterruptedError) and self._choices_finished()):
+            self.ended(batch)
+
+    def _choices_finished(self) -> bool:
+        for chunk in reversed(self.tail):
+            choices = chunk.get("choices")
+            if choices:
+                return all(isinstance(c, dict) and c.get("finish_reason") for c in choices)
+        return False
 
     def ended(self, batch: dict[str, Any]) -> bool:
         """Whether the stream is over, once its chunks were delivered. Raises the batch's error,
@@ -93,7 +110,7 @@ def _chunks(prepared: Prepared, response: Response) -> Generator[Chunk, None, No
             raise progress.interrupted(exc) from exc
         batch = decoder.finish()
         yield from progress.took(batch)
-        progress.ended(batch)
+        progress.finished(batch)
     finally:
         decoder.close()
         response.close()
@@ -127,7 +144,7 @@ async def _achunks(prepared: Prepared) -> AsyncGenerator[Chunk, None]:
         batch = decoder.finish()
         for chunk in progress.took(batch):
             yield chunk
-        progress.ended(batch)
+        progress.finished(batch)
     finally:
         decoder.close()
         await response.aclose()

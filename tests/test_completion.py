@@ -367,3 +367,15 @@ def test_calls_alike_reuse_the_cores_request_with_their_own_messages(
                 "openai/m", not_a_template, base_url=server.base_url, temperature=0.25, stop=["\n"]
             )
     assert len(server.requests) == 4
+
+
+def test_a_finished_stream_without_its_end_marker_is_complete(caller: Caller, server: FakeServer) -> None:
+    request = {"model": "m", "messages": USER}
+    usage = {"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}}
+    for events in (echo_chunks(request), [*echo_chunks(request), usage]):
+        server.queue(Reply.sse(events, done=False))  # as TGI before 2024, mistral.rs, ...
+        assert caller.stream("openai/m", USER, base_url=server.base_url) == events
+    unfinished = echo_chunks(request)[:-1]  # the body ends before the finish reason
+    server.queue(Reply.sse(unfinished, done=False))
+    chunks, error = caller.stream_until_error("openai/m", USER, base_url=server.base_url)
+    assert chunks == unfinished and isinstance(error, ritellm.StreamInterruptedError)

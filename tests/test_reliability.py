@@ -772,3 +772,14 @@ def test_max_depth_holds_for_answers_and_streams_alike(caller: Caller, server: F
     ).encode()  # many brackets, shallow
     complete, streamed = _answer_and_stream(caller, server, shallow)
     assert complete == streamed == json.loads(shallow)
+
+
+def test_connection_failures_say_why(caller: Caller, server: FakeServer) -> None:
+    server.queue(Reply(abort=True))
+    with pytest.raises(ritellm.APIConnectionError) as reset:
+        caller.completion("openai/m", USER, base_url=server.base_url, max_retries=0)
+    server.queue(Reply(200, {"content-type": "application/json"}, [b"{}", b"{}"], delay=1.0))
+    with pytest.raises(ritellm.APITimeoutError) as slow:
+        caller.completion("openai/m", USER, base_url=server.base_url, max_retries=0, timeout=0.2)
+    for failure in (reset.value, slow.value):
+        assert not str(failure).rstrip().endswith(":"), str(failure)
