@@ -107,7 +107,7 @@ class Core:
         self.describe: dict[str, Any] = self._op("ritellm_describe")
         #: The non-secret environment variables each provider's requests depend on.
         self.config_env: dict[str, list[str]] = {
-            p["prefix"]: [name for name in (p["base_url_env"], *p["extra_env"]) if name]
+            p["prefix"]: [*p["base_url_env"], *p["extra_env"]]
             for p in self.describe["providers"]
         }
 

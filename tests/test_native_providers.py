@@ -224,3 +224,13 @@ def test_anthropic_json_schema_comes_back_as_content(server: FakeServer) -> None
     sent = server.requests[0].json()
     assert sent["tool_choice"] == {"type": "tool", "name": "city"}
     assert sent["tools"][-1]["input_schema"] == schema
+
+
+def test_anthropic_base_url_from_the_environment_as_a_server_root(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url.removesuffix("/v1"))  # as the SDK takes it
+    server.queue(anthropic_message("text"))
+    answer = caller.completion("anthropic/claude", [{"role": "user", "content": "hi"}])
+    assert answer["object"] == "chat.completion"
+    assert server.requests[0].path == "/v1/messages"

@@ -300,27 +300,54 @@ fn base_url(
     given: Option<String>,
     env: &BTreeMap<String, String>,
 ) -> Result<String, CoreError> {
+    // A host from the environment may come without a scheme (OLLAMA_HOST=127.0.0.1:11434).
     let from_env = provider
         .base_url_env
-        .and_then(|name| env.get(name))
-        .cloned();
-    match given.or(from_env).filter(|url| !url.is_empty()) {
-        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Ok(url),
-        Some(url) => Err(CoreError::invalid_request(format!(
-            "base_url must start with http:// or https://, got {:?}",
-            url
-        ))),
-        None => provider.base_url.map(str::to_string).ok_or_else(|| {
-            let env_hint = provider
-                .base_url_env
-                .map(|name| format!(" (or set {})", name))
-                .unwrap_or_default();
-            CoreError::invalid_request(format!(
-                "provider {:?} needs base_url{}",
-                provider.prefix, env_hint
-            ))
-        }),
+        .iter()
+        .find_map(|name| env.get(*name).filter(|url| !url.is_empty()))
+        .map(|url| {
+            if url.contains("://") {
+                url.clone()
+            } else {
+                format!("http://{}", url)
+            }
+        });
+    let url = match given.filter(|url| !url.is_empty()).or(from_env) {
+        Some(url) => url,
+        None => {
+            return provider.base_url.map(str::to_string).ok_or_else(|| {
+                let env_hint = match provider.base_url_env.first() {
+                    Some(name) => format!(" (or set {})", name),
+                    None => String::new(),
+                };
+                CoreError::invalid_request(format!(
+                    "provider {:?} needs base_url{}",
+                    provider.prefix, env_hint
+                ))
+            })
+        }
+    };
+    let rest = match url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    {
+        Some(rest) => rest,
+        None => {
+            return Err(CoreError::invalid_request(format!(
+                "base_url must start with http:// or https://, got {:?}",
+                url
+            )))
+        }
+    };
+    // A bare server root gets the API's path, as the providers' SDKs add it.
+    let path = rest.split('?').next().unwrap_or("");
+    let is_root = path.find('/').map_or(true, |slash| &path[slash..] == "/");
+    if is_root && !provider.root_path.is_empty() {
+        let (base, query) = providers::split_query(&url);
+        let base = format!("{}{}", base.trim_end_matches('/'), provider.root_path);
+        return Ok(providers::join_query(base, query));
     }
+    Ok(url)
 }
 
 fn json_type(value: &Value) -> &'static str {
@@ -466,6 +493,88 @@ mod tests {
         assert!(call(json!(3)).contains("must be a JSON string"));
         let error = prepared(json!({"model": "openai/m", "messages": "hi"})).unwrap_err();
         assert!(error.message.contains("messages must be a list"));
+    }
+
+    #[test]
+    fn roots_and_the_environment_reach_each_api() {
+        let url = |model: &str, base: Value, env: Value| {
+            prepare(
+                json!({"model": model, "messages": user("x"), "base_url": base, "env": env})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .unwrap()
+            .url
+        };
+        let none = json!({});
+        assert_eq!(
+            url("anthropic/c", json!("http://h:4000"), none.clone()),
+            "http://h:4000/v1/messages"
+        );
+        assert_eq!(
+            url("anthropic/c", json!("http://h:4000/v1"), none.clone()),
+            "http://h:4000/v1/messages"
+        );
+        assert_eq!(
+            url(
+                "anthropic/c",
+                json!("http://h:4000/v1/messages"),
+                none.clone()
+            ),
+            "http://h:4000/v1/messages"
+        );
+        assert_eq!(
+            url(
+                "anthropic/c",
+                Value::Null,
+                json!({"ANTHROPIC_BASE_URL": "http://proxy"})
+            ),
+            "http://proxy/v1/messages"
+        );
+        assert_eq!(
+            url(
+                "openai/m",
+                Value::Null,
+                json!({"OPENAI_API_BASE": "http://p/v1"})
+            ),
+            "http://p/v1/chat/completions"
+        );
+        assert_eq!(
+            url(
+                "openai/m",
+                Value::Null,
+                json!({"OPENAI_BASE_URL": "http://first/v1", "OPENAI_API_BASE": "http://p/v1"})
+            ),
+            "http://first/v1/chat/completions"
+        );
+        assert_eq!(
+            url(
+                "ollama/l",
+                Value::Null,
+                json!({"OLLAMA_HOST": "127.0.0.1:11434"})
+            ),
+            "http://127.0.0.1:11434/v1/chat/completions"
+        );
+        assert_eq!(
+            url("ollama/l", json!("http://localhost:11434/"), none.clone()),
+            "http://localhost:11434/v1/chat/completions"
+        );
+        assert_eq!(
+            url("openai/m", json!("http://h?tenant=a"), none.clone()),
+            "http://h/v1/chat/completions?tenant=a"
+        );
+        assert_eq!(
+            url(
+                "perplexity/s",
+                json!("https://api.perplexity.ai"),
+                none.clone()
+            ),
+            "https://api.perplexity.ai/chat/completions"
+        );
+        assert_eq!(
+            url("gemini/g", json!("https://g.example"), none),
+            "https://g.example/v1beta/models/g:generateContent"
+        );
     }
 
     #[test]

@@ -52,8 +52,12 @@ pub struct Provider {
     pub protocol: Protocol,
     /// `None` where the caller must say where the server is.
     pub base_url: Option<&'static str>,
-    /// An environment variable that overrides `base_url` (the caller's `base_url` wins).
-    pub base_url_env: Option<&'static str>,
+    /// Environment variables that override `base_url`, the first one set winning (the
+    /// caller's `base_url` wins over all): the names the provider's own SDK and LiteLLM read.
+    pub base_url_env: &'static [&'static str],
+    /// The API's path under a server's root (`/v1`), added to a base URL given as a bare root
+    /// (`http://host:4000`), as SDKs take it.
+    pub root_path: &'static str,
     /// Other environment variables the protocol module reads (never keys).
     pub extra_env: &'static [&'static str],
     pub auth: Option<Auth>,
@@ -71,7 +75,8 @@ const fn bearer(env: &'static str, required: bool) -> Option<Auth> {
 const fn openai_compatible(
     prefix: &'static str,
     base_url: Option<&'static str>,
-    base_url_env: Option<&'static str>,
+    base_url_env: &'static [&'static str],
+    root_path: &'static str,
     auth: Option<Auth>,
 ) -> Provider {
     Provider {
@@ -79,6 +84,7 @@ const fn openai_compatible(
         protocol: Protocol::OpenAi,
         base_url,
         base_url_env,
+        root_path,
         extra_env: &[],
         auth,
     }
@@ -98,92 +104,107 @@ pub const PROVIDERS: &[Provider] = &[
     openai_compatible(
         "openai",
         Some("https://api.openai.com/v1"),
-        Some("OPENAI_BASE_URL"),
+        &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
+        "/v1",
         bearer("OPENAI_API_KEY", true),
     ),
     openai_compatible(
         "groq",
         Some("https://api.groq.com/openai/v1"),
-        None,
+        &["GROQ_API_BASE"],
+        "/openai/v1",
         bearer("GROQ_API_KEY", true),
     ),
     openai_compatible(
         "mistral",
         Some("https://api.mistral.ai/v1"),
-        None,
+        &["MISTRAL_API_BASE"],
+        "/v1",
         bearer("MISTRAL_API_KEY", true),
     ),
     openai_compatible(
         "deepseek",
         Some("https://api.deepseek.com/v1"),
-        None,
+        &["DEEPSEEK_API_BASE"],
+        "/v1",
         bearer("DEEPSEEK_API_KEY", true),
     ),
     openai_compatible(
         "xai",
         Some("https://api.x.ai/v1"),
-        None,
+        &["XAI_API_BASE"],
+        "/v1",
         bearer("XAI_API_KEY", true),
     ),
     openai_compatible(
         "openrouter",
         Some("https://openrouter.ai/api/v1"),
-        None,
+        &["OPENROUTER_API_BASE"],
+        "/api/v1",
         bearer("OPENROUTER_API_KEY", true),
     ),
     openai_compatible(
         "together_ai",
         Some("https://api.together.xyz/v1"),
-        None,
+        &["TOGETHER_API_BASE", "TOGETHERAI_API_BASE"],
+        "/v1",
         bearer("TOGETHER_API_KEY", true),
     ),
     openai_compatible(
         "fireworks_ai",
         Some("https://api.fireworks.ai/inference/v1"),
-        None,
+        &["FIREWORKS_API_BASE", "FIREWORKS_AI_API_BASE"],
+        "/inference/v1",
         bearer("FIREWORKS_API_KEY", true),
     ),
     openai_compatible(
         "cerebras",
         Some("https://api.cerebras.ai/v1"),
-        None,
+        &["CEREBRAS_API_BASE"],
+        "/v1",
         bearer("CEREBRAS_API_KEY", true),
     ),
     openai_compatible(
         "perplexity",
         Some("https://api.perplexity.ai"),
-        None,
+        &["PERPLEXITY_API_BASE"],
+        "",
         bearer("PERPLEXITY_API_KEY", true),
     ),
     openai_compatible(
         "deepinfra",
         Some("https://api.deepinfra.com/v1/openai"),
-        None,
+        &["DEEPINFRA_API_BASE"],
+        "/v1/openai",
         bearer("DEEPINFRA_API_KEY", true),
     ),
     openai_compatible(
         "ollama",
         Some("http://localhost:11434/v1"),
-        Some("OLLAMA_API_BASE"),
+        &["OLLAMA_API_BASE", "OLLAMA_HOST"],
+        "/v1",
         bearer("OLLAMA_API_KEY", false),
     ),
     openai_compatible(
         "lm_studio",
         Some("http://localhost:1234/v1"),
-        Some("LM_STUDIO_API_BASE"),
+        &["LM_STUDIO_API_BASE"],
+        "/v1",
         bearer("LM_STUDIO_API_KEY", false),
     ),
     openai_compatible(
         "hosted_vllm",
         None,
-        Some("HOSTED_VLLM_API_BASE"),
+        &["HOSTED_VLLM_API_BASE"],
+        "/v1",
         bearer("HOSTED_VLLM_API_KEY", false),
     ),
     Provider {
         prefix: "anthropic",
         protocol: Protocol::Anthropic,
         base_url: Some("https://api.anthropic.com/v1"),
-        base_url_env: Some("ANTHROPIC_API_BASE"),
+        base_url_env: &["ANTHROPIC_BASE_URL", "ANTHROPIC_API_BASE"],
+        root_path: "/v1",
         extra_env: &[],
         auth: key_header("ANTHROPIC_API_KEY", "x-api-key"),
     },
@@ -191,7 +212,8 @@ pub const PROVIDERS: &[Provider] = &[
         prefix: "gemini",
         protocol: Protocol::Gemini,
         base_url: Some("https://generativelanguage.googleapis.com/v1beta"),
-        base_url_env: Some("GEMINI_API_BASE"),
+        base_url_env: &["GEMINI_API_BASE"],
+        root_path: "/v1beta",
         extra_env: &[],
         auth: key_header("GEMINI_API_KEY", "x-goog-api-key"),
     },
@@ -199,12 +221,13 @@ pub const PROVIDERS: &[Provider] = &[
         prefix: "azure",
         protocol: Protocol::Azure,
         base_url: None,
-        base_url_env: Some("AZURE_API_BASE"),
+        base_url_env: &["AZURE_API_BASE", "AZURE_OPENAI_ENDPOINT"],
+        root_path: "",
         extra_env: &["AZURE_API_VERSION"],
         auth: key_header("AZURE_API_KEY", "api-key"),
     },
     // Answered in-process by the host through `mock::reply`; no network, no key.
-    openai_compatible("mock", Some("mock://ritellm/v1"), None, None),
+    openai_compatible("mock", Some("mock://ritellm/v1"), &[], "", None),
 ];
 
 pub fn lookup(prefix: &str) -> Option<&'static Provider> {
