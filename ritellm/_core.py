@@ -107,8 +107,7 @@ class Core:
         self.describe: dict[str, Any] = self._op("ritellm_describe")
         #: The non-secret environment variables each provider's requests depend on.
         self.config_env: dict[str, list[str]] = {
-            p["prefix"]: [*p["base_url_env"], *p["extra_env"]]
-            for p in self.describe["providers"]
+            p["prefix"]: [*p["base_url_env"], *p["extra_env"]] for p in self.describe["providers"]
         }
 
     def _call(self, name: str, *args: int, input_size: int = 0) -> int:
@@ -120,7 +119,21 @@ class Core:
             self.broken = True  # a trapped instance's memory is in an unknown state
             if trap.out_of_work:
                 raise LimitExceededError(f"the core ran out of its work limit (fuel) in {name}") from None
+            if self._allocation_failed():
+                raise LimitExceededError(
+                    f"the core ran out of its memory limit ({MEMORY_LIMIT >> 20} MiB) in {name}"
+                ) from None
             raise InternalError(f"the core failed in {name}: {trap}") from None
+
+    def _allocation_failed(self) -> bool:
+        """After a trap: whether the core ran out of memory (see ``alloc_failed_at`` in abi.rs)."""
+        flag = getattr(self, "describe", {}).get("alloc_failed_at")
+        if flag is None:
+            return False
+        try:
+            return self._instance.read(flag, 1) == b"\x01"
+        except Trap:
+            return False
 
     def _write(self, data: bytes) -> None:
         if len(data) > self._input_capacity:

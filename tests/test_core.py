@@ -17,7 +17,7 @@ import wasmtime
 
 from ritellm import _core
 from ritellm._engines import wasmtime as _wasmtime
-from ritellm._engines.base import Settings
+from ritellm._engines.base import Settings, Trap
 from ritellm._exceptions import KIND_CLASSES, InternalError
 
 ROOT = Path(__file__).parent.parent
@@ -131,10 +131,16 @@ def test_one_instance_per_thread_and_no_crosstalk() -> None:
         assert results[n] == [f"thread {n} call {i} " + "x" * (n * 1000) for i in range(30)]
 
 
-def test_a_trap_discards_the_instance_and_the_next_call_works() -> None:
+def test_a_trap_discards_the_instance_and_the_next_call_works(monkeypatch: pytest.MonkeyPatch) -> None:
     core = _core.core()
-    with pytest.raises(InternalError, match="trapped"):
-        core._call("ritellm_input", 0x7FFFFFFF)  # more memory than the limit allows
+
+    def trapping(*args: Any, **kwargs: Any) -> int:
+        raise Trap("ritellm_prepare trapped: wasm `unreachable` instruction executed", out_of_work=False)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(core._instance, "call", trapping)
+        with pytest.raises(InternalError, match="trapped"):
+            echo(core, "a bug in the core")
     assert core.broken
     with pytest.raises(InternalError):
         echo(core, "still broken")
@@ -205,3 +211,13 @@ def test_a_stream_feed_is_one_foreign_call(monkeypatch: pytest.MonkeyPatch) -> N
     # Work is prepaid for batches of calls, and the memory view outlives them all.
     assert foreign.count("wasmtime_context_set_fuel") <= 200 // _wasmtime.CALLS_PER_REFILL + 1
     assert "wasmtime_memory_data" not in foreign and "wasmtime_memory_data_size" not in foreign
+
+
+def test_running_out_of_memory_is_a_limit_not_a_crash() -> None:
+    from ritellm._exceptions import LimitExceededError
+
+    core = _core.Core()
+    with pytest.raises(LimitExceededError, match="memory limit"):
+        core._call("ritellm_input", 0x7FFFFFFF)  # more memory than the limit allows
+    assert core.broken
+    assert echo(_core.Core(), "a new instance") == "a new instance"

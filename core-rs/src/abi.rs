@@ -19,10 +19,47 @@
 //!
 //! A stream handle is a non-zero `u32` from `ritellm_stream_open`; `ritellm_stream_finish` and
 //! `ritellm_stream_close` release it. A panic aborts (a trap): the host must then discard the
-//! instance.
+//! instance. So does an allocation the host's memory limit refused; before aborting, the core
+//! sets the byte at `describe()["alloc_failed_at"]` to 1, so the host can tell that trap from a
+//! bug (the memory stays readable after a trap).
+
+use std::alloc::{GlobalAlloc, Layout, System};
 
 use crate::error::CoreError;
 use crate::{describe, open_stream, parse_response, prepare, providers, ChunkStream};
+
+/// 1 once an allocation has failed (see the module docs).
+static mut ALLOC_FAILED: u8 = 0;
+
+/// The system allocator, noting failures where the host can read them.
+struct NotingAllocator;
+
+fn noted(pointer: *mut u8) -> *mut u8 {
+    if pointer.is_null() {
+        // SAFETY: one thread; a plain byte store.
+        unsafe { ALLOC_FAILED = 1 };
+    }
+    pointer
+}
+
+// SAFETY: every call is forwarded to `System` unchanged.
+unsafe impl GlobalAlloc for NotingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        noted(System.alloc(layout))
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        noted(System.alloc_zeroed(layout))
+    }
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        noted(System.realloc(pointer, layout, size))
+    }
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        System.dealloc(pointer, layout)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: NotingAllocator = NotingAllocator;
 
 struct State {
     input: Vec<u8>,
@@ -96,10 +133,18 @@ pub extern "C" fn ritellm_input(len: u32) -> u32 {
     input.as_ptr() as u32
 }
 
-/// Answers `{"ok": {version, error_kinds, providers, limits}}`.
+/// Answers `{"ok": {version, error_kinds, providers, limits, alloc_failed_at}}`.
 #[no_mangle]
 pub extern "C" fn ritellm_describe() -> u64 {
-    ok(&describe())
+    let described = describe();
+    // SAFETY: only the address is taken.
+    let flag = unsafe { std::ptr::addr_of!(ALLOC_FAILED) } as usize;
+    let with_flag = format!(
+        "{},\"alloc_failed_at\":{}}}",
+        described.strip_suffix('}').unwrap_or(&described),
+        flag
+    );
+    ok(&with_flag)
 }
 
 /// Input: the call as JSON. Answers `{"ok": {method, url, headers, auth, context}}`, a line
