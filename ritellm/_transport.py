@@ -139,6 +139,32 @@ def _redirect(prepared: Prepared, response: Response | AsyncResponse) -> Prepare
     )
 
 
+def _wait_after_failure(prepared: Prepared, attempt: int, started: float, exc: APIError) -> float:
+    """Seconds to wait before trying again after ``exc``; raises ``exc`` when the call must fail."""
+    wait = _retry_wait(prepared, attempt, started)
+    if wait is None:
+        _gave_up(exc, attempt, started)
+        raise exc
+    _log.info("retrying %s in %.2f s: %s", prepared.url, wait, exc)
+    return wait
+
+
+def _wait_after_error_answer(
+    prepared: Prepared, attempt: int, started: float, response: Response | AsyncResponse, body: bytes
+) -> float:
+    """Seconds to wait before trying again after an error answer; raises the provider's error
+    when the call must fail."""
+    wait = _retry_wait(prepared, attempt, started, response)
+    if wait is None:
+        try:
+            raise_error(prepared, response.status, response.headers, body)
+        except APIError as exc:
+            _gave_up(exc, attempt, started)
+            raise
+    _log.info("retrying %s in %.2f s: HTTP %d", prepared.url, wait, response.status)
+    return wait
+
+
 def _gave_up(exc: APIError, attempt: int, started: float) -> None:
     """Notes on the final error how many attempts the call made, when it made more than one."""
     if attempt:
@@ -237,11 +263,7 @@ def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sen
                 return prepared, response, None
             body = read_body(response, prepared, started)
         except APIConnectionError as exc:
-            wait = _retry_wait(prepared, attempt, started)
-            if wait is None:
-                _gave_up(exc, attempt, started)
-                raise
-            _log.info("retrying %s in %.2f s: %s", prepared.url, wait, exc)
+            wait = _wait_after_failure(prepared, attempt, started, exc)
             time.sleep(wait)
             attempt += 1
             continue
@@ -251,14 +273,7 @@ def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sen
         if redirected is not None and redirects < MAX_REDIRECTS:
             prepared, redirects = redirected, redirects + 1
             continue
-        wait = _retry_wait(prepared, attempt, started, response)
-        if wait is None:
-            try:
-                raise_error(prepared, response.status, response.headers, body)
-            except APIError as exc:
-                _gave_up(exc, attempt, started)
-                raise
-        _log.info("retrying %s in %.2f s: HTTP %d", prepared.url, wait, response.status)
+        wait = _wait_after_error_answer(prepared, attempt, started, response, body)
         time.sleep(wait)
         attempt += 1
 
@@ -281,11 +296,7 @@ async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: 
                 return prepared, response, None
             body = await aread_body(response, prepared, started)
         except APIConnectionError as exc:
-            wait = _retry_wait(prepared, attempt, started)
-            if wait is None:
-                _gave_up(exc, attempt, started)
-                raise
-            _log.info("retrying %s in %.2f s: %s", prepared.url, wait, exc)
+            wait = _wait_after_failure(prepared, attempt, started, exc)
             await asyncio.sleep(wait)
             attempt += 1
             continue
@@ -295,14 +306,7 @@ async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: 
         if redirected is not None and redirects < MAX_REDIRECTS:
             prepared, redirects = redirected, redirects + 1
             continue
-        wait = _retry_wait(prepared, attempt, started, response)
-        if wait is None:
-            try:
-                raise_error(prepared, response.status, response.headers, body)
-            except APIError as exc:
-                _gave_up(exc, attempt, started)
-                raise
-        _log.info("retrying %s in %.2f s: HTTP %d", prepared.url, wait, response.status)
+        wait = _wait_after_error_answer(prepared, attempt, started, response, body)
         await asyncio.sleep(wait)
         attempt += 1
 
