@@ -35,6 +35,7 @@ from ._exceptions import RitellmError as RitellmError
 from ._exceptions import ServiceUnavailableError as ServiceUnavailableError
 from ._exceptions import StreamInterruptedError as StreamInterruptedError
 from ._exceptions import UnprocessableEntityError as UnprocessableEntityError
+from ._exceptions import UnsupportedPlatformError as UnsupportedPlatformError
 from ._exceptions import UnsupportedProviderError as UnsupportedProviderError
 from ._limits import Limits as Limits
 from ._pools import aclose as aclose
@@ -74,6 +75,7 @@ __all__ = [
     "Stream",
     "StreamInterruptedError",
     "UnprocessableEntityError",
+    "UnsupportedPlatformError",
     "UnsupportedProviderError",
     "__version__",
     "aclose",

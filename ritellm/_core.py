@@ -12,13 +12,22 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import platform
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 from ._engines import Engine, Settings, load_engine
-from ._engines.base import Instance, Trap
-from ._exceptions import InternalError, InvalidResponseError, LimitExceededError, RitellmError, from_core
+from ._engines.base import EngineUnavailable, Instance, Trap
+from ._exceptions import (
+    InternalError,
+    InvalidResponseError,
+    LimitExceededError,
+    RitellmError,
+    UnsupportedPlatformError,
+    from_core,
+)
 
 #: The module's exports besides ``memory``: (parameter count, result type or None).
 EXPORTS: dict[str, tuple[int, str | None]] = {
@@ -78,6 +87,13 @@ class _Loaded:
                     settings = Settings(EXPORTS, MEMORY_LIMIT, cache_dir())
                     try:
                         cls.engine = load_engine(wasm_path().read_bytes(), settings)
+                    except EngineUnavailable as exc:
+                        raise UnsupportedPlatformError(
+                            f"ritellm cannot run its core on this platform ({sys.platform}, "
+                            f"{platform.machine()}, Python {platform.python_version()}): {exc}. It runs "
+                            "where wasmtime has a build: CPython on Linux, macOS and Windows, on x86_64 "
+                            "and arm64"
+                        ) from None
                     except Trap as exc:
                         raise InternalError(f"ritellm_core.wasm cannot be used: {exc}") from None
         return cls.engine

@@ -29,6 +29,7 @@
     │           ├── GatewayTimeoutError         504
     │           └── OverloadedError             529
     ├── LimitExceededError                      an answer broke one of ritellm's size limits
+    ├── UnsupportedPlatformError                no WebAssembly engine runs on this platform
     └── InternalError                           the core failed; a bug in ritellm
 
 The core reports errors as data whose ``kind`` comes from a closed list;
@@ -68,6 +69,7 @@ __all__ = [
     "ServiceUnavailableError",
     "StreamInterruptedError",
     "UnprocessableEntityError",
+    "UnsupportedPlatformError",
     "UnsupportedProviderError",
 ]
 
@@ -113,6 +115,10 @@ class MissingAPIKeyError(InvalidRequestError):
 
 class LimitExceededError(RitellmError):
     """An answer exceeded one of ritellm's size limits."""
+
+
+class UnsupportedPlatformError(RitellmError):
+    """No WebAssembly engine that ritellm can use runs here; the message names the platform."""
 
 
 class InternalError(RitellmError):

@@ -221,3 +221,25 @@ def test_running_out_of_memory_is_a_limit_not_a_crash() -> None:
         core._call("ritellm_input", 0x7FFFFFFF)  # more memory than the limit allows
     assert core.broken
     assert echo(_core.Core(), "a new instance") == "a new instance"
+
+
+@pytest.mark.parametrize(
+    "unavailable",
+    [
+        "import importlib.util; real = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'wasmtime' else real(name, *a)",
+        "import platform; platform.machine = lambda: 'armv7l'",  # pip's generic wheel: no library here
+    ],
+)
+def test_a_platform_without_an_engine_gets_a_clear_error(unavailable: str) -> None:
+    program = (
+        f"{unavailable}\n"
+        "import ritellm\n"
+        "try:\n"
+        "    ritellm.completion('mock/echo', [{'role': 'user', 'content': 'hi'}])\n"
+        "except ritellm.UnsupportedPlatformError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
+    assert "cannot run its core on this platform" in out and sys.platform in out
+    assert "CPython on Linux, macOS and Windows" in out

@@ -21,6 +21,10 @@ class Settings(NamedTuple):
     cache_dir: Path
 
 
+class EngineUnavailable(Exception):
+    """No engine can run the module on this platform (the message says why)."""
+
+
 class Trap(Exception):
     """A call into the instance stopped abnormally; the instance must be thrown away."""
 

@@ -31,7 +31,7 @@ from ctypes import POINTER, byref, c_bool, c_char_p, c_int64, c_size_t, c_uint8,
 from pathlib import Path
 from typing import Any
 
-from .base import Settings, Trap
+from .base import EngineUnavailable, Settings, Trap
 
 #: Fuel of one allowance: a fixed part, and a part per input byte it covers.
 FUEL_PER_CALL = 50_000_000
@@ -73,7 +73,7 @@ def _library_path() -> Path:
     """The C library inside the installed ``wasmtime`` package, found without importing it."""
     spec = importlib.util.find_spec("wasmtime")
     if spec is None or not spec.submodule_search_locations:
-        raise Trap("the wasmtime package is not installed", out_of_work=False)
+        raise EngineUnavailable("the wasmtime package is not installed")
     machine = {"AMD64": "x86_64", "arm64": "aarch64", "ARM64": "aarch64"}.get(
         platform.machine(), platform.machine()
     )
@@ -81,7 +81,7 @@ def _library_path() -> Path:
     name = {"win32": "_wasmtime.dll", "darwin": "_libwasmtime.dylib"}.get(system, "_libwasmtime.so")
     path = Path(next(iter(spec.submodule_search_locations))) / f"{system}-{machine}" / name
     if not path.is_file():
-        raise Trap(f"wasmtime has no library for this platform ({system}-{machine})", out_of_work=False)
+        raise EngineUnavailable(f"the installed wasmtime has no library for {system}-{machine}")
     return path
 
 
@@ -128,7 +128,10 @@ class _C:
 
     def __init__(self) -> None:
         self.path = _library_path()
-        library = ctypes.CDLL(str(self.path))
+        try:
+            library = ctypes.CDLL(str(self.path))
+        except OSError as exc:
+            raise EngineUnavailable(f"wasmtime's library does not load here: {exc}") from None
         for name, (restype, argtypes) in _SIGNATURES.items():
             function = getattr(library, name)
             function.restype, function.argtypes = restype, argtypes
