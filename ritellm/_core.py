@@ -151,23 +151,28 @@ class Core:
         except Trap:
             return False
 
-    def _write(self, data: bytes) -> None:
-        if len(data) > self._input_capacity:
-            capacity = max(len(data), 2 * self._input_capacity, 64 << 10)
+    def _write(self, data: bytes, rest: bytes) -> int:
+        size = len(data) + len(rest)
+        if size > self._input_capacity:
+            capacity = max(size, 2 * self._input_capacity, 64 << 10)
             # An i32 result fills only the low half of the i64 slot.
             self._input_address = self._call("ritellm_input", capacity, input_size=capacity) & 0xFFFFFFFF
             self._input_capacity = capacity
         self._instance.write(self._input_address, data)
+        if rest:  # written in place rather than joined first: answers can be megabytes
+            self._instance.write(self._input_address + len(data), rest)
+        return size
 
-    def _raw(self, name: str, *args: int, data: bytes | None = None, work: int | None = None) -> bytes:
-        """Calls export ``name``, with ``data`` in the input buffer and its length as the last
-        argument; returns the answer's bytes. ``work`` is how many bytes the call processes,
-        when that is not just ``data``: it sets the work the call is allowed."""
+    def _raw(
+        self, name: str, *args: int, data: bytes | None = None, rest: bytes = b"", work: int | None = None
+    ) -> bytes:
+        """Calls export ``name``, with ``data`` then ``rest`` in the input buffer and their length
+        as the last argument; returns the answer's bytes. ``work`` is how many bytes the call
+        processes, when that is not just its input: it sets the work the call is allowed."""
         with self._lock:
             size = 0
             if data is not None:
-                size = len(data)
-                self._write(data)
+                size = self._write(data, rest)
                 args = (*args, size)
             packed = self._call(name, *args, input_size=size if work is None else work)
             try:
@@ -197,7 +202,7 @@ class Core:
 
     def parse(self, context: bytes, status: int, body: bytes) -> dict[str, Any]:
         """Translates a complete answer; raises the provider's error for error answers."""
-        answer = self._raw("ritellm_parse", status, len(context), data=context + body)
+        answer = self._raw("ritellm_parse", status, len(context), data=context, rest=body)
         try:
             return _unwrap(answer)  # type: ignore[no-any-return]
         except RitellmError:

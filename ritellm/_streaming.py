@@ -31,8 +31,9 @@ class _Progress:
         self.prepared = prepared
         self.delivered = 0
         self.last_chunk = time.monotonic()
-        #: The last few chunks, to tell a stream that finished but sent no end marker.
-        self.tail: list[Chunk] = []
+        #: The choices of the last chunk that had any, to tell a stream that finished but sent
+        #: no end marker.
+        self.last_choices: list[Any] = []
 
     def took(self, batch: dict[str, Any]) -> list[Chunk]:
         """The batch's chunks, counted."""
@@ -40,22 +41,21 @@ class _Progress:
         if chunks:
             self.delivered += len(chunks)
             self.last_chunk = time.monotonic()
-            self.tail = (self.tail + chunks[-4:])[-4:]
+            for chunk in reversed(chunks):  # usually the first one looked at has choices
+                if chunk.get("choices"):
+                    self.last_choices = chunk["choices"]
+                    break
         return chunks
 
     def finished(self, batch: dict[str, Any]) -> None:
         """The end of the body. A stream whose last choices all carry a finish reason has ended,
         end marker or not: servers have shipped without ``[DONE]`` (TGI, text-generation-webui,
         mistral.rs, llama.cpp forks). Anything else that stopped early is interrupted."""
-        if not (isinstance(batch.get("error"), StreamInterruptedError) and self._choices_finished()):
+        choices_finished = bool(self.last_choices) and all(
+            isinstance(choice, dict) and choice.get("finish_reason") for choice in self.last_choices
+        )
+        if not (isinstance(batch.get("error"), StreamInterruptedError) and choices_finished):
             self.ended(batch)
-
-    def _choices_finished(self) -> bool:
-        for chunk in reversed(self.tail):
-            choices = chunk.get("choices")
-            if choices:
-                return all(isinstance(c, dict) and c.get("finish_reason") for c in choices)
-        return False
 
     def ended(self, batch: dict[str, Any]) -> bool:
         """Whether the stream is over, once its chunks were delivered. Raises the batch's error,

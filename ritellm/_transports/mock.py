@@ -32,7 +32,7 @@ class MockResponse:
 
 
 class MockTransport:
-    """Both the sync and the async interface: there is no connection to own."""
+    """The sync interface; there is no connection to own."""
 
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
@@ -45,6 +45,8 @@ class MockTransport:
 
 
 class AsyncMockTransport(MockTransport):
+    """The async interface."""
+
     async def send(self, request: Request) -> MockResponse:  # type: ignore[override]
         return MockResponse(*self._handler(request.body))
 
