@@ -115,10 +115,11 @@ def echo(core: _core.Core, text: str) -> str:
 
 def test_one_instance_per_thread_and_no_crosstalk() -> None:
     results: dict[int, list[str]] = {}
-    instances: dict[int, int] = {}
+    # The objects, not their ids: a finished thread's core may be collected and its id reused.
+    instances: dict[int, _core.Core] = {}
 
     def work(n: int) -> None:
-        instances[n] = id(_core.core())
+        instances[n] = _core.core()
         results[n] = [echo(_core.core(), f"thread {n} call {i} " + "x" * (n * 1000)) for i in range(30)]
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
@@ -126,7 +127,7 @@ def test_one_instance_per_thread_and_no_crosstalk() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(set(instances.values())) == 8
+    assert len({id(instance) for instance in instances.values()}) == 8
     for n in range(8):
         assert results[n] == [f"thread {n} call {i} " + "x" * (n * 1000) for i in range(30)]
 
