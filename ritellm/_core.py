@@ -127,19 +127,26 @@ class Core:
         }
 
     def _call(self, name: str, *args: int, input_size: int = 0) -> int:
-        if self.broken:
-            raise InternalError("the core failed earlier in this thread")
+        self._check()
         try:
             return self._instance.call(name, *args, input_size=input_size)
         except Trap as trap:
-            self.broken = True  # a trapped instance's memory is in an unknown state
-            if trap.out_of_work:
-                raise LimitExceededError(f"the core ran out of its work limit (fuel) in {name}") from None
-            if self._allocation_failed():
-                raise LimitExceededError(
-                    f"the core ran out of its memory limit ({MEMORY_LIMIT >> 20} MiB) in {name}"
-                ) from None
-            raise InternalError(f"the core failed in {name}: {trap}") from None
+            raise self._failure(name, trap) from None
+
+    def _check(self) -> None:
+        if self.broken:
+            raise InternalError("the core failed earlier in this thread")
+
+    def _failure(self, name: str, trap: Trap) -> RitellmError:
+        """The error for a trap in ``name``; the instance is broken from now on."""
+        self.broken = True  # a trapped instance's memory is in an unknown state
+        if trap.out_of_work:
+            return LimitExceededError(f"the core ran out of its work limit (fuel) in {name}")
+        if self._allocation_failed():
+            return LimitExceededError(
+                f"the core ran out of its memory limit ({MEMORY_LIMIT >> 20} MiB) in {name}"
+            )
+        return InternalError(f"the core failed in {name}: {trap}")
 
     def _allocation_failed(self) -> bool:
         """After a trap: whether the core ran out of memory (see ``alloc_failed_at`` in abi.rs)."""
@@ -151,18 +158,6 @@ class Core:
         except Trap:
             return False
 
-    def _write(self, data: bytes, rest: bytes) -> int:
-        size = len(data) + len(rest)
-        if size > self._input_capacity:
-            capacity = max(size, 2 * self._input_capacity, 64 << 10)
-            # An i32 result fills only the low half of the i64 slot.
-            self._input_address = self._call("ritellm_input", capacity, input_size=capacity) & 0xFFFFFFFF
-            self._input_capacity = capacity
-        self._instance.write(self._input_address, data)
-        if rest:  # written in place rather than joined first: answers can be megabytes
-            self._instance.write(self._input_address + len(data), rest)
-        return size
-
     def _raw(
         self, name: str, *args: int, data: bytes | None = None, rest: bytes = b"", work: int | None = None
     ) -> bytes:
@@ -170,16 +165,19 @@ class Core:
         as the last argument; returns the answer's bytes. ``work`` is how many bytes the call
         processes, when that is not just its input: it sets the work the call is allowed."""
         with self._lock:
-            size = 0
-            if data is not None:
-                size = self._write(data, rest)
-                args = (*args, size)
-            packed = self._call(name, *args, input_size=size if work is None else work)
+            size = 0 if data is None else len(data) + len(rest)
+            if size > self._input_capacity:
+                capacity = max(size, 2 * self._input_capacity, 64 << 10)
+                # An i32 result fills only the low half of the i64 slot.
+                self._input_address = self._call("ritellm_input", capacity, input_size=capacity) & 0xFFFFFFFF
+                self._input_capacity = capacity
+            self._check()
             try:
-                return self._instance.read(packed >> 32, packed & 0xFFFFFFFF)
+                return self._instance.run(
+                    name, args, self._input_address, data, rest, size if work is None else work
+                )
             except Trap as trap:
-                self.broken = True
-                raise InternalError(f"the core failed in {name}: {trap}") from None
+                raise self._failure(name, trap) from None
 
     def _op(self, name: str, *args: int, data: bytes | None = None) -> Any:
         """The answer's ``ok`` value, or the core's error raised."""

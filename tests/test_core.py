@@ -33,6 +33,14 @@ def test_module_imports_nothing_and_exports_exactly_the_documented_set() -> None
     assert {e.name for e in module.exports} == documented | {"memory"}
 
 
+def test_the_module_declares_the_memory_limit_itself() -> None:
+    # So that engines without a limiter of their own (JavaScript's) enforce it too.
+    module = wasmtime.Module(wasmtime.Engine(), _core.wasm_path().read_bytes())
+    (memory,) = [e.type for e in module.exports if e.name == "memory"]
+    assert isinstance(memory, wasmtime.MemoryType)
+    assert memory.limits.max == _core.MEMORY_LIMIT >> 16  # in 64 KiB pages
+
+
 def test_error_kinds_of_core_and_host_are_the_same_list() -> None:
     assert set(_core.core().describe["error_kinds"]) == set(KIND_CLASSES)
 

@@ -42,7 +42,13 @@ class Instance(Protocol):
         allowed; a call that needs far more raises :class:`Trap` with ``out_of_work``.
         """
 
-    def write(self, address: int, data: bytes) -> None: ...
+    def run(
+        self, export: str, args: tuple[int, ...], address: int, data: bytes | None, rest: bytes, work: int
+    ) -> bytes:
+        """One operation, in one crossing where crossings cost: writes ``data`` then ``rest`` at
+        ``address`` and passes their total length after ``args`` (no input if ``data`` is None),
+        calls ``export``, and returns the bytes its result points at (address << 32 | length).
+        ``work`` is the ``input_size`` of :meth:`call`."""
 
     def read(self, address: int, length: int) -> bytes:
         """Raises :class:`Trap` if the range lies outside the instance's memory."""

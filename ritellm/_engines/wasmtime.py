@@ -371,7 +371,18 @@ class WasmtimeInstance:
         result: int = slots[0].i64
         return result & _U64
 
-    def write(self, address: int, data: bytes) -> None:
+    def run(
+        self, export: str, args: tuple[int, ...], address: int, data: bytes | None, rest: bytes, work: int
+    ) -> bytes:
+        if data is not None:
+            self._write(address, data)
+            if rest:  # written in place rather than joined first: answers can be megabytes
+                self._write(address + len(data), rest)
+            args = (*args, len(data) + len(rest))
+        packed = self.call(export, *args, input_size=work)
+        return self.read(packed >> 32, packed & 0xFFFFFFFF)
+
+    def _write(self, address: int, data: bytes) -> None:
         end = address + len(data)
         if end > self._size:
             self._remap()
