@@ -29,7 +29,7 @@
     │           ├── GatewayTimeoutError         504
     │           └── OverloadedError             529
     ├── LimitExceededError                      an answer broke one of ritellm's size limits
-    ├── UnsupportedPlatformError                no WebAssembly engine runs on this platform
+    ├── UnsupportedPlatformError                this platform cannot run the core, or this kind of call
     └── InternalError                           the core failed; a bug in ritellm
 
 The core reports errors as data whose ``kind`` comes from a closed list;
@@ -118,7 +118,9 @@ class LimitExceededError(RitellmError):
 
 
 class UnsupportedPlatformError(RitellmError):
-    """No WebAssembly engine that ritellm can use runs here; the message names the platform."""
+    """No WebAssembly engine that ritellm can use runs here, or the runtime cannot make this
+    kind of call (a sync call in Node without JavaScript Promise Integration); the message names
+    the platform and what would work."""
 
 
 class InternalError(RitellmError):

@@ -3,6 +3,7 @@
 - **Sync**: one set of pools per process, shared by every thread.
 - **Async**: one set per event loop, since async connections belong to the loop that opened
   them. aiohttp by default on CPython; ``RITELLM_ASYNC_TRANSPORT=httpx`` picks httpx instead.
+- **Pyodide**: the JavaScript host's ``fetch``, sync and async (``_transports/fetch.py``).
   A loop's pools are released when the loop shuts down: a parked async generator on the loop is
   closed by ``loop.shutdown_asyncgens()``, which ``asyncio.run`` and ``asyncio.Runner`` call
   (uvicorn, pytest-asyncio and most frameworks run their loops that way), and it closes the
@@ -66,14 +67,26 @@ def sync_pools() -> Pools[Transport]:
     if pools is None:
         with _sync_lock:
             if _sync is None:
-                from ._transports.httpx import HttpxTransport
-
-                _sync = Pools(HttpxTransport(), MockTransport(_mock_answer))
+                _sync = Pools(_sync_network(), MockTransport(_mock_answer))
             pools = _sync
     return pools
 
 
+def _sync_network() -> Transport:
+    if sys.platform == "emscripten":
+        from ._transports.fetch import FetchTransport
+
+        return FetchTransport()
+    from ._transports.httpx import HttpxTransport
+
+    return HttpxTransport()
+
+
 def _async_network() -> AsyncTransport:
+    if sys.platform == "emscripten":  # no sockets: the JavaScript host's fetch
+        from ._transports.fetch import AsyncFetchTransport
+
+        return AsyncFetchTransport()
     choice = os.environ.get(ASYNC_TRANSPORT_ENV, "").strip().lower()
     if choice not in ("", "aiohttp", "httpx"):
         raise InvalidRequestError(f"{ASYNC_TRANSPORT_ENV} is {choice!r}: use 'aiohttp' or 'httpx'")

@@ -115,6 +115,9 @@ class FakeServer:
         #: Decides the reply to a request when no reply is queued (default: echo).
         self.answer: Callable[[Recorded], Reply | None] = lambda recorded: None
         self.requests: list[Recorded] = []
+        #: Answer browsers from other origins as a provider that allows them does (CORS),
+        #: exposing these response headers to their scripts.
+        self.cors_exposed: list[str] | None = None
         self.sent: list[bytes] = []
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
@@ -130,6 +133,7 @@ class FakeServer:
 
     def reset(self) -> None:
         self.answer = lambda recorded: None
+        self.cors_exposed = None
         self.replies.clear()
         self.requests.clear()
         self.sent.clear()
@@ -161,6 +165,22 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
+
+        def end_headers(self) -> None:
+            if server.cors_exposed is not None:
+                self.send_header("access-control-allow-origin", "*")
+                if server.cors_exposed:
+                    self.send_header("access-control-expose-headers", ", ".join(server.cors_exposed))
+            super().end_headers()
+
+        def do_OPTIONS(self) -> None:  # a browser's preflight
+            self.send_response(204 if server.cors_exposed is not None else 405)
+            if server.cors_exposed is not None:
+                self.send_header("access-control-allow-methods", "POST, GET")
+                self.send_header("access-control-allow-headers", "*, authorization")
+                self.send_header("access-control-max-age", "600")
+            self.send_header("content-length", "0")
+            self.end_headers()
 
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)

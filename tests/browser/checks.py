@@ -1,0 +1,242 @@
+"""Checks of ritellm inside Pyodide, run in Node (``node.mjs``) and in a page in Chromium
+(``chromium.mjs``) against ritellm installed from its wheel. ``tests/test_pyodide.py`` starts
+the loopback API they call and asserts on each check's outcome.
+
+The API is scripted by model name (see ``tests/test_pyodide.py``): ``openai/unauthorized``
+answers 401, ``openai/rate-limited`` 429 once, ``openai/cut`` drops its stream, ``openai/slow``
+waits, ``openai/gzip`` compresses.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Awaitable
+from typing import Any, Callable
+
+import ritellm
+from ritellm import _core
+
+KEY = "sk-browser-check-0123456789"
+HELLO = [{"role": "user", "content": "hello from Pyodide"}]
+
+Check = Callable[[dict[str, Any]], Awaitable[None]]
+CHECKS: dict[str, Check] = {}
+
+
+def check(function: Check) -> Check:
+    CHECKS[function.__name__] = function
+    return function
+
+
+def loopback(context: dict[str, Any], **options: Any) -> dict[str, Any]:
+    return {"base_url": context["base_url"], "api_key": KEY, "max_retries": 0, **options}
+
+
+async def streamed_text(stream: Any) -> str:
+    parts: list[str] = []
+    async for chunk in stream:
+        assert chunk["object"] == "chat.completion.chunk", chunk
+        parts.extend(choice["delta"].get("content") or "" for choice in chunk["choices"])
+    return "".join(parts)
+
+
+@check
+async def mock_complete(context: dict[str, Any]) -> None:
+    answer = await ritellm.acompletion("mock/echo", HELLO)
+    assert answer["object"] == "chat.completion"
+    assert answer["choices"][0]["message"]["content"] == "hello from Pyodide"
+
+
+@check
+async def mock_stream(context: dict[str, Any]) -> None:
+    stream = await ritellm.acompletion("mock/echo", HELLO, stream=True)
+    assert await streamed_text(stream) == "hello from Pyodide"
+
+
+@check
+async def loopback_complete(context: dict[str, Any]) -> None:
+    answer = await ritellm.acompletion("openai/gpt-4o-mini", HELLO, **loopback(context))
+    assert answer["choices"][0]["message"]["content"] == "echo: hello from Pyodide", answer
+    assert answer["usage"]["total_tokens"] == 5
+
+
+@check
+async def loopback_stream(context: dict[str, Any]) -> None:
+    stream = await ritellm.acompletion("openai/gpt-4o-mini", HELLO, stream=True, **loopback(context))
+    assert await streamed_text(stream) == "echo: hello from Pyodide"
+
+
+@check
+async def gzip_answer_decoded_once(context: dict[str, Any]) -> None:
+    # fetch decodes the body itself; decoding it again would fail.
+    answer = await ritellm.acompletion("openai/gzip", HELLO, **loopback(context))
+    assert answer["choices"][0]["message"]["content"] == "echo: hello from Pyodide"
+
+
+@check
+async def authentication_error_is_typed_and_redacted(context: dict[str, Any]) -> None:
+    try:
+        await ritellm.acompletion("openai/unauthorized", HELLO, **loopback(context))
+    except ritellm.AuthenticationError as error:
+        assert error.status_code == 401
+        assert "Incorrect API key provided" in str(error)
+        assert KEY not in str(error) and KEY not in repr(vars(error))
+        # Cross-origin, a browser shows x-request-id only when the server exposes it.
+        assert error.request_id == (context["request_id"] and "req_browser_check"), error.request_id
+    else:
+        raise AssertionError("no AuthenticationError")
+
+
+@check
+async def rate_limit_is_retried_with_or_without_retry_after(context: dict[str, Any]) -> None:
+    answer = await ritellm.acompletion("openai/rate-limited", HELLO, **loopback(context, max_retries=2))
+    assert answer["choices"][0]["message"]["content"] == "echo: hello from Pyodide"
+
+
+@check
+async def cut_stream_is_an_interruption(context: dict[str, Any]) -> None:
+    stream = await ritellm.acompletion("openai/cut", HELLO, stream=True, **loopback(context))
+    chunks = []
+    try:
+        async for chunk in stream:
+            chunks.append(chunk)
+    except ritellm.StreamInterruptedError:
+        pass
+    else:
+        raise AssertionError(f"no StreamInterruptedError after {chunks}")
+    assert chunks and chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+
+
+@check
+async def slow_answer_times_out(context: dict[str, Any]) -> None:
+    started = time.monotonic()
+    try:
+        await ritellm.acompletion("openai/slow", HELLO, **loopback(context, timeout=0.5))
+    except ritellm.APITimeoutError:
+        assert time.monotonic() - started < 1.5
+    else:
+        raise AssertionError("no APITimeoutError")
+
+
+@check
+async def refused_connection_is_a_connection_error(context: dict[str, Any]) -> None:
+    try:
+        await ritellm.acompletion(
+            "openai/gpt-4o-mini", HELLO, **loopback(context, base_url=context["closed_url"])
+        )
+    except ritellm.APIConnectionError as error:
+        assert not isinstance(error, ritellm.APITimeoutError), error
+    else:
+        raise AssertionError("no APIConnectionError")
+
+
+@check
+async def unsupported_prefix_is_a_value_error(context: dict[str, Any]) -> None:
+    try:
+        await ritellm.acompletion("nosuch/model", HELLO)
+    except ValueError as error:
+        assert "nosuch" in str(error)
+    else:
+        raise AssertionError("no ValueError")
+
+
+@check
+async def sse_vectors_through_the_javascript_engine(context: dict[str, Any]) -> None:
+    raw_sse = json.dumps({"protocol": "raw_sse"}).encode()
+
+    def decode(pieces: list[bytes]) -> list[Any]:
+        decoder = _core.core().open_stream(raw_sse)
+        events: list[Any] = []
+        for piece in pieces:
+            batch = decoder.feed(piece)
+            assert "error" not in batch, batch
+            events.extend(batch["chunks"])
+        events.extend(decoder.finish()["chunks"])
+        return events
+
+    assert type(_core.core()._instance).__name__ == "JavaScriptInstance"
+    for vector in context["vectors"]:
+        data = bytes(vector["input_bytes"]) if "input_bytes" in vector else vector["input"].encode()
+        assert decode([data]) == vector["events"], vector["name"]
+        for cut in range(len(data) + 1):
+            assert decode([data[:cut], data[cut:]]) == vector["events"], (vector["name"], cut)
+
+
+@check
+async def memory_limit_holds_without_fuel(context: dict[str, Any]) -> None:
+    # The module declares its own maximum, which the JavaScript engine enforces.
+    core = _core.Core()
+    try:
+        core._call("ritellm_input", 0x7FFFFFFF)
+    except ritellm.LimitExceededError as error:
+        assert "memory limit" in str(error)
+    else:
+        raise AssertionError("no LimitExceededError")
+    assert core.broken
+    assert (await ritellm.acompletion("mock/echo", HELLO))["choices"][0]["message"]["content"]
+
+
+@check
+async def sync_calls(context: dict[str, Any]) -> None:
+    """``context["sync"]`` lists how sync calls go out here: "jspi", "xhr" (a browser without
+    JavaScript Promise Integration, made so by hiding it), or "none" where they must fail."""
+    from ritellm._transports import fetch
+
+    for way in context["sync"]:
+        real = fetch.can_run_sync  # type: ignore[attr-defined]
+        if way == "xhr":
+            fetch.can_run_sync = lambda: False  # type: ignore[attr-defined]
+        try:
+            sync_round(context, way)
+        finally:
+            fetch.can_run_sync = real  # type: ignore[attr-defined]
+
+
+def sync_round(context: dict[str, Any], way: str) -> None:
+    assert ritellm.completion("mock/echo", HELLO)["choices"][0]["message"]["content"] == "hello from Pyodide"
+    if way == "none":
+        try:
+            ritellm.completion("openai/gpt-4o-mini", HELLO, **loopback(context))
+        except ritellm.UnsupportedPlatformError as error:
+            assert "acompletion" in str(error)
+        else:
+            raise AssertionError("no UnsupportedPlatformError")
+        return
+    answer = ritellm.completion("openai/gpt-4o-mini", HELLO, **loopback(context))
+    assert answer["choices"][0]["message"]["content"] == "echo: hello from Pyodide", way
+    stream = ritellm.completion("openai/gpt-4o-mini", HELLO, stream=True, **loopback(context))
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in stream)
+    assert text == "echo: hello from Pyodide", way
+    try:
+        ritellm.completion("openai/unauthorized", HELLO, **loopback(context))
+    except ritellm.AuthenticationError:
+        pass
+    else:
+        raise AssertionError(f"no AuthenticationError ({way})")
+
+
+def per_call_microseconds(calls: int = 2000) -> float:
+    """What a sync mock ``completion`` costs, as measured for CPython in bench/browsers.py."""
+    for _ in range(100):
+        ritellm.completion("mock/echo", HELLO)
+    started = time.perf_counter()
+    for _ in range(calls):
+        ritellm.completion("mock/echo", HELLO)
+    return (time.perf_counter() - started) / calls * 1e6
+
+
+async def run(context_json: str) -> str:
+    """Runs every check; returns JSON: name -> "ok" or the failure's traceback."""
+    context = json.loads(context_json)
+    outcomes = {}
+    for name, function in CHECKS.items():
+        print("check:", name, file=sys.stderr)  # where a hang is, if one ever hangs
+        try:
+            await function(context)
+            outcomes[name] = "ok"
+        except BaseException:
+            outcomes[name] = traceback.format_exc()
+    return json.dumps(outcomes)
