@@ -1,12 +1,14 @@
 # ritellm's one entry point. `just` lists the recipes.
 
-apt_packages := "rustc cargo libstd-rust-dev-wasm32 lld-14 librust-serde-dev librust-serde-derive-dev librust-serde-json-dev binaryen wabt"
+# Debian's offline Rust-to-wasm toolchain, and Chromium for the browser tests.
+apt_packages := "rustc cargo libstd-rust-dev-wasm32 lld-14 librust-serde-dev librust-serde-derive-dev librust-serde-json-dev binaryen wabt chromium"
 
 # List the recipes.
 default:
     @just --list
 
-# Install everything: Debian's offline Rust-to-wasm toolchain and the Python package with its dev tools.
+# Install everything: the Rust-to-wasm toolchain, Chromium, Pyodide and Playwright from npm, and the
+# Python package with its dev tools.
 setup:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -17,9 +19,10 @@ setup:
     fi
     if ! command -v node >/dev/null; then
         sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-        $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends nodejs
+        $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends nodejs npm
     fi
     python3 -m pip install -q -e '.[dev]'
+    npm ci --no-audit --no-fund --loglevel=error
 
 # Rebuild wasm/ritellm_core.wasm from core-rs/.
 wasm:
@@ -46,6 +49,23 @@ lint:
 # ritellm beside raw httpx, raw aiohttp and its peers on a local server (bench/README.md says what is measured).
 bench:
     python3 bench/run.py
+
+# ritellm under Pyodide (Node, Chromium) beside CPython: per-call costs and their ratios.
+bench-pyodide:
+    python3 bench/pyodide.py
+
+# Serve the browser chat page (wasm/chat.html) with Pyodide and ritellm from this checkout, offline.
+chat port="8000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    site=target/chat
+    rm -rf "$site" && mkdir -p "$site"
+    python3 -m pip wheel -q --no-deps --no-build-isolation -w "$site" .
+    mv "$site"/ritellm-*.whl "$site/ritellm.whl"
+    ln -s "$PWD/wasm/chat.html" "$site/index.html"
+    ln -s "$PWD/node_modules/pyodide" "$site/pyodide"
+    echo "Open http://127.0.0.1:{{port}}/?pyodide=./pyodide/"
+    python3 -m http.server --bind 127.0.0.1 --directory "$site" {{port}}
 
 # Run the CLI on the embedded mock provider.
 demo prompt="Hello from ritellm":

@@ -90,11 +90,36 @@ def closed_url() -> str:
     return f"http://127.0.0.1:{port}/v1"
 
 
-def context(api: FakeServer, tmp_path: Path, sync: list[str]) -> Path:
+def context(api: FakeServer, tmp_path: Path, browser: bool, measure: bool = False) -> Path:
+    """The checks' context file (see checks.py): where to call, and how sync calls go out.
+
+    Node has no JavaScript Promise Integration by default and no XMLHttpRequest; Chromium has
+    JSPI, and "xhr" hides it to take the other sync way."""
     path = tmp_path / "context.json"
-    values = {"base_url": api.base_url, "closed_url": closed_url(), "vectors": VECTORS, "sync": sync}
-    path.write_text(json.dumps({**values, "request_id": True}))
+    values = {"base_url": api.base_url, "closed_url": closed_url(), "vectors": VECTORS, "request_id": True}
+    sync = ["jspi", "xhr"] if browser else ["none"]
+    path.write_text(json.dumps({**values, "browser": browser, "sync": sync, "measure": measure}))
     return path
+
+
+def build_wheel(out: Path) -> Path:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+    )
+    (built,) = out.glob("ritellm-*.whl")
+    return built
 
 
 @pytest.fixture(scope="module")
@@ -128,9 +153,9 @@ def run_node(*args: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def in_node(wheel: Path, api: FakeServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    # Node has no JavaScript Promise Integration by default and no XMLHttpRequest.
-    path = context(api, tmp_path_factory.mktemp("node"), sync=["none"])
-    return run_node(str(BROWSER / "node.mjs"), str(wheel), str(path))
+    return run_node(
+        str(BROWSER / "node.mjs"), str(wheel), str(context(api, tmp_path_factory.mktemp("n"), browser=False))
+    )
 
 
 class _StaticFiles(SimpleHTTPRequestHandler):
@@ -144,24 +169,27 @@ class _StaticFiles(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def page_url(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The chat page, Pyodide and the wheel, served from their own origin."""
-    site = tmp_path_factory.mktemp("site")
+def serve_page(wheel: Path, site: Path) -> tuple[str, ThreadingHTTPServer]:
+    """The chat page, Pyodide and the wheel, served from their own origin: the page's URL."""
     (site / "chat.html").symlink_to(ROOT / "wasm" / "chat.html")
     (site / "pyodide").symlink_to(ROOT / "node_modules" / "pyodide")
     (site / "ritellm.whl").symlink_to(wheel)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_StaticFiles, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/chat.html?pyodide=./pyodide/"
+    return f"http://127.0.0.1:{httpd.server_address[1]}/chat.html?pyodide=./pyodide/", httpd
+
+
+@pytest.fixture(scope="module")
+def page_url(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, httpd = serve_page(wheel, tmp_path_factory.mktemp("site"))
+    yield url
     httpd.shutdown()
     httpd.server_close()
 
 
 @pytest.fixture(scope="module")
 def in_chromium(page_url: str, api: FakeServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    # Chromium has JavaScript Promise Integration; "xhr" hides it to take the other sync way.
-    path = context(api, tmp_path_factory.mktemp("chromium"), sync=["jspi", "xhr"])
+    path = context(api, tmp_path_factory.mktemp("chromium"), browser=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return run_node(str(BROWSER / "chromium.mjs"), page_url, str(path), str(ARTIFACTS / "chat-page.png"))
 

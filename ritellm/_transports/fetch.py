@@ -53,6 +53,13 @@ def _error(exc: JsException) -> TransportError:
     cause = getattr(getattr(exc, "js_error", None), "cause", None)  # Node says why fetch failed here
     if cause is not None:
         message = f"{message} ({cause})"
+    elif getattr(exc, "name", "") == "TypeError" and hasattr(js, "document"):
+        # A browser says no more than this, whatever went wrong, and gives a refused
+        # cross-origin call (CORS) the same words as an unreachable server.
+        message += (
+            " (the server is unreachable, or it does not allow calls from this page's origin: "
+            "see the browser console)"
+        )
     return TransportError(message)
 
 

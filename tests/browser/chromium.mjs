@@ -1,7 +1,7 @@
 // Loads the chat page (wasm/chat.html) in Chromium, runs ritellm's Pyodide checks (checks.py)
 // in it, then chats through the page itself, against the mock provider and a loopback API:
 //   node tests/browser/chromium.mjs <page URL> <context.json> <screenshot.png>
-// Prints one JSON line: {"checks": {...}, "per_call_us": number, "chats": [...], "console": [...]}.
+// Prints one JSON line: {"checks": {...}, "costs_us": {what: microseconds} | null, "chats": [...], "console": [...]}.
 import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 
@@ -24,10 +24,10 @@ try {
       pyodide.FS.writeFile("/home/pyodide/checks.py", source);
       pyodide.globals.set("context_json", contextJSON);
       return pyodide.runPythonAsync(`
-import json, sys
+import sys
 sys.path.insert(0, "/home/pyodide")
 import checks
-json.dumps({"checks": json.loads(await checks.run(context_json)), "per_call_us": checks.per_call_microseconds()})
+await checks.main(context_json)
 `);
     },
     [readFileSync(new URL("./checks.py", import.meta.url), "utf8"), JSON.stringify(context)],

@@ -1,6 +1,6 @@
 // Runs ritellm's Pyodide checks (checks.py) in Node, ritellm installed from its wheel:
 //   node tests/browser/node.mjs <wheel> <context.json>
-// Prints one JSON line: {"checks": {name: "ok" | traceback}, "per_call_us": number}.
+// Prints one JSON line: {"checks": {name: "ok" | traceback}, "costs_us": {what: microseconds} | null}.
 import { readFileSync } from "node:fs";
 import { loadPyodide } from "pyodide";
 
@@ -11,9 +11,9 @@ pyodide.unpackArchive(new Uint8Array(readFileSync(wheel)), "wheel");
 pyodide.FS.writeFile("/home/pyodide/checks.py", readFileSync(new URL("./checks.py", import.meta.url)));
 pyodide.globals.set("context_json", readFileSync(contextPath, "utf8"));
 const result = await pyodide.runPythonAsync(`
-import json, sys
+import sys
 sys.path.insert(0, "/home/pyodide")
 import checks
-json.dumps({"checks": json.loads(await checks.run(context_json)), "per_call_us": checks.per_call_microseconds()})
+await checks.main(context_json)
 `);
 console.log(result);
