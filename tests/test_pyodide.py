@@ -230,3 +230,35 @@ def test_browser_requests_leave_out_the_headers_browsers_own(
         assert request.headers["authorization"].startswith("Bearer sk-")
         assert not request.headers.get("user-agent", "").startswith("ritellm/")
         assert "cookie" not in request.headers
+
+
+@pytest.mark.parametrize(
+    ("platform", "machine", "expected"),
+    [
+        ("emscripten", "wasm32", set()),  # Pyodide: fetch and the browser's engine, nothing to install
+        ("linux", "armv7l", {"httpx", "aiohttp"}),  # no wasmtime build: never its Windows-only wheel
+        ("linux", "x86_64", {"httpx", "aiohttp", "wasmtime"}),
+        ("darwin", "arm64", {"httpx", "aiohttp", "wasmtime"}),
+        ("win32", "AMD64", {"httpx", "aiohttp", "wasmtime"}),
+    ],
+)
+def test_the_wheel_requires_only_what_runs_on_the_platform(
+    wheel: Path, platform: str, machine: str, expected: set[str]
+) -> None:
+    import zipfile
+
+    from packaging.requirements import Requirement
+
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = archive.read(name).decode()
+        assert not [n for n in archive.namelist() if n.endswith((".so", ".pyd", ".dylib"))]
+    assert wheel.name.endswith("-py3-none-any.whl")
+    environment = {"sys_platform": platform, "platform_machine": machine, "extra": ""}
+    required = set()
+    for line in metadata.splitlines():
+        if line.startswith("Requires-Dist: "):
+            requirement = Requirement(line.removeprefix("Requires-Dist: "))
+            if requirement.marker is None or requirement.marker.evaluate(environment):
+                required.add(requirement.name)
+    assert required == expected
