@@ -6,8 +6,13 @@
 'Hi'
 """
 
+from . import types as types
 from ._api import acompletion as acompletion
 from ._api import completion as completion
+from ._api import providers as providers
+from ._assembly import stream_chunk_builder as stream_chunk_builder
+from ._callbacks import CallEvent as CallEvent
+from ._callbacks import callbacks as callbacks
 from ._exceptions import APIConnectionError as APIConnectionError
 from ._exceptions import APIError as APIError
 from ._exceptions import APIStatusError as APIStatusError
@@ -43,6 +48,8 @@ from ._pools import close as close
 from ._streaming import AsyncStream as AsyncStream
 from ._streaming import Stream as Stream
 from ._version import __version__ as __version__
+from .types import ChatCompletion as ChatCompletion
+from .types import ChatCompletionChunk as ChatCompletionChunk
 
 __all__ = [
     "APIConnectionError",
@@ -53,6 +60,9 @@ __all__ = [
     "AuthenticationError",
     "BadGatewayError",
     "BadRequestError",
+    "CallEvent",
+    "ChatCompletion",
+    "ChatCompletionChunk",
     "ConflictError",
     "ContentPolicyError",
     "ContextWindowExceededError",
@@ -80,6 +90,10 @@ __all__ = [
     "__version__",
     "aclose",
     "acompletion",
+    "callbacks",
     "close",
     "completion",
+    "providers",
+    "stream_chunk_builder",
+    "types",
 ]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, overload
 
-from . import _pools, _transport
-from ._calls import TimeoutTypes, answer, core_loaded, load_core, prepare
+from . import _callbacks, _pools, _transport
+from ._calls import TimeoutTypes, answer, core, core_loaded, load_core, prepare
 from ._limits import Limits
 from ._retries import DEFAULT_MAX_RETRIES
 from ._streaming import AsyncStream, Stream
+from .types import ChatCompletion, Provider
 
-Messages = list[dict[str, Any]]
+#: A list of openai's ChatCompletionMessageParam, of TypedDicts or of plain dicts all fit.
+Messages = Iterable[Mapping[str, Any]]
 
 
 @overload
@@ -31,7 +33,7 @@ def completion(
     max_retries: int = DEFAULT_MAX_RETRIES,
     limits: Limits | None = None,
     **params: Any,
-) -> dict[str, Any]: ...
+) -> ChatCompletion: ...
 
 
 @overload
@@ -71,7 +73,7 @@ def completion(
     max_retries: int = DEFAULT_MAX_RETRIES,
     limits: Limits | None = None,
     **params: Any,
-) -> dict[str, Any] | Stream: ...
+) -> ChatCompletion | Stream: ...
 
 
 def completion(
@@ -90,7 +92,7 @@ def completion(
     max_retries: int = DEFAULT_MAX_RETRIES,
     limits: Limits | None = None,
     **params: Any,
-) -> dict[str, Any] | Stream:
+) -> ChatCompletion | Stream:
     """Sends a chat completion to the provider named by ``model``'s prefix.
 
     Args:
@@ -120,24 +122,34 @@ def completion(
         MissingAPIKeyError: the provider needs a key and none was found.
         APIError: the provider failed the call; see the subclasses in ``ritellm``.
     """
-    prepared = prepare(
-        model,
-        messages,
-        stream=stream,
-        base_url=base_url,
-        additional_params=additional_params,
-        api_key=api_key,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        api_version=api_version,
-        max_retries=max_retries,
-        limits=limits,
-        params={"temperature": temperature, "max_tokens": max_tokens, **params},
-    )
-    if stream:
-        return Stream(prepared)
-    prepared, response, body = _transport.request(_pools.sync_pools(), prepared, stream=False)
-    return answer(prepared, response.status, response.headers, body or b"")
+    watch = _callbacks.watch(model, stream)
+    try:
+        prepared = prepare(
+            model,
+            messages,
+            stream=stream,
+            base_url=base_url,
+            additional_params=additional_params,
+            api_key=api_key,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            api_version=api_version,
+            max_retries=max_retries,
+            limits=limits,
+            params={"temperature": temperature, "max_tokens": max_tokens, **params},
+        )
+        if stream:
+            return Stream(prepared, watch)
+        prepared, response, body, attempts = _transport.request(_pools.sync_pools(), prepared, stream=False)
+        result = answer(prepared, response.status, response.headers, body or b"")
+    except Exception as exc:
+        if watch is not None:
+            watch.end(exception=exc)
+        raise
+    if watch is not None:
+        watch.attempts = attempts
+        watch.end(result.get("usage"))
+    return result
 
 
 @overload
@@ -157,7 +169,7 @@ async def acompletion(
     max_retries: int = DEFAULT_MAX_RETRIES,
     limits: Limits | None = None,
     **params: Any,
-) -> dict[str, Any]: ...
+) -> ChatCompletion: ...
 
 
 @overload
@@ -197,7 +209,7 @@ async def acompletion(
     max_retries: int = DEFAULT_MAX_RETRIES,
     limits: Limits | None = None,
     **params: Any,
-) -> dict[str, Any] | AsyncStream: ...
+) -> ChatCompletion | AsyncStream: ...
 
 
 async def acompletion(
@@ -216,7 +228,7 @@ async def acompletion(
     max_retries: int = DEFAULT_MAX_RETRIES,
     limits: Limits | None = None,
     **params: Any,
-) -> dict[str, Any] | AsyncStream:
+) -> ChatCompletion | AsyncStream:
     """The async twin of :func:`completion`, with the same arguments.
 
     With ``stream=True`` it returns an :class:`AsyncStream`, which sends the request when
@@ -224,24 +236,49 @@ async def acompletion(
     """
     import asyncio  # here, not at the top: importing it costs sync-only users ~20 ms
 
-    if not core_loaded():
-        await asyncio.get_running_loop().run_in_executor(None, load_core)
-    prepared = prepare(
-        model,
-        messages,
-        stream=stream,
-        base_url=base_url,
-        additional_params=additional_params,
-        api_key=api_key,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        api_version=api_version,
-        max_retries=max_retries,
-        limits=limits,
-        params={"temperature": temperature, "max_tokens": max_tokens, **params},
-    )
-    if stream:
-        return AsyncStream(prepared)
-    pools = await _pools.async_pools()
-    prepared, response, body = await _transport.arequest(pools, prepared, stream=False)
-    return answer(prepared, response.status, response.headers, body or b"")
+    watch = _callbacks.watch(model, stream)
+    try:
+        if not core_loaded():
+            await asyncio.get_running_loop().run_in_executor(None, load_core)
+        prepared = prepare(
+            model,
+            messages,
+            stream=stream,
+            base_url=base_url,
+            additional_params=additional_params,
+            api_key=api_key,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            api_version=api_version,
+            max_retries=max_retries,
+            limits=limits,
+            params={"temperature": temperature, "max_tokens": max_tokens, **params},
+        )
+        if stream:
+            return AsyncStream(prepared, watch)
+        pools = await _pools.async_pools()
+        prepared, response, body, attempts = await _transport.arequest(pools, prepared, stream=False)
+        result = answer(prepared, response.status, response.headers, body or b"")
+    except Exception as exc:
+        if watch is not None:
+            watch.end(exception=exc)
+        raise
+    if watch is not None:
+        watch.attempts = attempts
+        watch.end(result.get("usage"))
+    return result
+
+
+def providers() -> list[Provider]:
+    """The providers ritellm knows, from the core's own table, in its order."""
+    return [
+        Provider(
+            prefix=p["prefix"],
+            protocol=p["protocol"],
+            base_url=p["base_url"],
+            base_url_env=tuple(p["base_url_env"]),
+            key_env=p["auth"]["env"] if p["auth"] else None,
+            key_required=bool(p["auth"] and p["auth"]["required"]),
+        )
+        for p in core().describe["providers"]
+    ]

@@ -10,7 +10,7 @@ import re
 import sys
 import time
 import urllib.parse
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Union
 
 from ._exceptions import (
@@ -24,6 +24,7 @@ from ._exceptions import (
 from ._limits import DEFAULT_LIMITS, Limits
 from ._retries import DEFAULT_MAX_RETRIES, retry_after
 from ._transports.base import Timeouts
+from .types import ChatCompletion, ChatCompletionChunk
 
 if TYPE_CHECKING:
     import httpx
@@ -148,6 +149,7 @@ def _shape(
     params: dict[str, Any],
     limits: Limits,
     env: dict[str, str],
+    drop_params: bool,
 ) -> Hashable | None:
     """What makes two calls alike, as a key for ``_templates``; None when it cannot be told
     cheaply (the core then prepares the call)."""
@@ -166,6 +168,7 @@ def _shape(
             _ENCODER.encode(params) if params else "",
             limits,
             tuple(env.items()),
+            drop_params,
         )
         hash(shape)
     except (TypeError, ValueError):
@@ -187,6 +190,97 @@ def _from_template(
         return None
 
 
+#: LiteLLM's client-side options that ritellm has no equivalent for. Sent as body fields they
+#: would reach the provider (or make real calls where a test meant a mock), so they are
+#: refused by name instead.
+LITELLM_ONLY = frozenset(
+    {
+        "fallbacks",
+        "context_window_fallback_dict",
+        "caching",
+        "cache",
+        "custom_llm_provider",
+        "model_list",
+        "deployment_id",
+        "input_cost_per_token",
+        "output_cost_per_token",
+        "input_cost_per_second",
+        "output_cost_per_second",
+        "logger_fn",
+        "litellm_logging_obj",
+        "litellm_call_id",
+        "litellm_trace_id",
+        "litellm_metadata",
+        "mock_tool_calls",
+        "mock_timeout",
+        "mock_delay",
+        "max_budget",
+        "budget_duration",
+        "retry_policy",
+        "cooldown_time",
+        "client",
+        "proxy_server_request",
+        "no-log",
+        "use_litellm_proxy",
+        "base_model",
+        "hf_model_name",
+        "eos_token",
+        "initial_prompt_value",
+        "roles",
+        "final_prompt_value",
+        "bos_token",
+        "tpm",
+        "rpm",
+        "request_timeout",
+    }
+)
+#: What ritellm says instead, where it has its own way.
+_INSTEAD = {
+    "request_timeout": "timeout=",
+    "custom_llm_provider": "the model's prefix, openai/... or anthropic/...",
+    "fallbacks": "catch the error and call again",
+    "context_window_fallback_dict": "catch ContextWindowExceededError",
+}
+
+
+def _litellm_options(
+    model: Any, base_url: str | None, max_retries: int, params: Mapping[str, Any]
+) -> tuple[Any, str | None, int, dict[str, Any], bool]:
+    """LiteLLM's options with their LiteLLM meaning: ``api_base``, ``num_retries``,
+    ``drop_params``, ``mock_response``; its other client-side options refused by name.
+    Returns the call's model, base URL, retries, body parameters and ``drop_params``."""
+    params = dict(params)
+    refused = sorted(LITELLM_ONLY.intersection(params))
+    if refused:
+        hints = [f"{name} (instead: {_INSTEAD[name]})" if name in _INSTEAD else name for name in refused]
+        raise InvalidRequestError(
+            f"{', '.join(hints)}: LiteLLM option{'s' if len(refused) > 1 else ''} that ritellm does not "
+            "have; nothing was sent. Provider-specific fields go in additional_params"
+        )
+    api_base = params.pop("api_base", None)
+    if api_base is not None:
+        if base_url is not None and base_url != api_base:
+            raise InvalidRequestError("base_url and api_base (its LiteLLM name) disagree: give one")
+        base_url = api_base
+    num_retries = params.pop("num_retries", None)
+    if num_retries is not None:
+        max_retries = num_retries
+    drop_params = bool(params.pop("drop_params", False))
+    mock_response = params.pop("mock_response", None)
+    if isinstance(mock_response, BaseException):
+        raise mock_response
+    if mock_response is not None:
+        if not isinstance(mock_response, str):
+            raise InvalidRequestError(
+                f"mock_response must be a string or an exception, got {type(mock_response).__name__}"
+            )
+        prefix, _, name = model.partition("/") if isinstance(model, str) else ("", "", "")
+        if prefix in core().config_env:  # an unknown prefix is still refused as such
+            model, base_url = f"mock/{name}", None
+            params["mock_response"] = mock_response
+    return model, base_url, max_retries, params, drop_params
+
+
 def prepare(
     model: str,
     messages: Any,
@@ -203,9 +297,12 @@ def prepare(
     params: Mapping[str, Any],
 ) -> Prepared:
     """Validates the call and assembles its request; raises before any I/O."""
+    model, base_url, max_retries, params, drop_params = _litellm_options(model, base_url, max_retries, params)
     if not isinstance(max_retries, int) or max_retries < 0:
         raise InvalidRequestError(f"max_retries must be a whole number of at least 0, got {max_retries!r}")
     limits = limits or DEFAULT_LIMITS
+    if not isinstance(messages, (list, str, bytes, Mapping)) and isinstance(messages, Iterable):
+        messages = list(messages)  # a tuple, a generator: sent as the JSON array it stands for
     instance = core()
     params = {name: value for name, value in params.items() if value is not None}
     env = {
@@ -213,7 +310,7 @@ def prepare(
         for name in instance.config_env.get(model.partition("/")[0] if isinstance(model, str) else "", ())
         if (value := os.environ.get(name)) is not None
     }
-    shape = _shape(model, stream, base_url, additional_params, api_version, params, limits, env)
+    shape = _shape(model, stream, base_url, additional_params, api_version, params, limits, env, drop_params)
     assembled = _from_template(_templates.get(shape), messages) if shape is not None else None
     if assembled is not None:
         head, body = assembled
@@ -235,6 +332,8 @@ def prepare(
         call.update((name, value) for name, value in optional.items() if value is not None and value != {})
         if limits is not DEFAULT_LIMITS:
             call["limits"] = limits.for_core
+        if drop_params:
+            call["drop_params"] = True
         try:
             encoded = _ENCODER.encode(call).encode()
         except (TypeError, ValueError) as exc:
@@ -319,7 +418,7 @@ def is_event_stream(headers: Mapping[str, str]) -> bool:
 
 def answer_as_chunks(
     prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes
-) -> list[dict[str, Any]]:
+) -> list[ChatCompletionChunk]:
     """A stream request answered with a complete answer instead (proxies do this): its chunk,
     the error it reports, or an error that shows what arrived."""
     try:
@@ -344,11 +443,10 @@ def answer_as_chunks(
                 "finish_reason": choice.get("finish_reason"),
             }
         )
-    chunk = {**completion, "object": "chat.completion.chunk", "choices": choices}
-    return [chunk]
+    return [ChatCompletionChunk(completion, object="chat.completion.chunk", choices=choices)]
 
 
-def answer(prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+def answer(prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes) -> ChatCompletion:
     """Translates a complete answer into a chat.completion, or raises the provider's error.
 
     Read as streams are: bytes that are not UTF-8 become U+FFFD, and Python's ``json`` decides
@@ -372,8 +470,8 @@ def answer(prepared: Prepared, status: int, headers: Mapping[str, str], body: by
         except (ValueError, RecursionError):
             result = None
         if isinstance(result, dict) and result.get("error") is None:
-            return result
+            return ChatCompletion(result)
     try:
-        return core().parse(prepared.context, status, body)
+        return ChatCompletion(core().parse(prepared.context, status, body))
     except RitellmError as exc:
         raise annotated(exc, prepared, headers) from None

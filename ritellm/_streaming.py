@@ -17,11 +17,13 @@ from types import TracebackType
 from typing import Any
 
 from . import _pools, _transport
+from ._callbacks import Watch
 from ._calls import Prepared, annotated, answer_as_chunks, core, is_event_stream
 from ._exceptions import RitellmError, StreamInterruptedError
 from ._transports.base import AsyncResponse, Response, TransportError, TransportTimeout
+from .types import ChatCompletionChunk
 
-Chunk = dict[str, Any]
+Chunk = ChatCompletionChunk
 
 
 class _Progress:
@@ -37,7 +39,7 @@ class _Progress:
 
     def took(self, batch: dict[str, Any]) -> list[Chunk]:
         """The batch's chunks, counted."""
-        chunks: list[Chunk] = batch["chunks"]
+        chunks = [ChatCompletionChunk(chunk) for chunk in batch["chunks"]]
         if chunks:
             self.delivered += len(chunks)
             self.last_chunk = time.monotonic()
@@ -116,10 +118,13 @@ def _chunks(prepared: Prepared, response: Response) -> Generator[Chunk, None, No
         response.close()
 
 
-async def _achunks(prepared: Prepared) -> AsyncGenerator[Chunk, None]:
+async def _achunks(prepared: Prepared, watch: Watch | None) -> AsyncGenerator[Chunk, None]:
     """The async twin of `_chunks`; it also opens the stream, which an AsyncStream does lazily."""
     response: AsyncResponse
-    prepared, response, _ = await _transport.arequest(await _pools.async_pools(), prepared, stream=True)
+    pools = await _pools.async_pools()
+    prepared, response, _, attempts = await _transport.arequest(pools, prepared, stream=True)
+    if watch is not None:
+        watch.attempts = attempts
     if not is_event_stream(response.headers):
         body = await _transport.aread_body(response, prepared, time.monotonic())
         for chunk in answer_as_chunks(prepared, response.status, response.headers, body):
@@ -150,12 +155,44 @@ async def _achunks(prepared: Prepared) -> AsyncGenerator[Chunk, None]:
         await response.aclose()
 
 
+def _watched(chunks: Generator[Chunk, None, None], watch: Watch) -> Generator[Chunk, None, None]:
+    """``chunks``, reported to the callbacks when they end, fail or are closed."""
+    try:
+        for chunk in chunks:
+            watch.chunk(chunk)
+            yield chunk
+    except Exception as exc:
+        watch.end(exception=exc)
+        raise
+    finally:
+        chunks.close()
+        watch.end()
+
+
+async def _awatched(chunks: AsyncGenerator[Chunk, None], watch: Watch) -> AsyncGenerator[Chunk, None]:
+    """The async twin of `_watched`."""
+    try:
+        async for chunk in chunks:
+            watch.chunk(chunk)
+            yield chunk
+    except Exception as exc:
+        watch.end(exception=exc)
+        raise
+    finally:
+        await chunks.aclose()
+        watch.end()
+
+
 class Stream:
     """An iterator of chunk dicts for ``completion(..., stream=True)``."""
 
-    def __init__(self, prepared: Prepared) -> None:
-        prepared, self._response, _ = _transport.request(_pools.sync_pools(), prepared, stream=True)
+    def __init__(self, prepared: Prepared, watch: Watch | None = None) -> None:
+        sent = _transport.request(_pools.sync_pools(), prepared, stream=True)
+        prepared, self._response, _, attempts = sent
         self._chunks = _chunks(prepared, self._response)
+        if watch is not None:
+            watch.attempts = attempts
+            self._chunks = _watched(self._chunks, watch)
 
     def __iter__(self) -> Iterator[Chunk]:
         return self._chunks
@@ -188,14 +225,17 @@ class AsyncStream:
     written against older ritellm releases.
     """
 
-    def __init__(self, prepared: Prepared) -> None:
+    def __init__(self, prepared: Prepared, watch: Watch | None = None) -> None:
         self._prepared = prepared
+        self._watch = watch
         self._chunks: AsyncGenerator[Chunk, None] | None = None
         self._sync: Stream | None = None
 
     def __aiter__(self) -> AsyncGenerator[Chunk, None]:
         if self._chunks is None:
-            self._chunks = _achunks(self._prepared)
+            self._chunks = _achunks(self._prepared, self._watch)
+            if self._watch is not None:
+                self._chunks = _awatched(self._chunks, self._watch)
         return self._chunks
 
     async def __anext__(self) -> Chunk:
@@ -204,7 +244,7 @@ class AsyncStream:
 
     def __iter__(self) -> Iterator[Chunk]:
         if self._sync is None:
-            self._sync = Stream(self._prepared)
+            self._sync = Stream(self._prepared, self._watch)
         return iter(self._sync)
 
     async def aclose(self) -> None:

@@ -239,15 +239,16 @@ async def aread_body(response: AsyncResponse, prepared: Prepared, started: float
         await response.aclose()
 
 
-Sent = tuple[Prepared, Response, Union[bytes, None]]
-ASent = tuple[Prepared, AsyncResponse, Union[bytes, None]]
+#: The call as last aimed, the response, its body (None for a stream), and the attempts made.
+Sent = tuple[Prepared, Response, Union[bytes, None], int]
+ASent = tuple[Prepared, AsyncResponse, Union[bytes, None], int]
 
 
 def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sent:
     """Sends the call, retrying and following redirects as allowed, until a success.
 
-    Returns the call as last aimed, the response, and its body, which is ``None`` for a stream
-    (its body is left to read). Raises the provider's error for a final error answer.
+    Returns what :data:`Sent` says; a stream's body is left to read. Raises the provider's
+    error for a final error answer.
     """
     started = time.monotonic()
     attempt = redirects = 0
@@ -260,7 +261,7 @@ def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sen
                 raise transport_error(exc, prepared) from exc
             success = 200 <= response.status < 300
             if stream and success:
-                return prepared, response, None
+                return prepared, response, None, attempt + 1
             body = read_body(response, prepared, started)
         except APIConnectionError as exc:
             wait = _wait_after_failure(prepared, attempt, started, exc)
@@ -268,7 +269,7 @@ def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sen
             attempt += 1
             continue
         if success:
-            return prepared, response, body
+            return prepared, response, body, attempt + 1
         redirected = _redirect(prepared, response)
         if redirected is not None and redirects < MAX_REDIRECTS:
             prepared, redirects = redirected, redirects + 1
@@ -293,7 +294,7 @@ async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: 
                 raise transport_error(exc, prepared) from exc
             success = 200 <= response.status < 300
             if stream and success:
-                return prepared, response, None
+                return prepared, response, None, attempt + 1
             body = await aread_body(response, prepared, started)
         except APIConnectionError as exc:
             wait = _wait_after_failure(prepared, attempt, started, exc)
@@ -301,7 +302,7 @@ async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: 
             attempt += 1
             continue
         if success:
-            return prepared, response, body
+            return prepared, response, body, attempt + 1
         redirected = _redirect(prepared, response)
         if redirected is not None and redirects < MAX_REDIRECTS:
             prepared, redirects = redirected, redirects + 1

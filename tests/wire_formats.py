@@ -202,46 +202,20 @@ def gemini_error(status: int, canonical: str, message: str) -> Reply:
     return Reply.json({"error": {"code": status, "message": message, "status": canonical}}, status)
 
 
-def accumulate(chunks: list[dict[str, Any]]) -> dict[str, Any]:
-    """Folds chunks into the message, finish reason and usage they add up to."""
-    content, finish, usage = "", None, None
-    calls: dict[int, dict[str, Any]] = {}
-    for chunk in chunks:
-        usage = chunk.get("usage") or usage
-        for choice in chunk["choices"]:
-            delta = choice["delta"]
-            content += delta.get("content") or ""
-            for call in delta.get("tool_calls") or []:
-                slot = calls.setdefault(call["index"], {"id": None, "name": "", "arguments": ""})
-                slot["id"] = call.get("id") or slot["id"]
-                slot["name"] += call.get("function", {}).get("name") or ""
-                slot["arguments"] += call.get("function", {}).get("arguments") or ""
-            finish = choice.get("finish_reason") or finish
-    tool_calls = [calls[i] for i in sorted(calls)]
-    return {"content": content or None, "tool_calls": tool_calls, "finish_reason": finish, "usage": usage}
+def same_answer(built: dict[str, Any], complete: dict[str, Any]) -> bool:
+    """Equal, with tool arguments compared as JSON (their spacing may differ), and ``created``
+    left out (the host's clock, for providers that send none, ticks between two calls)."""
 
+    def normal(answer: dict[str, Any]) -> dict[str, Any]:
+        choices = []
+        for choice in answer["choices"]:
+            message = dict(choice["message"])
+            if message.get("tool_calls"):
+                message["tool_calls"] = [
+                    {**c, "function": {**c["function"], "arguments": json.loads(c["function"]["arguments"])}}
+                    for c in message["tool_calls"]
+                ]
+            choices.append({**choice, "message": message})
+        return {**answer, "choices": choices, "created": None}
 
-def summarise(completion: dict[str, Any]) -> dict[str, Any]:
-    """The same summary of a complete answer."""
-    choice = completion["choices"][0]
-    message = choice["message"]
-    tool_calls = [
-        {"id": c["id"], "name": c["function"]["name"], "arguments": c["function"]["arguments"]}
-        for c in message.get("tool_calls") or []
-    ]
-    return {
-        "content": message["content"],
-        "tool_calls": tool_calls,
-        "finish_reason": choice["finish_reason"],
-        "usage": completion["usage"],
-    }
-
-
-def same_answer(streamed: dict[str, Any], complete: dict[str, Any]) -> bool:
-    """Equal, with tool arguments compared as JSON (their spacing may differ)."""
-
-    def normal(summary: dict[str, Any]) -> dict[str, Any]:
-        calls = [{**c, "arguments": json.loads(c["arguments"])} for c in summary["tool_calls"]]
-        return {**summary, "tool_calls": calls}
-
-    return normal(streamed) == normal(complete)
+    return normal(built) == normal(complete)

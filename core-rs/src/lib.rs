@@ -56,6 +56,9 @@ struct CallInput {
     created: i64,
     #[serde(default)]
     limits: Limits,
+    /// Leave out parameters the provider's protocol has no place for, instead of refusing them.
+    #[serde(default)]
+    drop_params: bool,
 }
 
 /// A validated call, handed to the provider's protocol module.
@@ -70,6 +73,7 @@ pub struct Call {
     pub additional_params: Map<String, Value>,
     pub env: BTreeMap<String, String>,
     pub api_version: Option<String>,
+    pub drop_params: bool,
 }
 
 /// The HTTP request for the host to send. The host adds the key (see `auth`) and keeps
@@ -225,6 +229,7 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         additional_params,
         env: input.env,
         api_version: input.api_version,
+        drop_params: input.drop_params,
     };
     let mut request = providers::build_request(call, &mut context)?;
     request.provider = provider.prefix;

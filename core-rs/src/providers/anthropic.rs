@@ -97,7 +97,7 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
     if let Some(choice) = choice {
         body.insert("tool_choice".into(), choice);
     }
-    params.finish()?;
+    params.finish(call.drop_params)?;
     if call.stream {
         body.insert("stream".into(), Value::Bool(true));
     }

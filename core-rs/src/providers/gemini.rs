@@ -105,7 +105,7 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
         ));
     }
     params.take("parallel_tool_calls");
-    params.finish()?;
+    params.finish(call.drop_params)?;
     body.extend(call.additional_params);
     Ok(HttpRequest::post_json(url, &body, call.stream))
 }

@@ -1,5 +1,6 @@
 //! The `mock/` provider's server: answers an OpenAI chat-completions request body with the last
-//! user message echoed back, as a JSON answer or as real SSE bytes. Deterministic (`created` is
+//! user message echoed back (or the body's `mock_response` text, which the host sets for
+//! LiteLLM's `mock_response=`), as a JSON answer or as real SSE bytes. Deterministic (`created` is
 //! 0; the core has no clock), so hosts can run the whole pipeline with no network and no key.
 
 use serde_json::{json, Value};
@@ -20,11 +21,13 @@ pub fn reply(request_body: &[u8]) -> Result<Reply, CoreError> {
         .unwrap_or("mock");
     let messages = request.get("messages").and_then(Value::as_array);
     let prompt_tokens = messages.map_or(0, |m| m.iter().map(|m| word_count(text_of(m))).sum());
-    let mut words: Vec<&str> = messages
-        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-        .map_or("", text_of)
-        .split_inclusive(char::is_whitespace)
-        .collect();
+    let text = match request.get("mock_response") {
+        Some(Value::String(text)) => text.as_str(),
+        _ => messages
+            .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+            .map_or("", text_of),
+    };
+    let mut words: Vec<&str> = text.split_inclusive(char::is_whitespace).collect();
     let limit = request
         .get("max_completion_tokens")
         .or_else(|| request.get("max_tokens"))
@@ -126,6 +129,15 @@ mod tests {
         assert_eq!(answer["choices"][0]["message"]["content"], "say hi");
         assert_eq!(answer["usage"]["prompt_tokens"], 4);
         assert_eq!(answer["usage"]["completion_tokens"], 2);
+    }
+
+    #[test]
+    fn answers_the_mock_response_when_given() {
+        let request = br#"{"model": "gpt-4o", "mock_response": "It is sunny.", "messages": [{"role": "user", "content": "weather?"}]}"#;
+        let answer: Value = serde_json::from_slice(&reply(request).unwrap().body).unwrap();
+        assert_eq!(answer["choices"][0]["message"]["content"], "It is sunny.");
+        assert_eq!(answer["model"], "gpt-4o");
+        assert_eq!(answer["usage"]["completion_tokens"], 3);
     }
 
     #[test]

@@ -330,6 +330,7 @@ pub(crate) mod testing {
             additional_params: Map::new(),
             env: BTreeMap::new(),
             api_version: None,
+            drop_params: false,
         }
     }
 

@@ -6,6 +6,21 @@ use serde_json::{json, Map, Value};
 use crate::error::CoreError;
 use crate::limits::check_depth;
 
+/// Parameters people bring from providers' own APIs, and what ritellm calls them.
+const OUR_NAMES: &[(&str, &str)] = &[
+    ("max_output_tokens", "max_tokens"),
+    ("max_tokens_to_sample", "max_tokens"),
+    ("maxOutputTokens", "max_tokens"),
+    ("stop_sequences", "stop"),
+    ("stopSequences", "stop"),
+    ("system", "a message with role \"system\""),
+    ("system_instruction", "a message with role \"system\""),
+    ("candidate_count", "n"),
+    ("response_mime_type", "response_format"),
+    ("response_schema", "response_format"),
+    ("topP", "top_p"),
+];
+
 /// The request's body fields from keyword arguments, taken one by one by a protocol module.
 /// Whatever it did not take is reported as unsupported rather than silently dropped.
 pub struct Params {
@@ -40,14 +55,25 @@ impl Params {
         })
     }
 
-    /// Fails naming every field nobody took.
-    pub fn finish(self) -> Result<(), CoreError> {
-        if self.fields.is_empty() {
+    /// Fails naming every field nobody took, with ritellm's name for those it knows under
+    /// another; with `drop` (the caller's `drop_params`), leaves them out instead.
+    pub fn finish(self, drop: bool) -> Result<(), CoreError> {
+        if self.fields.is_empty() || drop {
             return Ok(());
         }
-        let names: Vec<&str> = self.fields.keys().map(String::as_str).collect();
+        let names: Vec<String> = self
+            .fields
+            .keys()
+            .map(
+                |name| match OUR_NAMES.iter().find(|(theirs, _)| theirs == name) {
+                    Some((_, ours)) => format!("{} (use {})", name, ours),
+                    None => name.clone(),
+                },
+            )
+            .collect();
         Err(CoreError::invalid_request(format!(
-            "{}/ does not support the parameter{} {}; provider-specific fields go in additional_params",
+            "{}/ does not support the parameter{} {}; provider-specific fields go in \
+             additional_params, and drop_params=True leaves unsupported ones out",
             self.provider,
             if names.len() == 1 { "" } else { "s" },
             names.join(", ")
@@ -287,10 +313,27 @@ mod tests {
         let mut params = Params::new(fields.as_object().unwrap().clone(), "anthropic");
         assert_eq!(params.take("temperature"), Some(json!(1)));
         assert_eq!(params.take("n"), None);
-        let error = params.finish().unwrap_err();
+        let error = params.finish(false).unwrap_err();
         assert!(error
             .message
             .contains("anthropic/ does not support the parameters logit_bias, seed"));
+    }
+
+    #[test]
+    fn params_suggest_our_name_or_are_dropped_when_asked() {
+        let fields = json!({"max_output_tokens": 5, "seed": 3});
+        let params = Params::new(fields.as_object().unwrap().clone(), "gemini");
+        let error = params.finish(false).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("max_output_tokens (use max_tokens), seed"),
+            "{}",
+            error.message
+        );
+        assert!(error.message.contains("drop_params=True"));
+        let params = Params::new(fields.as_object().unwrap().clone(), "gemini");
+        assert!(params.finish(true).is_ok());
     }
 
     #[test]

@@ -1,0 +1,95 @@
+"""Callbacks: one :class:`CallEvent` per call, on success and on failure, to feed a log, metrics
+or a tracer (Langfuse, OpenTelemetry). Events carry no key, messages or answer text.
+
+A callback runs on the caller's thread (or event loop) when the call ends: when its answer
+arrived, when its stream ended, failed or was closed, or when it failed. A callback that raises
+is logged on the ``ritellm`` logger and does not affect the call or the other callbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .types import Usage
+
+#: The hooks, called in order with each call's :class:`CallEvent`. Append to it.
+callbacks: list[Callable[[CallEvent], Any]] = []
+
+_log = logging.getLogger("ritellm")
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    provider: str
+    #: The provider's model name, without the prefix.
+    model: str
+    stream: bool
+    #: When the call started, as ``time.time()``.
+    started_at: float
+    #: Seconds from the call to its end: the whole answer, the stream's end, or the failure.
+    latency: float
+    #: Seconds from the call to a stream's first chunk; None for complete calls, and for streams
+    #: that ended before one.
+    time_to_first_chunk: float | None
+    #: The usage the provider reported (for a stream, its last usage), if any.
+    usage: Usage | None
+    #: Attempts made: 1, plus the retries.
+    attempts: int
+    #: What the call raised; None on success (a stream closed early by its reader included).
+    exception: BaseException | None
+
+    @property
+    def retries(self) -> int:
+        return self.attempts - 1
+
+
+class Watch:
+    """Times one call and reports it once. Made only when there are callbacks."""
+
+    def __init__(self, model: Any, stream: bool) -> None:
+        self.provider, _, self.model = model.partition("/") if isinstance(model, str) else ("", "", "")
+        self.stream = stream
+        self.started_at = time.time()
+        self.started = time.monotonic()
+        self.first_chunk: float | None = None
+        self.usage: Any = None
+        self.attempts = 1
+        self._reported = False
+
+    def chunk(self, chunk: Any) -> None:
+        if self.first_chunk is None:
+            self.first_chunk = time.monotonic() - self.started
+        if chunk.get("usage"):
+            self.usage = chunk["usage"]
+
+    def end(self, usage: Any = None, exception: BaseException | None = None) -> None:
+        if self._reported:
+            return
+        self._reported = True
+        if exception is not None:
+            self.attempts = max(self.attempts, getattr(exception, "attempts", 1))
+        usage = usage or self.usage
+        event = CallEvent(
+            provider=self.provider,
+            model=self.model,
+            stream=self.stream,
+            started_at=self.started_at,
+            latency=time.monotonic() - self.started,
+            time_to_first_chunk=self.first_chunk,
+            usage=Usage(usage) if isinstance(usage, dict) else None,
+            attempts=self.attempts,
+            exception=exception,
+        )
+        for callback in list(callbacks):
+            try:
+                callback(event)
+            except Exception:
+                _log.warning("a ritellm callback raised; the call is unaffected", exc_info=True)
+
+
+def watch(model: Any, stream: bool) -> Watch | None:
+    """A watch for a call starting now, or None when nobody listens (the common case, free)."""
+    return Watch(model, stream) if callbacks else None

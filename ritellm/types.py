@@ -1,0 +1,179 @@
+"""Typed views of ritellm's results.
+
+A result is a plain ``dict`` (``response["choices"][0]["message"]["content"]``, ``==`` with a
+dict, ``json.dumps``, pickling) whose keys also read as attributes, at every level:
+``response.choices[0].message.content``, ``chunk.choices[0].delta.content``,
+``response.usage.total_tokens``. The classes below declare the known fields of chat.completion
+and chat.completion.chunk, so a type checker catches ``response.choices[0].mesage``.
+
+A known field the provider left out reads as ``None`` (as in the openai SDK); any other missing
+attribute raises ``AttributeError``. Nested dicts become records when first read as
+attributes, so results cost no more than dicts until then. Item access stays untyped
+(``dict[str, Any]``), as the documented dict API always was.
+"""
+
+# No `from __future__ import annotations`: the annotations are read at runtime to know which
+# fields hold nested records. Hence Optional, for Python 3.9.
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Optional, get_args
+
+__all__ = [
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "Choice",
+    "ChunkChoice",
+    "Delta",
+    "Function",
+    "Message",
+    "Provider",
+    "Record",
+    "ToolCall",
+    "Usage",
+]
+
+
+def _record_in(hint: Any) -> "Optional[type[Record]]":
+    """The record class a field's annotation holds, directly or in a list or Optional."""
+    if isinstance(hint, type) and issubclass(hint, Record):
+        return hint
+    for arg in get_args(hint):
+        found = _record_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+class Record(dict[str, Any]):
+    """A dict whose keys also read as attributes; see the module's documentation."""
+
+    __slots__ = ()
+    #: Declared fields (read as None when absent), and those that hold records.
+    _fields: ClassVar[frozenset[str]] = frozenset()
+    _nested: ClassVar[dict[str, "type[Record]"]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A class's own annotations: inspect.get_annotations from 3.10 on (required by 3.14's
+        # lazily evaluated ones), the class's __dict__ before.
+        annotations = (
+            inspect.get_annotations(cls)
+            if hasattr(inspect, "get_annotations")
+            else cls.__dict__.get("__annotations__", {})
+        )
+        own = {name: hint for name, hint in annotations.items() if name[0] != "_"}
+        cls._fields = cls._fields | frozenset(own)
+        cls._nested = {**cls._nested, **{n: r for n, h in own.items() if (r := _record_in(h)) is not None}}
+
+    if not TYPE_CHECKING:  # a checker would otherwise accept any attribute name
+
+        def __getattr__(self, name: str) -> Any:
+            try:
+                value = self[name]
+            except KeyError:
+                if name in self._fields:
+                    return None
+                raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
+            # Stored back, so a nested record is made once and item access sees it too.
+            if type(value) is dict:
+                value = self[name] = self._nested.get(name, Record)(value)
+            elif type(value) is list and any(type(item) is dict for item in value):
+                record = self._nested.get(name, Record)
+                value = self[name] = [record(item) if type(item) is dict else item for item in value]
+            return value
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self._fields, *(key for key in self if key.isidentifier())})
+
+
+class Function(Record):
+    name: Optional[str]
+    #: JSON text; in a stream, each chunk carries a piece of it.
+    arguments: Optional[str]
+
+
+class ToolCall(Record):
+    id: Optional[str]
+    type: Optional[str]
+    function: Function
+    #: In stream chunks: which call of the message this piece belongs to.
+    index: Optional[int]
+
+
+class Usage(Record):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    prompt_tokens_details: Optional[dict[str, Any]]
+    completion_tokens_details: Optional[dict[str, Any]]
+
+
+class Message(Record):
+    role: str
+    content: Optional[str]
+    tool_calls: Optional[list[ToolCall]]
+    refusal: Optional[str]
+
+
+class Choice(Record):
+    index: int
+    message: Message
+    finish_reason: Optional[str]
+    logprobs: Optional[dict[str, Any]]
+
+
+class ChatCompletion(Record):
+    """A complete answer: an OpenAI chat.completion."""
+
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Optional[Usage]
+    system_fingerprint: Optional[str]
+    service_tier: Optional[str]
+
+
+class Delta(Record):
+    role: Optional[str]
+    content: Optional[str]
+    tool_calls: Optional[list[ToolCall]]
+    refusal: Optional[str]
+
+
+class ChunkChoice(Record):
+    index: int
+    delta: Delta
+    finish_reason: Optional[str]
+    logprobs: Optional[dict[str, Any]]
+
+
+class ChatCompletionChunk(Record):
+    """One piece of a streamed answer: an OpenAI chat.completion.chunk. Some chunks have no
+    choices (a usage chunk, Azure's prompt_filter_results): loop over ``choices``."""
+
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: Optional[Usage]
+    system_fingerprint: Optional[str]
+    service_tier: Optional[str]
+
+
+class Provider(NamedTuple):
+    """A provider ritellm knows (see ``ritellm.providers()``)."""
+
+    #: The model prefix that picks it: ``openai`` in ``openai/gpt-4o-mini``.
+    prefix: str
+    #: Its wire protocol: ``openai`` (OpenAI-compatible), ``anthropic``, ``gemini``, ...
+    protocol: str
+    #: Where calls go by default; None where there is none (Azure: your resource's URL).
+    base_url: Optional[str]
+    #: Environment variables that set the base URL, first set wins.
+    base_url_env: tuple[str, ...]
+    #: The environment variable the key is read from; None for providers without keys.
+    key_env: Optional[str]
+    #: Whether a call without a key is refused before it is sent.
+    key_required: bool
