@@ -82,15 +82,17 @@ class Caller:
             return self.run(lambda: ritellm.acompletion(*args, **kwargs))
         return ritellm.completion(*args, **kwargs)
 
-    def stream(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    def stream(self, *args: Any, **kwargs: Any) -> list[ritellm.ChatCompletionChunk]:
         chunks, error = self.stream_until_error(*args, **kwargs)
         if error is not None:
             raise error
         return chunks
 
-    def stream_until_error(self, *args: Any, **kwargs: Any) -> tuple[list[dict[str, Any]], Exception | None]:
+    def stream_until_error(
+        self, *args: Any, **kwargs: Any
+    ) -> tuple[list[ritellm.ChatCompletionChunk], Exception | None]:
         """The chunks delivered, and the exception that ended the stream early, if any."""
-        chunks: list[dict[str, Any]] = []
+        chunks: list[ritellm.ChatCompletionChunk] = []
         if self.is_async:
 
             async def collect() -> Exception | None:

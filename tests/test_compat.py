@@ -1,0 +1,258 @@
+"""What people moving from LiteLLM and the openai SDK write: typed results with attribute access,
+LiteLLM's options, stream_chunk_builder, callbacks, providers()."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import pickle
+from typing import Any
+
+import pytest
+
+import ritellm
+from tests.conftest import Caller
+from tests.server import FakeServer, Reply
+
+KEY = "sk-compat-0123456789abcdef"
+USER = [{"role": "user", "content": "what is the weather"}]
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+
+
+def tool_answer() -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-tools",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "weather", "arguments": "{}"},
+                        }
+                    ],
+                },
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+    }
+
+
+# Typed results -------------------------------------------------------------------------------
+
+
+def test_results_read_as_attributes_at_every_level_and_stay_dicts(caller: Caller, server: FakeServer) -> None:
+    server.queue(Reply.json(tool_answer()))
+    answer = caller.completion("openai/gpt-4o-mini", USER, base_url=server.base_url)
+    assert issubclass(ritellm.ChatCompletion, dict)
+    assert isinstance(answer, ritellm.ChatCompletion)
+    message = answer.choices[0].message
+    assert message.tool_calls is not None
+    call = message.tool_calls[0]
+    assert (call.id, call.function.name, call.function.arguments) == ("call_1", "weather", "{}")
+    assert answer.usage is not None and answer.usage.total_tokens == 5
+    assert answer.choices[0].message.content is None
+    assert answer.choices[0].message.refusal is None  # a known field the provider left out
+    assert answer == tool_answer() and json.loads(json.dumps(answer)) == tool_answer()
+    assert answer["choices"][0]["message"]["tool_calls"][0]["id"] == "call_1"
+    for copied in (pickle.loads(pickle.dumps(answer)), copy.deepcopy(answer)):
+        assert copied == answer and copied["choices"][0].message.tool_calls[0].function.name == "weather"
+    with pytest.raises(AttributeError, match="no field 'mesage'"):
+        answer.choices[0].mesage  # type: ignore[attr-defined]  # noqa: B018
+    assert not hasattr(answer, "nonsense") and "choices" in dir(answer)
+
+
+def test_stream_chunks_read_as_attributes(caller: Caller, server: FakeServer) -> None:
+    chunks = caller.stream("openai/gpt-4o-mini", USER, base_url=server.base_url)
+    assert all(isinstance(c, ritellm.ChatCompletionChunk) for c in chunks)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "echo: what is the weather"
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+# LiteLLM's options ---------------------------------------------------------------------------
+
+
+def test_api_base_and_num_retries_mean_what_they_mean_in_litellm(caller: Caller, server: FakeServer) -> None:
+    server.queue(
+        Reply.json({"error": {"message": "busy"}}, 503), Reply.json({"error": {"message": "busy"}}, 503)
+    )
+    with pytest.raises(ritellm.ServiceUnavailableError):
+        caller.completion("openai/gpt-4o-mini", USER, api_base=server.base_url, num_retries=0)
+    assert len(server.requests) == 1  # no retry
+    assert "api_base" not in server.requests[0].json() and "num_retries" not in server.requests[0].json()
+    answer = caller.completion("openai/gpt-4o-mini", USER, api_base=server.base_url, num_retries=1)
+    assert answer.choices[0].message.content == "echo: what is the weather"
+    with pytest.raises(ritellm.InvalidRequestError, match="disagree"):
+        caller.completion("openai/m", USER, base_url=server.base_url, api_base="http://127.0.0.1:1/v1")
+
+
+def test_mock_response_answers_without_network_or_key(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    answer = caller.completion("openai/gpt-4o", USER, mock_response="It is sunny.", base_url=server.base_url)
+    assert answer.choices[0].message.content == "It is sunny." and answer.model == "gpt-4o"
+    chunks = caller.stream("anthropic/claude-sonnet-4-5", USER, mock_response="It is sunny.")
+    assert ritellm.stream_chunk_builder(chunks).choices[0].message.content == "It is sunny."
+    assert len(chunks) > 3  # word by word, as a real stream
+    assert server.requests == []
+    with pytest.raises(ritellm.RateLimitError, match="slow down"):
+        caller.completion("openai/gpt-4o", USER, mock_response=ritellm.RateLimitError("slow down"))
+    with pytest.raises(ritellm.UnsupportedProviderError):
+        caller.completion("nosuch/model", USER, mock_response="x")
+    with pytest.raises(ritellm.InvalidRequestError, match="mock_response must be"):
+        caller.completion("openai/gpt-4o", USER, mock_response=42)
+
+
+@pytest.mark.parametrize(
+    ("option", "named"),
+    [
+        ("fallbacks", "fallbacks (instead: catch the error and call again)"),
+        ("caching", "caching"),
+        ("custom_llm_provider", "custom_llm_provider (instead: the model's prefix"),
+        ("request_timeout", "request_timeout (instead: timeout=)"),
+    ],
+)
+def test_other_litellm_options_are_refused_by_name_before_sending(
+    caller: Caller, server: FakeServer, option: str, named: str
+) -> None:
+    with pytest.raises(ritellm.InvalidRequestError, match="LiteLLM option") as raised:
+        caller.completion("openai/gpt-4o-mini", USER, base_url=server.base_url, **{option: ["x"]})
+    assert named in str(raised.value)
+    assert server.requests == []
+
+
+def test_drop_params_leaves_out_what_the_protocol_cannot_carry(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0123456789")
+    with pytest.raises(ritellm.InvalidRequestError, match=r"max_output_tokens \(use max_tokens\)") as raised:
+        caller.completion("anthropic/claude", USER, base_url=server.base_url, seed=1, max_output_tokens=5)
+    assert "seed" in str(raised.value) and "drop_params=True" in str(raised.value)
+    assert server.requests == []
+    server.queue(Reply.json({"error": {"type": "x", "message": "stop here"}}, 400))
+    with pytest.raises(ritellm.BadRequestError):
+        caller.completion(
+            "anthropic/claude", USER, base_url=server.base_url, seed=1, temperature=0.5, drop_params=True
+        )
+    sent = server.requests[0].json()
+    assert "seed" not in sent and "drop_params" not in sent and sent["temperature"] == 0.5
+
+
+# stream_chunk_builder ------------------------------------------------------------------------
+
+
+def test_stream_chunk_builder_gives_the_complete_answer(caller: Caller, server: FakeServer) -> None:
+    def two_choices(request: dict[str, Any]) -> list[dict[str, Any]]:
+        base = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+        return [
+            {
+                **base,
+                "choices": [{"index": i, "delta": {"role": "assistant", "content": ""}} for i in (0, 1)],
+            },
+            {**base, "choices": [{"index": 1, "delta": {"content": "second "}}]},
+            {**base, "choices": [{"index": 0, "delta": {"content": "first "}}]},
+            {**base, "choices": [{"index": 0, "delta": {"content": "answer"}, "finish_reason": "stop"}]},
+            {**base, "choices": [{"index": 1, "delta": {"content": "answer"}, "finish_reason": "length"}]},
+            {**base, "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 4, "total_tokens": 5}},
+        ]
+
+    server.queue(Reply.sse(two_choices({})))
+    built = ritellm.stream_chunk_builder(caller.stream("openai/m", USER, base_url=server.base_url, n=2))
+    assert [(c.index, c.message.content, c.finish_reason) for c in built.choices] == [
+        (0, "first answer", "stop"),
+        (1, "second answer", "length"),
+    ]
+    assert built.usage is not None and built.usage.total_tokens == 5 and built.object == "chat.completion"
+    complete = caller.completion("openai/m", USER, base_url=server.base_url)
+    streamed = ritellm.stream_chunk_builder(caller.stream("openai/m", USER, base_url=server.base_url))
+    assert streamed["choices"] == [{**complete["choices"][0], "logprobs": None}]
+
+
+# Callbacks ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def events() -> Any:
+    seen: list[ritellm.CallEvent] = []
+    ritellm.callbacks.append(seen.append)
+    yield seen
+    ritellm.callbacks.remove(seen.append)
+
+
+def test_callbacks_see_each_call_once_with_timing_usage_and_retries(
+    caller: Caller, server: FakeServer, events: list[ritellm.CallEvent]
+) -> None:
+    server.queue(Reply.json({"error": {"message": "busy"}}, 503, {"retry-after": "0"}))
+    caller.completion("openai/gpt-4o-mini", USER, base_url=server.base_url)
+    caller.stream(
+        "openai/gpt-4o-mini", USER, base_url=server.base_url, stream_options={"include_usage": True}
+    )
+    server.queue(Reply.json({"error": {"message": "no such model"}}, 404))
+    with pytest.raises(ritellm.NotFoundError):
+        caller.completion("openai/gpt-nope", USER, base_url=server.base_url)
+    complete, streamed, failed = events
+    assert (complete.provider, complete.model, complete.stream) == ("openai", "gpt-4o-mini", False)
+    assert complete.exception is None
+    assert complete.attempts == 2 and complete.retries == 1
+    assert complete.usage is not None
+    assert complete.usage.total_tokens == 5
+    assert complete.time_to_first_chunk is None and complete.latency > 0
+    assert streamed.stream and streamed.exception is None and streamed.attempts == 1
+    assert streamed.time_to_first_chunk is not None
+    assert 0 < streamed.time_to_first_chunk <= streamed.latency
+    assert isinstance(failed.exception, ritellm.NotFoundError) and failed.model == "gpt-nope"
+    assert KEY not in repr(events)
+
+
+def test_a_raising_callback_is_logged_and_the_call_goes_on(
+    caller: Caller, server: FakeServer, events: list[ritellm.CallEvent], caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(event: ritellm.CallEvent) -> None:
+        raise RuntimeError("callback bug")
+
+    ritellm.callbacks.insert(0, broken)
+    try:
+        with caplog.at_level(logging.WARNING, logger="ritellm"):
+            answer = caller.completion("openai/gpt-4o-mini", USER, base_url=server.base_url)
+    finally:
+        ritellm.callbacks.remove(broken)
+    assert answer.choices[0].message.content == "echo: what is the weather"
+    assert len(events) == 1  # the next callback still ran
+    assert "callback raised" in caplog.text
+
+
+# providers() and messages ------------------------------------------------------------------
+
+
+def test_providers_lists_the_cores_table() -> None:
+    table = {p.prefix: p for p in ritellm.providers()}
+    assert table["openai"].key_env == "OPENAI_API_KEY" and table["openai"].key_required
+    assert table["anthropic"].protocol == "anthropic"
+    assert table["ollama"].base_url == "http://localhost:11434/v1" and not table["ollama"].key_required
+    assert table["mock"].key_env is None
+    with pytest.raises(ritellm.UnsupportedProviderError) as raised:
+        ritellm.completion("nosuch/m", USER)
+    assert all(prefix in str(raised.value) for prefix in table)
+
+
+def test_messages_may_be_any_iterable_of_mappings(server: FakeServer) -> None:
+    as_tuple = tuple(USER)
+    as_generator = (message for message in USER)
+    for messages in (as_tuple, as_generator):
+        answer = ritellm.completion("openai/m", messages, base_url=server.base_url)
+        assert answer.choices[0].message.content == "echo: what is the weather"
