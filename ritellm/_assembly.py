@@ -15,7 +15,8 @@ _ANSWER_FIELDS = ("id", "created", "model", "system_fingerprint", "service_tier"
 def stream_chunk_builder(chunks: Iterable[Mapping[str, Any]]) -> ChatCompletion:
     """The chat.completion that ``chunks`` (chat.completion.chunk dicts, of any provider) add up
     to: each choice's role, its text fields (``content``, ``refusal``, reasoning) joined, its
-    tool calls with their arguments joined, its finish reason and logprobs; the last usage.
+    thinking blocks, its tool calls with their arguments joined, its finish reason and
+    logprobs; the last usage.
 
     Chunks without choices (a usage chunk, Azure's ``prompt_filter_results``) add only their
     fields. Works on the chunks as collected from a stream::
@@ -66,6 +67,8 @@ def _add_delta(message: dict[str, Any], delta: Mapping[str, Any], calls: dict[in
                 _add_tool_call(calls, piece)
         elif isinstance(value, str):  # content, refusal, reasoning_content, ...: arrive in pieces
             message[name] = (message.get(name) or "") + value
+        elif isinstance(value, list):  # thinking_blocks, ...: arrive a few at a time
+            message[name] = (message.get(name) or []) + value
         else:
             message[name] = value
 

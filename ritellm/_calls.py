@@ -281,6 +281,38 @@ def _litellm_options(
     return model, base_url, max_retries, params, drop_params
 
 
+def _response_format(value: Any) -> Any:
+    """``response_format=`` as people write it: a Pydantic model class (or anything with
+    ``model_json_schema()``) becomes OpenAI's strict ``json_schema`` form; anything else is sent
+    as given. Pydantic itself is not needed by ritellm."""
+    schema_of = getattr(value, "model_json_schema", None)
+    if not callable(schema_of):
+        return value
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": getattr(value, "__name__", type(value).__name__),
+            "schema": _strict(schema_of()),
+            "strict": True,
+        },
+    }
+
+
+def _strict(schema: Any) -> Any:
+    """A JSON schema as OpenAI's strict mode takes it: every object closed
+    (``additionalProperties: false``) with all its properties required (an optional field stays
+    optional by being nullable), and no ``default`` of None."""
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    strict = {key: _strict(value) for key, value in schema.items() if not (key == "default" and value is None)}
+    if strict.get("type") == "object" and isinstance(strict.get("properties"), dict):
+        strict["additionalProperties"] = False
+        strict["required"] = list(strict["properties"])
+    return strict
+
+
 def prepare(
     model: str,
     messages: Any,
@@ -298,6 +330,8 @@ def prepare(
 ) -> Prepared:
     """Validates the call and assembles its request; raises before any I/O."""
     model, base_url, max_retries, params, drop_params = _litellm_options(model, base_url, max_retries, params)
+    if "response_format" in params:
+        params["response_format"] = _response_format(params["response_format"])
     if not isinstance(max_retries, int) or max_retries < 0:
         raise InvalidRequestError(f"max_retries must be a whole number of at least 0, got {max_retries!r}")
     limits = limits or DEFAULT_LIMITS

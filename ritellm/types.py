@@ -112,6 +112,11 @@ class Message(Record):
     content: Optional[str]
     tool_calls: Optional[list[ToolCall]]
     refusal: Optional[str]
+    #: The model's visible reasoning (Anthropic's thinking, Gemini's thoughts, DeepSeek's ...).
+    reasoning_content: Optional[str]
+    #: Anthropic's thinking blocks, signatures included: send the message back as it is and
+    #: a conversation with thinking and tool calls goes on.
+    thinking_blocks: Optional[list[dict[str, Any]]]
 
 
 class Choice(Record):
@@ -139,6 +144,9 @@ class Delta(Record):
     content: Optional[str]
     tool_calls: Optional[list[ToolCall]]
     refusal: Optional[str]
+    reasoning_content: Optional[str]
+    #: A whole thinking block, sent when it ends (see ``Message.thinking_blocks``).
+    thinking_blocks: Optional[list[dict[str, Any]]]
 
 
 class ChunkChoice(Record):

@@ -7,13 +7,14 @@ import copy
 import json
 import logging
 import pickle
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
 import ritellm
 from tests.conftest import Caller
 from tests.server import FakeServer, Reply
+from tests.wire_formats import sse_reply
 
 KEY = "sk-compat-0123456789abcdef"
 USER = [{"role": "user", "content": "what is the weather"}]
@@ -256,3 +257,100 @@ def test_messages_may_be_any_iterable_of_mappings(server: FakeServer) -> None:
     for messages in (as_tuple, as_generator):
         answer = ritellm.completion("openai/m", messages, base_url=server.base_url)
         assert answer.choices[0].message.content == "echo: what is the weather"
+
+
+# Structured output and reasoning -----------------------------------------------------------
+
+
+def test_response_format_takes_a_pydantic_model(caller: Caller, server: FakeServer) -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class City(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        name: str
+        population: Optional[int] = None  # noqa: UP045 (pydantic reads it on Python 3.9)
+
+    caller.completion("openai/gpt-4o-mini", USER, base_url=server.base_url, response_format=City)
+    sent = server.requests[0].json()["response_format"]
+    assert sent["type"] == "json_schema" and sent["json_schema"]["name"] == "City"
+    assert sent["json_schema"]["strict"] is True
+    schema = sent["json_schema"]["schema"]
+    assert schema["additionalProperties"] is False and schema["required"] == ["name", "population"]
+    assert "default" not in schema["properties"]["population"]
+
+
+ANTHROPIC_THINKING: dict[str, Any] = {
+    "id": "msg_1",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-sonnet-4-5",
+    "content": [
+        {"type": "thinking", "thinking": "The user wants the weather.", "signature": "EqQBCkYIBxgCKkB"},
+        {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {"city": "Rome"}},
+    ],
+    "stop_reason": "tool_use",
+    "usage": {"input_tokens": 10, "output_tokens": 20},
+}
+
+
+def test_reasoning_effort_and_thinking_signatures_round_trip_on_anthropic(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0123456789")
+    server.queue(
+        Reply.json(ANTHROPIC_THINKING),
+        Reply.json(
+            {**ANTHROPIC_THINKING, "content": [{"type": "text", "text": "Sunny."}], "stop_reason": "end_turn"}
+        ),
+    )
+    answer = caller.completion(
+        "anthropic/claude-sonnet-4-5", USER, base_url=server.base_url, reasoning_effort="medium"
+    )
+    sent = server.requests[0].json()
+    assert sent["thinking"] == {"type": "enabled", "budget_tokens": 2048} and sent["max_tokens"] > 2048
+    message = answer.choices[0].message
+    assert message.reasoning_content == "The user wants the weather."
+    assert message.thinking_blocks == [ANTHROPIC_THINKING["content"][0]]
+    # The message goes back as it came, and Anthropic gets its signed thinking first.
+    history = [*USER, message, {"role": "tool", "tool_call_id": "toolu_1", "content": "sunny"}]
+    caller.completion(
+        "anthropic/claude-sonnet-4-5", history, base_url=server.base_url, reasoning_effort="medium"
+    )
+    turn = server.requests[1].json()["messages"][1]
+    assert turn["content"][0] == ANTHROPIC_THINKING["content"][0]
+    assert turn["content"][1]["type"] == "tool_use"
+
+
+def test_a_streamed_thinking_block_is_built_back_with_its_signature(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0123456789")
+    start = {
+        "type": "message_start",
+        "message": {"id": "msg_2", "model": "claude", "usage": {"input_tokens": 3}},
+    }
+    thinking = {"type": "thinking", "thinking": ""}
+    events: list[tuple[str | None, dict[str, Any]]] = [
+        ("message_start", start),
+        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": thinking}),
+        *[
+            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
+            for delta in (
+                {"type": "thinking_delta", "thinking": "Rome, "},
+                {"type": "thinking_delta", "thinking": "so weather."},
+                {"type": "signature_delta", "signature": "EqQBsig"},
+            )
+        ],
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        (
+            "message_delta",
+            {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 4}},
+        ),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+    server.queue(sse_reply(events))
+    built = ritellm.stream_chunk_builder(caller.stream("anthropic/claude", USER, base_url=server.base_url))
+    message = built.choices[0].message
+    assert message.reasoning_content == "Rome, so weather."
+    assert message.thinking_blocks == [
+        {"type": "thinking", "thinking": "Rome, so weather.", "signature": "EqQBsig"}
+    ]

@@ -20,7 +20,7 @@ SCENARIOS: dict[str, tuple[str, list[tuple[str, dict[str, Any]]]]] = {
 }
 
 
-def _sse(events: list[tuple[str | None, dict[str, Any]]]) -> Reply:
+def sse_reply(events: list[tuple[str | None, dict[str, Any]]]) -> Reply:
     pieces = []
     for name, data in events:
         head = f"event: {name}\n" if name else ""
@@ -129,7 +129,7 @@ def anthropic_stream(scenario: str) -> Reply:
         )
     )
     events.append(("message_stop", {"type": "message_stop"}))
-    return _sse(events)
+    return sse_reply(events)
 
 
 def anthropic_error(status: int, error_type: str, message: str) -> Reply:

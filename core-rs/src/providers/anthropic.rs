@@ -11,16 +11,19 @@ use crate::error::{api_error, error_in_success, CoreError};
 use crate::providers::endpoint;
 use crate::providers::shared::{
     data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
-    role_of, tool_call, tool_calls_of, tool_choice, unsupported_part, unsupported_role, usage,
-    Meta, Params, ToolChoice,
+    role_of, thinking_budget, tool_call, tool_calls_of, tool_choice, unsupported_part,
+    unsupported_role, usage, Meta, Params, ToolChoice,
 };
 use crate::sse::Event;
 use crate::stream::{Chunks, Translate};
 use crate::{Call, Context, HttpRequest};
 
 pub const API_VERSION: &str = "2023-06-01";
-/// The API requires `max_tokens`; this is used when the caller gives none.
+/// The API requires `max_tokens`; this is used when the caller gives none (on top of the
+/// thinking budget, which counts against it).
 pub const DEFAULT_MAX_TOKENS: u64 = 4096;
+/// Anthropic's smallest thinking budget.
+const MIN_THINKING_BUDGET: u64 = 1024;
 
 /// Body fields copied as they are.
 const SAME_NAME: &[(&str, &str)] = &[
@@ -41,10 +44,30 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
         body.insert("system".into(), system);
     }
     body.insert("messages".into(), messages);
+    let budget = match params.take("reasoning_effort") {
+        Some(effort) => thinking_budget(&effort, MIN_THINKING_BUDGET)?,
+        None => None,
+    };
     let max_tokens = params
         .take("max_tokens")
-        .or_else(|| params.take("max_completion_tokens"))
-        .unwrap_or_else(|| json!(DEFAULT_MAX_TOKENS));
+        .or_else(|| params.take("max_completion_tokens"));
+    if let Some(budget) = budget {
+        if max_tokens
+            .as_ref()
+            .and_then(Value::as_u64)
+            .map_or(false, |max| max <= budget)
+        {
+            return Err(CoreError::invalid_request(format!(
+                "anthropic/ counts thinking against max_tokens: with reasoning_effort's budget of {} tokens, max_tokens must be more than that",
+                budget
+            )));
+        }
+        body.insert(
+            "thinking".into(),
+            json!({"type": "enabled", "budget_tokens": budget}),
+        );
+    }
+    let max_tokens = max_tokens.unwrap_or_else(|| json!(DEFAULT_MAX_TOKENS + budget.unwrap_or(0)));
     body.insert("max_tokens".into(), max_tokens);
     params.move_renamed(SAME_NAME, &mut body);
     if let Some(stops) = params.take_list("stop") {
@@ -122,7 +145,13 @@ fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreEr
             }
             "user" => ("user", content_blocks(&message["content"], index)?),
             "assistant" => {
-                let mut blocks = content_blocks(&message["content"], index)?;
+                // Thinking comes back first and unchanged: Anthropic checks its signature
+                // when a conversation with thinking and tool calls continues.
+                let mut blocks: Vec<Value> = message["thinking_blocks"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                blocks.extend(content_blocks(&message["content"], index)?);
                 for (call, input) in tool_calls_of(message, index)? {
                     let id = &call["id"];
                     let name = &call["function"]["name"];
@@ -240,12 +269,17 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
     }
     let mut text = String::new();
     let mut reasoning = String::new();
+    let mut thinking_blocks = Vec::new();
     let mut tool_calls = Vec::new();
     let mut json_answer = false;
     for block in answer["content"].as_array().into_iter().flatten() {
         match block["type"].as_str() {
             Some("text") => text.push_str(block["text"].as_str().unwrap_or("")),
-            Some("thinking") => reasoning.push_str(block["thinking"].as_str().unwrap_or("")),
+            Some("thinking") => {
+                reasoning.push_str(block["thinking"].as_str().unwrap_or(""));
+                thinking_blocks.push(thinking_block(&block["thinking"], &block["signature"]));
+            }
+            Some("redacted_thinking") => thinking_blocks.push(redacted_block(&block["data"])),
             Some("tool_use") if context.json_tool.as_deref() == block["name"].as_str() => {
                 text.push_str(&block["input"].to_string());
                 json_answer = true;
@@ -265,6 +299,9 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
     if !reasoning.is_empty() {
         message["reasoning_content"] = json!(reasoning);
     }
+    if !thinking_blocks.is_empty() {
+        message["thinking_blocks"] = Value::Array(thinking_blocks);
+    }
     let meta = Meta {
         id: answer["id"].clone(),
         model: answer["model"].clone(),
@@ -279,6 +316,16 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
     Ok(meta
         .completion(choice, translate_usage(&answer["usage"]))
         .to_string())
+}
+
+/// A thinking block as answers carry it (`thinking_blocks`, LiteLLM's name) and as it must
+/// be sent back, signature included.
+fn thinking_block(thinking: &Value, signature: &Value) -> Value {
+    json!({"type": "thinking", "thinking": thinking, "signature": signature})
+}
+
+fn redacted_block(data: &Value) -> Value {
+    json!({"type": "redacted_thinking", "data": data})
 }
 
 /// What a content block of the stream turns into.
@@ -301,6 +348,9 @@ pub struct StreamTranslator {
     blocks: Vec<Block>,
     tool_count: usize,
     usage: Map<String, Value>,
+    /// The thinking block being streamed: its text and signature, sent whole when it ends.
+    thinking: String,
+    signature: Value,
 }
 
 impl StreamTranslator {
@@ -316,6 +366,8 @@ impl StreamTranslator {
             blocks: Vec::new(),
             tool_count: 0,
             usage: Map::new(),
+            thinking: String::new(),
+            signature: Value::Null,
         }
     }
 
@@ -346,7 +398,16 @@ impl Translate for StreamTranslator {
                 let block = &data["content_block"];
                 let kind = match block["type"].as_str() {
                     Some("text") => Block::Text,
-                    Some("thinking") => Block::Thinking,
+                    Some("thinking") => {
+                        self.thinking = block["thinking"].as_str().unwrap_or("").to_string();
+                        self.signature = block["signature"].clone();
+                        Block::Thinking
+                    }
+                    Some("redacted_thinking") => {
+                        let blocks = json!([redacted_block(&block["data"])]);
+                        out.push(&self.delta(json!({ "thinking_blocks": blocks })));
+                        Block::Other
+                    }
                     Some("tool_use") if self.json_tool.as_deref() == block["name"].as_str() => {
                         Block::JsonAnswer
                     }
@@ -382,10 +443,25 @@ impl Translate for StreamTranslator {
                     (Block::JsonAnswer, Some("input_json_delta")) => {
                         json!({"content": delta["partial_json"]})
                     }
-                    (_, Some("thinking_delta")) => json!({"reasoning_content": delta["thinking"]}),
-                    _ => return Ok(false), // signatures, citations
+                    (_, Some("thinking_delta")) => {
+                        self.thinking
+                            .push_str(delta["thinking"].as_str().unwrap_or(""));
+                        json!({"reasoning_content": delta["thinking"]})
+                    }
+                    (_, Some("signature_delta")) => {
+                        self.signature = delta["signature"].clone();
+                        return Ok(false);
+                    }
+                    _ => return Ok(false), // citations
                 };
                 out.push(&self.delta(chunk));
+            }
+            "content_block_stop" => {
+                if let Block::Thinking = self.block(&data) {
+                    let text = json!(std::mem::take(&mut self.thinking));
+                    let blocks = json!([thinking_block(&text, &self.signature)]);
+                    out.push(&self.delta(json!({ "thinking_blocks": blocks })));
+                }
             }
             "message_delta" => {
                 if let Some(usage) = data["usage"].as_object() {
@@ -403,7 +479,7 @@ impl Translate for StreamTranslator {
                 return Ok(true);
             }
             "error" => return Err(api_error(None, event.data.as_bytes())),
-            _ => {} // ping, content_block_stop, and event types added later
+            _ => {} // ping, and event types added later
         }
         Ok(false)
     }
@@ -581,6 +657,101 @@ mod tests {
                 (Some(1700000000), Some("chat.completion"))
             );
         }
+    }
+
+    #[test]
+    fn reasoning_effort_becomes_a_thinking_budget_counted_in_max_tokens() {
+        let user = json!([{"role": "user", "content": "x"}]);
+        let sent = body(
+            call(user.clone(), json!({"reasoning_effort": "low"})),
+            &mut context(),
+        );
+        assert_eq!(
+            sent["thinking"],
+            json!({"type": "enabled", "budget_tokens": 1024})
+        );
+        assert_eq!(sent["max_tokens"], json!(DEFAULT_MAX_TOKENS + 1024));
+        let sent = body(
+            call(user.clone(), json!({"reasoning_effort": "none"})),
+            &mut context(),
+        );
+        assert!(sent.get("thinking").is_none());
+        let error = build_request(
+            call(
+                user.clone(),
+                json!({"reasoning_effort": "high", "max_tokens": 4096}),
+            ),
+            &mut context(),
+        )
+        .unwrap_err();
+        assert!(
+            error.message.contains("budget of 4096"),
+            "{}",
+            error.message
+        );
+        let error = build_request(
+            call(user, json!({"reasoning_effort": "extreme"})),
+            &mut context(),
+        )
+        .unwrap_err();
+        assert!(error.message.contains("reasoning_effort must be one of"));
+    }
+
+    #[test]
+    fn thinking_blocks_come_back_with_their_signatures_and_are_sent_back_first() {
+        let answer = json!({"id": "msg_1", "model": "claude", "stop_reason": "tool_use",
+            "content": [{"type": "thinking", "thinking": "hmm", "signature": "sig-1"},
+                        {"type": "redacted_thinking", "data": "opaque"},
+                        {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}],
+            "usage": {"input_tokens": 5, "output_tokens": 3}});
+        let parsed: Value = serde_json::from_str(
+            &parse_response(&context(), 200, answer.to_string().as_bytes()).unwrap(),
+        )
+        .unwrap();
+        let message = parsed["choices"][0]["message"].clone();
+        assert_eq!(
+            message["thinking_blocks"],
+            json!([{"type": "thinking", "thinking": "hmm", "signature": "sig-1"},
+                   {"type": "redacted_thinking", "data": "opaque"}])
+        );
+        let history = json!([{"role": "user", "content": "x"}, message,
+            {"role": "tool", "tool_call_id": "toolu_1", "content": "42"}]);
+        let sent = body(call(history, json!({})), &mut context());
+        let blocks = &sent["messages"][1]["content"];
+        assert_eq!(
+            blocks[0],
+            json!({"type": "thinking", "thinking": "hmm", "signature": "sig-1"})
+        );
+        assert_eq!(
+            blocks[1],
+            json!({"type": "redacted_thinking", "data": "opaque"})
+        );
+        assert_eq!(blocks[2]["type"], "tool_use");
+    }
+
+    #[test]
+    fn a_streamed_thinking_block_ends_with_its_signature() {
+        let stream = concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude\",\"usage\":{\"input_tokens\":1}}}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"one \"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"two\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"sig-9\"}}\n\n",
+            "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+        );
+        let chunks = decode(&[stream.as_bytes()]);
+        let deltas: Vec<&Value> = chunks
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["choices"][0]["delta"])
+            .collect();
+        assert_eq!(deltas[1]["reasoning_content"], "one ");
+        assert_eq!(
+            deltas[3]["thinking_blocks"],
+            json!([{"type": "thinking", "thinking": "one two", "signature": "sig-9"}])
+        );
     }
 
     const STREAM: &str = concat!(

@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 use crate::error::{api_error, error_in_success, CoreError, ErrorKind};
 use crate::providers::shared::{
     data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
-    role_of, tool_call, tool_calls_of, tool_choice, unsupported_part, unsupported_role, usage,
-    Meta, Params, ToolChoice,
+    role_of, thinking_budget, tool_call, tool_calls_of, tool_choice, unsupported_part,
+    unsupported_role, usage, Meta, Params, ToolChoice,
 };
 use crate::providers::{join_query, split_query};
 use crate::sse::Event;
@@ -54,6 +54,13 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
 
     let mut config = Map::new();
     params.move_renamed(GENERATION_CONFIG, &mut config);
+    if let Some(effort) = params.take("reasoning_effort") {
+        let budget = thinking_budget(&effort, 0)?.unwrap_or(0);
+        config.insert(
+            "thinkingConfig".into(),
+            json!({"thinkingBudget": budget, "includeThoughts": budget > 0}),
+        );
+    }
     if let Some(stops) = params.take_list("stop") {
         config.insert("stopSequences".into(), stops);
     }
@@ -464,6 +471,25 @@ mod tests {
 
     fn body(call: Call) -> Value {
         serde_json::from_slice(&build_request(call).unwrap().body).unwrap()
+    }
+
+    #[test]
+    fn reasoning_effort_becomes_a_thinking_config() {
+        let user = json!([{"role": "user", "content": "x"}]);
+        let sent = body(call(
+            user.clone(),
+            json!({"reasoning_effort": "medium"}),
+            false,
+        ));
+        assert_eq!(
+            sent["generationConfig"]["thinkingConfig"],
+            json!({"thinkingBudget": 2048, "includeThoughts": true})
+        );
+        let sent = body(call(user, json!({"reasoning_effort": "none"}), false));
+        assert_eq!(
+            sent["generationConfig"]["thinkingConfig"],
+            json!({"thinkingBudget": 0, "includeThoughts": false})
+        );
     }
 
     #[test]

@@ -81,6 +81,25 @@ impl Params {
     }
 }
 
+/// `reasoning_effort` as a thinking budget in tokens, as LiteLLM maps it: `None` for "none"
+/// (no thinking), at least `minimum` (the provider's smallest budget).
+pub fn thinking_budget(effort: &Value, minimum: u64) -> Result<Option<u64>, CoreError> {
+    let budget = match effort.as_str() {
+        Some("none") | Some("disable") => return Ok(None),
+        Some("minimal") => 128,
+        Some("low") => 1024,
+        Some("medium") => 2048,
+        Some("high") => 4096,
+        _ => {
+            return Err(CoreError::invalid_request(format!(
+                "reasoning_effort must be one of none, minimal, low, medium, high; got {}",
+                effort
+            )))
+        }
+    };
+    Ok(Some(budget.max(minimum)))
+}
+
 /// The messages as a list of objects (`prepare` has checked the shape).
 pub fn message_list(messages: &Value) -> &[Value] {
     messages.as_array().map(Vec::as_slice).unwrap_or_default()
