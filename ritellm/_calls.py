@@ -306,7 +306,9 @@ def _strict(schema: Any) -> Any:
         return [_strict(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    strict = {key: _strict(value) for key, value in schema.items() if not (key == "default" and value is None)}
+    strict = {
+        key: _strict(value) for key, value in schema.items() if not (key == "default" and value is None)
+    }
     if strict.get("type") == "object" and isinstance(strict.get("properties"), dict):
         strict["additionalProperties"] = False
         strict["required"] = list(strict["properties"])

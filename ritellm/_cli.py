@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._api import completion
+from ._api import completion, providers
 from ._exceptions import RitellmError
 from ._streaming import Stream
 from ._version import __version__
@@ -24,14 +24,22 @@ def _parser() -> argparse.ArgumentParser:
         epilog=f"Without -m, the model is $RITELLM_MODEL or {DEFAULT_MODEL} (no network, no key).",
     )
     parser.add_argument("prompt", nargs="?", help="the prompt; read from standard input when absent")
-    parser.add_argument("-m", "--model", default=os.environ.get("RITELLM_MODEL", DEFAULT_MODEL))
+    parser.add_argument(
+        "-m",
+        "--model",
+        default=os.environ.get("RITELLM_MODEL", DEFAULT_MODEL),
+        help="provider/model, e.g. openai/gpt-4o-mini (--providers lists the prefixes)",
+    )
     parser.add_argument("-s", "--system", help="a system prompt")
-    parser.add_argument("-t", "--temperature", type=float)
-    parser.add_argument("--max-tokens", type=int)
+    parser.add_argument("-t", "--temperature", type=float, help="sampling temperature, e.g. 0.2")
+    parser.add_argument("--max-tokens", type=int, help="the most tokens the answer may have")
     parser.add_argument("--base-url", help="the API base, e.g. http://localhost:11434/v1")
     parser.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
     parser.add_argument(
         "--json", action="store_true", help="print the chat.completion (or one chunk a line) as JSON"
+    )
+    parser.add_argument(
+        "--providers", action="store_true", help="list the providers: prefix, protocol, key variable"
     )
     parser.add_argument(
         "--warm-cache",
@@ -43,14 +51,48 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        return _run(_parser().parse_args(argv))
+    except KeyboardInterrupt:  # at any point, reading stdin included: no traceback
+        print(file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`ritellm ... | head`): stop quietly. Later writes at exit
+        # would fail again, so standard output now goes nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _read_prompt() -> str:
+    if sys.stdin.isatty():
+        print(
+            "ritellm: type the prompt, then Ctrl-D on a new line (Ctrl-Z Enter on Windows); "
+            'or pass it as an argument: ritellm "Hello"',
+            file=sys.stderr,
+        )
+    # A piped prompt ends with a newline that is not part of it.
+    return sys.stdin.read().rstrip("\r\n")
+
+
+def _print_providers() -> None:
+    for provider in providers():
+        where = provider.base_url or f"(set {' or '.join(provider.base_url_env)})"
+        key = provider.key_env if provider.key_required else f"{provider.key_env or '-'} (optional)"
+        print(f"{provider.prefix:14} {provider.protocol:10} {key:32} {where}")
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.warm_cache:
         from ._core import cache_dir, load
 
         load()
         print(f"ritellm: the compiled core is cached in {cache_dir()}")
         return 0
-    prompt = args.prompt if args.prompt is not None else sys.stdin.read()
+    if args.providers:
+        _print_providers()
+        return 0
+    prompt = args.prompt if args.prompt is not None else _read_prompt()
     messages: list[dict[str, Any]] = []
     if args.system:
         messages.append({"role": "system", "content": args.system})
@@ -69,17 +111,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for chunk in result:
                     if args.json:
                         print(json.dumps(chunk), flush=True)
-                    elif chunk["choices"]:
-                        print(chunk["choices"][0]["delta"].get("content") or "", end="", flush=True)
+                    else:
+                        for choice in chunk.choices or ():  # a usage chunk has none
+                            print(choice.delta.content or "", end="", flush=True)
             if not args.json:
                 print()
         elif args.json:
             print(json.dumps(result, indent=2))
         else:
-            print(result["choices"][0]["message"]["content"] or "")
+            print(result.choices[0].message.content or "" if result.choices else "")
     except RitellmError as exc:
         print(f"ritellm: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 130
     return 0

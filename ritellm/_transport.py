@@ -49,11 +49,24 @@ def _outgoing(prepared: Prepared) -> Request:
     )
 
 
+#: How to start the local servers that providers run on this machine.
+_START_LOCAL = {
+    "ollama": "start it with `ollama serve`",
+    "lm_studio": "start LM Studio's server (`lms server start`)",
+    "hosted_vllm": "start it with `vllm serve <model>`",
+}
+
+
 def transport_error(exc: TransportError, prepared: Prepared) -> APIError:
     """The ritellm error for a transport failure (raise it ``from exc``)."""
     cls = APITimeoutError if isinstance(exc, TransportTimeout) else APIConnectionError
     what = "timed out" if cls is APITimeoutError else "failed"
-    error = cls(f"request to {prepared.url} {what}: {exc}", provider=prepared.provider, model=prepared.model)
+    message = f"request to {prepared.url} {what}: {exc}"
+    host = urllib.parse.urlsplit(prepared.url).hostname or ""
+    if cls is APIConnectionError and (host in ("localhost", "::1") or host.startswith("127.")):
+        start = _START_LOCAL.get(prepared.provider, "start it, or pass the base_url where it listens")
+        message += f". Is the server on this machine running? If not, {start}"
+    error = cls(message, provider=prepared.provider, model=prepared.model)
     error.redact(prepared.secrets)
     return error
 

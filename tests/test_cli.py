@@ -101,3 +101,101 @@ def test_warm_cache_compiles_ahead_so_a_later_process_loads_from_the_cache(tmp_p
     later = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
     assert later.stdout.strip() == "warm"
     assert [cached] == list(tmp_path.glob("ritellm_core-*.bin"))
+
+
+def test_every_option_has_help_text() -> None:
+    from ritellm._cli import _parser
+
+    undocumented = [a.dest for a in _parser()._actions if not a.help]
+    assert undocumented == []
+
+
+def test_providers_lists_every_prefix(capsys: pytest.CaptureFixture[str]) -> None:
+    import ritellm
+
+    assert main(["--providers"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == [p.prefix for p in ritellm.providers()]
+
+
+def test_a_piped_prompt_loses_its_trailing_newline(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, server: FakeServer
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("piped prompt\n"))
+    assert main(["-m", "hosted_vllm/m", "--base-url", server.base_url, "--no-stream"]) == 0
+    assert server.requests[0].json()["messages"] == [{"role": "user", "content": "piped prompt"}]
+
+
+def test_a_terminal_without_a_prompt_gets_a_hint_not_a_silent_wait(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal("typed\n"))
+    assert main([]) == 0
+    captured = capsys.readouterr()
+    assert "type the prompt, then Ctrl-D" in captured.err
+    assert captured.out == "typed\n"
+
+
+def test_a_refused_local_server_is_named_with_how_to_start_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")
+    assert main(["-m", "ollama/llama3.2", "hi"]) == 1
+    err = capsys.readouterr().err
+    assert f"http://127.0.0.1:{port}/v1/chat/completions" in err and "ollama serve" in err
+
+
+def _cli(*args: str, stdin: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ritellm", *args],
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("where", ["reading stdin", "streaming"])
+def test_ctrl_c_exits_130_without_a_traceback(where: str, server: FakeServer) -> None:
+    import signal
+    import time
+
+    from tests.server import Reply
+
+    if where == "reading stdin":
+        process = _cli(stdin=subprocess.PIPE)  # waits for a prompt that never comes
+    else:
+        chunk = {
+            "id": "c",
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"content": "w "}}],
+        }
+        server.queue(Reply.sse([chunk] * 50, delay=0.2))
+        process = _cli("-m", "hosted_vllm/m", "--base-url", server.base_url, "hi", stdin=subprocess.DEVNULL)
+    time.sleep(1.5)  # well into the wait: past imports and the core's load
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+
+
+def test_output_piped_into_head_ends_quietly() -> None:
+    words = f"{sys.executable} -c 'print(\"word \" * 50_000)'"
+    done = subprocess.run(
+        f"{words} | {sys.executable} -m ritellm | head -c 20",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout == "word " * 4
+    assert done.stderr == ""

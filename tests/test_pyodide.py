@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -262,3 +263,19 @@ def test_the_wheel_requires_only_what_runs_on_the_platform(
             if requirement.marker is None or requirement.marker.evaluate(environment):
                 required.add(requirement.name)
     assert required == expected
+
+
+def test_the_wheel_carries_its_license_and_the_index_metadata(wheel: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        (metadata_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        metadata = archive.read(metadata_name).decode()
+        (license_name,) = [n for n in names if n.endswith("/LICENSE")]
+        assert archive.read(license_name).decode() == (ROOT / "LICENSE").read_text()
+    assert "License-Expression: MIT" in metadata and "MIT License" in (ROOT / "LICENSE").read_text()
+    assert "Project-URL: Documentation, https://" in metadata
+    versions = set(re.findall(r"Classifier: Programming Language :: Python :: (3\.\d+)", metadata))
+    assert versions == {f"3.{minor}" for minor in range(9, 15)}
+    assert "Requires-Python: >=3.9" in metadata

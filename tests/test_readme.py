@@ -58,3 +58,10 @@ def test_readme_example_runs_as_written(example: str, server: FakeServer, tmp_pa
 
 def test_the_examples_were_found() -> None:
     assert len(EXAMPLES) >= 5
+
+
+def test_links_work_on_the_package_index_too() -> None:
+    # The index renders the README without the repository around it: no relative links, and
+    # no anchors (it gives headings no ids).
+    links = re.findall(r"\]\(([^)]+)\)", README.read_text("utf-8"))
+    assert links and all(link.startswith(("https://", "http://127.0.0.1")) for link in links)
