@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, overload
 
-from . import _callbacks, _pools, _transport
+from . import _callbacks, _cloud, _pools, _transport
 from ._calls import TimeoutTypes, answer, core, core_loaded, load_core, prepare
 from ._limits import Limits
 from ._retries import DEFAULT_MAX_RETRIES
@@ -138,6 +138,7 @@ def completion(
             limits=limits,
             params={"temperature": temperature, "max_tokens": max_tokens, **params},
         )
+        prepared = _cloud.authorize(prepared)
         if stream:
             return Stream(prepared, watch)
         prepared, response, body, attempts = _transport.request(_pools.sync_pools(), prepared, stream=False)
@@ -254,6 +255,8 @@ async def acompletion(
             limits=limits,
             params={"temperature": temperature, "max_tokens": max_tokens, **params},
         )
+        if _cloud.needs_authorizing(prepared):  # may do I/O: not on the event loop
+            prepared = await asyncio.get_running_loop().run_in_executor(None, _cloud.authorize, prepared)
         if stream:
             return AsyncStream(prepared, watch)
         pools = await _pools.async_pools()

@@ -11,8 +11,10 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Hashable, Iterable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Union
 
+from . import _cloud
 from ._exceptions import (
     APIError,
     InternalError,
@@ -84,6 +86,8 @@ class Prepared(NamedTuple):
     secrets: tuple[str, ...]
     #: The core says a success answer needs no translation (see `answer`).
     passthrough: bool
+    #: Credentials options for providers the host authorizes itself (see `_cloud.authorize`).
+    cloud: Mapping[str, Any] = MappingProxyType({})
 
     def __repr__(self) -> str:  # leaves out headers and body, which hold the key
         return f"Prepared({self.method} {self.url}, provider={self.provider!r}, model={self.model!r})"
@@ -341,11 +345,13 @@ def prepare(
         messages = list(messages)  # a tuple, a generator: sent as the JSON array it stands for
     instance = core()
     params = {name: value for name, value in params.items() if value is not None}
+    prefix = model.partition("/")[0] if isinstance(model, str) else ""
     env = {
         name: value
-        for name in instance.config_env.get(model.partition("/")[0] if isinstance(model, str) else "", ())
+        for name in instance.config_env.get(prefix, ())
         if (value := os.environ.get(name)) is not None
     }
+    params, env, cloud = _cloud.settings(prefix, params, env)
     shape = _shape(model, stream, base_url, additional_params, api_version, params, limits, env, drop_params)
     assembled = _from_template(_templates.get(shape), messages) if shape is not None else None
     if assembled is not None:
@@ -416,6 +422,7 @@ def prepare(
         limits=limits,
         secrets=secrets,
         passthrough=head["passthrough"],
+        cloud=cloud,
     )
 
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import threading
@@ -173,3 +174,5 @@ def _forget_after_fork() -> None:
 
 if sys.platform != "emscripten" and hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
+# Kept-alive connections are closed, not left to the collector at interpreter shutdown.
+atexit.register(close)

@@ -39,7 +39,7 @@ class _Progress:
 
     def took(self, batch: dict[str, Any]) -> list[Chunk]:
         """The batch's chunks, counted."""
-        chunks = [ChatCompletionChunk(chunk) for chunk in batch["chunks"]]
+        chunks = list(map(ChatCompletionChunk, batch["chunks"]))
         if chunks:
             self.delivered += len(chunks)
             self.last_chunk = time.monotonic()

@@ -31,6 +31,26 @@ _CONFIG_ENV_PREFIXES = (
     "GEMINI",
     "AZURE",
     "RITELLM_MODEL",
+    "LLAMAFILE",
+    "HF_TOKEN",
+    "HUGGINGFACE",
+    "NVIDIA_NIM",
+    "SAMBANOVA",
+    "NEBIUS",
+    "NOVITA",
+    "MOONSHOT",
+    "DASHSCOPE",
+    "GITHUB",
+    "HYPERBOLIC",
+    "LAMBDA",
+    "FEATHERLESS",
+    "COHERE",
+    "DATABRICKS",
+    "CLOUDFLARE",
+    "AWS_",
+    "VERTEXAI",
+    "GOOGLE_CLOUD",
+    "GOOGLE_APPLICATION_CREDENTIALS",
 )
 
 
@@ -40,6 +60,14 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
         if name.startswith(_CONFIG_ENV_PREFIXES):
             monkeypatch.delenv(name)
     monkeypatch.setenv("RITELLM_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    # Credentials are looked for on this machine only where a test puts them: never in the
+    # real AWS files, never at a cloud's metadata server.
+    nowhere = tmp_path_factory.getbasetemp() / "no-such-file"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(nowhere))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("NO_GCE_CHECK", "true")
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(nowhere))
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,28 @@ PROVIDERS: dict[str, tuple[str | None, str | None, bool]] = {
     "gemini": ("https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY", True),
     "azure": (None, "AZURE_API_KEY", True),
     "mock": ("mock://ritellm/v1", None, False),
+    "llamafile": ("http://localhost:8080/v1", "LLAMAFILE_API_KEY", False),
+    "huggingface": ("https://router.huggingface.co/v1", "HF_TOKEN", True),
+    "nvidia_nim": ("https://integrate.api.nvidia.com/v1", "NVIDIA_NIM_API_KEY", True),
+    "sambanova": ("https://api.sambanova.ai/v1", "SAMBANOVA_API_KEY", True),
+    "nebius": ("https://api.tokenfactory.nebius.com/v1", "NEBIUS_API_KEY", True),
+    "novita": ("https://api.novita.ai/v3/openai", "NOVITA_API_KEY", True),
+    "moonshot": ("https://api.moonshot.ai/v1", "MOONSHOT_API_KEY", True),
+    "dashscope": ("https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY", True),
+    "github": ("https://models.github.ai/inference", "GITHUB_TOKEN", True),
+    "hyperbolic": ("https://api.hyperbolic.xyz/v1", "HYPERBOLIC_API_KEY", True),
+    "lambda_ai": ("https://api.lambda.ai/v1", "LAMBDA_API_KEY", True),
+    "featherless_ai": ("https://api.featherless.ai/v1", "FEATHERLESS_API_KEY", True),
+    "cohere": ("https://api.cohere.ai/compatibility/v1", "COHERE_API_KEY", True),
+    "databricks": (None, "DATABRICKS_API_KEY", True),
+    # Its URL holds the account id (test_cloud_providers.py).
+    "cloudflare": (None, "CLOUDFLARE_API_KEY", True),
+    # Authorized by the host itself (test_cloud_providers.py); these keys are optional.
+    "bedrock": (None, "AWS_BEARER_TOKEN_BEDROCK", False),
+    "vertex_ai": (None, "VERTEXAI_ACCESS_TOKEN", False),
 }
+#: Providers with their own protocol and credentials, tested in test_cloud_providers.py.
+CLOUD = {"bedrock", "vertex_ai"}
 
 #: Providers with their own protocol: (endpoint after the base for model "m", key header, key prefix).
 NATIVE = {
@@ -38,7 +59,7 @@ NATIVE = {
     "gemini": ("/models/m:generateContent", "x-goog-api-key", ""),
     "azure": ("/openai/deployments/m/chat/completions?api-version=2024-10-21", "api-key", ""),
 }
-OPENAI_COMPATIBLE = [p for p in PROVIDERS if p not in NATIVE and p != "mock"]
+OPENAI_COMPATIBLE = [p for p in PROVIDERS if p not in NATIVE and p not in CLOUD and p != "mock"]
 
 
 def prepare(model: str, **kwargs: Any) -> _calls.Prepared:

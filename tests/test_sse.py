@@ -1,4 +1,5 @@
-"""The SSE conformance vectors (shared with the Rust tests) through the Python boundary."""
+"""The SSE and AWS event-stream conformance vectors (shared with the Rust and Node tests) through
+the Python boundary."""
 
 from __future__ import annotations
 
@@ -42,3 +43,30 @@ def test_limit_on_event_size() -> None:
     batch = decoder.feed(b"data: " + b"x" * 200)
     assert isinstance(batch["error"], LimitExceededError)
     assert "max_event_bytes" in str(batch["error"])
+
+
+EVENT_STREAM_VECTORS = json.loads(
+    (Path(__file__).parent / "fixtures" / "eventstream_vectors.json").read_text("utf-8")
+)["vectors"]
+RAW_EVENT_STREAM = json.dumps({"protocol": "raw_event_stream"}).encode()
+
+
+@pytest.mark.parametrize("vector", EVENT_STREAM_VECTORS, ids=[v["name"] for v in EVENT_STREAM_VECTORS])
+def test_event_stream_vector_split_everywhere(vector: dict[str, Any]) -> None:
+    data = bytes.fromhex(vector["input_hex"])
+    for cut in range(len(data) + 1):
+        decoder = _calls.core().open_stream(RAW_EVENT_STREAM)
+        events: list[Any] = []
+        error = None
+        for piece in (data[:cut], data[cut:]):
+            batch = decoder.feed(piece)
+            events.extend(batch["chunks"])
+            if "error" in batch:
+                error = batch["error"]
+                break
+        decoder.close()
+        assert events == vector.get("events", []), cut
+        if "error" in vector:
+            assert error is not None and vector["error"] in str(error), (cut, error)
+        else:
+            assert error is None, (cut, error)

@@ -1,4 +1,5 @@
-// The same module, driven from Node: its contract, the shared SSE vectors, and a mock call.
+// The same module, driven from Node: its contract, the shared SSE and event-stream vectors,
+// and a mock call.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
@@ -34,6 +35,34 @@ test("SSE vectors, whole and byte by byte", () => {
     assert.deepEqual(decode([input]), vector.events, vector.name);
     const bytewise = Array.from(input, (_, i) => input.subarray(i, i + 1));
     assert.deepEqual(decode(bytewise), vector.events, `${vector.name} (bytewise)`);
+  }
+});
+
+const eventStreamVectors = JSON.parse(
+  readFileSync(new URL("../tests/fixtures/eventstream_vectors.json", here), "utf8"),
+).vectors;
+
+// The events and the error, if any, of AWS event-stream bytes fed in the given pieces.
+function decodeEventStream(pieces) {
+  const stream = core.openStream(JSON.stringify({ protocol: "raw_event_stream" }));
+  const events = [];
+  for (const piece of pieces) {
+    const batch = stream.feed(piece);
+    events.push(...batch.chunks);
+    if (batch.error) return { events, error: batch.error.message };
+  }
+  return { events, error: null };
+}
+
+test("AWS event-stream vectors, whole and split at every byte", () => {
+  for (const vector of eventStreamVectors) {
+    const input = Uint8Array.from(vector.input_hex.match(/../g), (pair) => parseInt(pair, 16));
+    for (let cut = 0; cut <= input.length; cut++) {
+      const { events, error } = decodeEventStream([input.subarray(0, cut), input.subarray(cut)]);
+      assert.deepEqual(events, vector.events ?? [], `${vector.name}, cut at ${cut}`);
+      if (vector.error) assert.ok(error?.includes(vector.error), `${vector.name}: ${error}`);
+      else assert.equal(error, null, vector.name);
+    }
   }
 });
 

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 pub mod error;
+pub mod eventstream;
 pub mod limits;
 pub mod providers;
 pub mod sse;
@@ -320,6 +321,9 @@ fn base_url(
     let url = match given.filter(|url| !url.is_empty()).or(from_env) {
         Some(url) => url,
         None => {
+            if let Some(template) = provider.base_url.filter(|url| url.contains('{')) {
+                return fill_template(provider, template, env);
+            }
             return provider.base_url.map(str::to_string).ok_or_else(|| {
                 let env_hint = match provider.base_url_env.first() {
                     Some(name) => format!(" (or set {})", name),
@@ -329,7 +333,7 @@ fn base_url(
                     "provider {:?} needs base_url{}",
                     provider.prefix, env_hint
                 ))
-            })
+            });
         }
     };
     let rest = match url
@@ -351,6 +355,32 @@ fn base_url(
         let (base, query) = providers::split_query(&url);
         let base = format!("{}{}", base.trim_end_matches('/'), provider.root_path);
         return Ok(providers::join_query(base, query));
+    }
+    Ok(url)
+}
+
+/// A default base URL with `{NAME}` parts, filled from those environment variables (listed in
+/// the provider's `extra_env`); a missing one is refused before any I/O.
+fn fill_template(
+    provider: &Provider,
+    template: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<String, CoreError> {
+    let mut url = template.to_string();
+    for name in provider.extra_env {
+        let part = format!("{{{}}}", name);
+        if !url.contains(&part) {
+            continue;
+        }
+        match env.get(*name).filter(|value| !value.is_empty()) {
+            Some(value) => url = url.replace(&part, &providers::path_segment(value)),
+            None => {
+                return Err(CoreError::invalid_request(format!(
+                    "{}/ builds its URL from {}: set it, or pass base_url",
+                    provider.prefix, name
+                )))
+            }
+        }
     }
     Ok(url)
 }
@@ -580,6 +610,31 @@ mod tests {
             url("gemini/g", json!("https://g.example"), none),
             "https://g.example/v1beta/models/g:generateContent"
         );
+    }
+
+    #[test]
+    fn a_url_built_from_the_environment_is_refused_without_its_part() {
+        let call = |env: Value| {
+            prepare(json!({"model": "cloudflare/@cf/meta/llama-3.1-8b-instruct", "messages": user("x"), "env": env}).to_string().as_bytes())
+        };
+        let error = call(json!({})).unwrap_err();
+        assert!(error
+            .message
+            .contains("cloudflare/ builds its URL from CLOUDFLARE_ACCOUNT_ID"));
+        let request = call(json!({"CLOUDFLARE_ACCOUNT_ID": "acc/1"})).unwrap();
+        assert_eq!(
+            request.url,
+            "https://api.cloudflare.com/client/v4/accounts/acc%2F1/ai/v1/chat/completions"
+        );
+        let error = prepare(
+            json!({"model": "databricks/m", "messages": user("x")})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap_err();
+        assert!(error
+            .message
+            .contains("needs base_url (or set DATABRICKS_API_BASE)"));
     }
 
     #[test]

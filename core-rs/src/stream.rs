@@ -4,9 +4,28 @@
 use serde::Serialize;
 
 use crate::error::{CoreError, ErrorKind};
-use crate::providers::stream_translator;
+use crate::eventstream::EventStreamDecoder;
+use crate::providers::{stream_translator, Protocol};
 use crate::sse::{Event, SseDecoder};
 use crate::Context;
+
+/// How a stream's body is cut into events: server-sent events, or AWS's binary event stream.
+enum Framing {
+    Sse(SseDecoder),
+    EventStream(EventStreamDecoder),
+}
+
+impl Framing {
+    fn feed<F>(&mut self, bytes: &[u8], sink: &mut F) -> Result<(), CoreError>
+    where
+        F: FnMut(Event) -> Result<(), CoreError>,
+    {
+        match self {
+            Framing::Sse(sse) => sse.feed(bytes, sink),
+            Framing::EventStream(messages) => messages.feed(bytes, sink),
+        }
+    }
+}
 
 /// One protocol's event-to-chunk translation.
 pub trait Translate {
@@ -53,7 +72,7 @@ impl Chunks {
 }
 
 pub struct ChunkStream {
-    sse: SseDecoder,
+    framing: Framing,
     translator: Box<dyn Translate>,
     chunks: Chunks,
     done: bool,
@@ -63,7 +82,12 @@ pub struct ChunkStream {
 impl ChunkStream {
     pub fn new(context: &Context) -> Self {
         ChunkStream {
-            sse: SseDecoder::new(context.limits.max_event_bytes),
+            framing: match context.protocol {
+                Protocol::Bedrock | Protocol::RawEventStream => {
+                    Framing::EventStream(EventStreamDecoder::new(context.limits.max_event_bytes))
+                }
+                _ => Framing::Sse(SseDecoder::new(context.limits.max_event_bytes)),
+            },
             translator: stream_translator(context),
             chunks: Chunks::default(),
             done: false,
@@ -79,7 +103,7 @@ impl ChunkStream {
         if !self.done {
             let (translator, chunks, done) =
                 (&mut self.translator, &mut self.chunks, &mut self.done);
-            let result = self.sse.feed(bytes, &mut |event| {
+            let result = self.framing.feed(bytes, &mut |event| {
                 if *done {
                     return Ok(()); // input after the end marker is ignored
                 }

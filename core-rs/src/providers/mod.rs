@@ -11,11 +11,13 @@ use crate::{Call, Context, HttpRequest};
 
 pub mod anthropic;
 pub mod azure;
+pub mod bedrock;
 pub mod gemini;
 pub mod mock;
 pub mod openai;
 pub mod raw_sse;
 pub mod shared;
+pub mod vertex;
 
 /// The wire protocol a provider speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,8 +32,16 @@ pub enum Protocol {
     Anthropic,
     /// Google's Generative Language API, translated both ways.
     Gemini,
+    /// AWS Bedrock's Converse API, translated both ways; streams in AWS's event-stream framing.
+    Bedrock,
+    /// Google Vertex AI: Gemini or Claude, each in its own protocol (see `vertex.rs`). Only a
+    /// provider's protocol: a call's context names the model's.
+    #[serde(rename = "vertex_ai")]
+    Vertex,
     /// Not a provider: server-sent events handed to the host as `{event, data, id}` objects.
     RawSse,
+    /// Not a provider: AWS event-stream messages handed to the host the same way.
+    RawEventStream,
 }
 
 /// How the host sends the key. The core never sees the key itself.
@@ -97,6 +107,20 @@ const fn key_header(env: &'static str, header: &'static str) -> Option<Auth> {
         header,
         prefix: "",
     })
+}
+
+/// `value` as one path segment: everything but RFC 3986's unreserved characters
+/// percent-encoded, so a `/` or `:` in a model id or account id cannot change the path.
+pub fn path_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{:02X}", byte));
+        }
+    }
+    out
 }
 
 /// Every provider ritellm speaks to, by model prefix.
@@ -199,6 +223,122 @@ pub const PROVIDERS: &[Provider] = &[
         "/v1",
         bearer("HOSTED_VLLM_API_KEY", false),
     ),
+    openai_compatible(
+        "llamafile",
+        Some("http://localhost:8080/v1"),
+        &["LLAMAFILE_API_BASE"],
+        "/v1",
+        bearer("LLAMAFILE_API_KEY", false),
+    ),
+    // Hugging Face's Inference Providers router.
+    openai_compatible(
+        "huggingface",
+        Some("https://router.huggingface.co/v1"),
+        &["HUGGINGFACE_API_BASE"],
+        "/v1",
+        bearer("HF_TOKEN", true),
+    ),
+    openai_compatible(
+        "nvidia_nim",
+        Some("https://integrate.api.nvidia.com/v1"),
+        &["NVIDIA_NIM_API_BASE"],
+        "/v1",
+        bearer("NVIDIA_NIM_API_KEY", true),
+    ),
+    openai_compatible(
+        "sambanova",
+        Some("https://api.sambanova.ai/v1"),
+        &["SAMBANOVA_API_BASE"],
+        "/v1",
+        bearer("SAMBANOVA_API_KEY", true),
+    ),
+    // Nebius AI Studio, now Nebius Token Factory.
+    openai_compatible(
+        "nebius",
+        Some("https://api.tokenfactory.nebius.com/v1"),
+        &["NEBIUS_API_BASE"],
+        "/v1",
+        bearer("NEBIUS_API_KEY", true),
+    ),
+    openai_compatible(
+        "novita",
+        Some("https://api.novita.ai/v3/openai"),
+        &["NOVITA_API_BASE"],
+        "/v3/openai",
+        bearer("NOVITA_API_KEY", true),
+    ),
+    openai_compatible(
+        "moonshot",
+        Some("https://api.moonshot.ai/v1"),
+        &["MOONSHOT_API_BASE"],
+        "/v1",
+        bearer("MOONSHOT_API_KEY", true),
+    ),
+    // Alibaba Cloud Model Studio (Qwen), international endpoint.
+    openai_compatible(
+        "dashscope",
+        Some("https://dashscope-intl.aliyuncs.com/compatible-mode/v1"),
+        &["DASHSCOPE_API_BASE"],
+        "/compatible-mode/v1",
+        bearer("DASHSCOPE_API_KEY", true),
+    ),
+    // GitHub Models; a GitHub token with the models scope is the key.
+    openai_compatible(
+        "github",
+        Some("https://models.github.ai/inference"),
+        &["GITHUB_API_BASE"],
+        "/inference",
+        bearer("GITHUB_TOKEN", true),
+    ),
+    openai_compatible(
+        "hyperbolic",
+        Some("https://api.hyperbolic.xyz/v1"),
+        &["HYPERBOLIC_API_BASE"],
+        "/v1",
+        bearer("HYPERBOLIC_API_KEY", true),
+    ),
+    openai_compatible(
+        "lambda_ai",
+        Some("https://api.lambda.ai/v1"),
+        &["LAMBDA_API_BASE"],
+        "/v1",
+        bearer("LAMBDA_API_KEY", true),
+    ),
+    openai_compatible(
+        "featherless_ai",
+        Some("https://api.featherless.ai/v1"),
+        &["FEATHERLESS_API_BASE"],
+        "/v1",
+        bearer("FEATHERLESS_API_KEY", true),
+    ),
+    // Cohere's OpenAI compatibility endpoint.
+    openai_compatible(
+        "cohere",
+        Some("https://api.cohere.ai/compatibility/v1"),
+        &["COHERE_API_BASE"],
+        "/compatibility/v1",
+        bearer("COHERE_API_KEY", true),
+    ),
+    // A workspace's serving endpoints: https://<workspace>/serving-endpoints.
+    openai_compatible(
+        "databricks",
+        None,
+        &["DATABRICKS_API_BASE"],
+        "/serving-endpoints",
+        bearer("DATABRICKS_API_KEY", true),
+    ),
+    // Workers AI; the URL holds the account id.
+    Provider {
+        prefix: "cloudflare",
+        protocol: Protocol::OpenAi,
+        base_url: Some(
+            "https://api.cloudflare.com/client/v4/accounts/{CLOUDFLARE_ACCOUNT_ID}/ai/v1",
+        ),
+        base_url_env: &["CLOUDFLARE_API_BASE"],
+        root_path: "",
+        extra_env: &["CLOUDFLARE_ACCOUNT_ID"],
+        auth: bearer("CLOUDFLARE_API_KEY", true),
+    },
     Provider {
         prefix: "anthropic",
         protocol: Protocol::Anthropic,
@@ -216,6 +356,30 @@ pub const PROVIDERS: &[Provider] = &[
         root_path: "/v1beta",
         extra_env: &[],
         auth: key_header("GEMINI_API_KEY", "x-goog-api-key"),
+    },
+    // Converse, signed by the host with the caller's AWS credentials (SigV4), or a Bedrock API
+    // key sent as a bearer token. The host fills AWS_REGION from aws_region_name=,
+    // AWS_REGION, AWS_DEFAULT_REGION or the profile, and signs for it.
+    Provider {
+        prefix: "bedrock",
+        protocol: Protocol::Bedrock,
+        base_url: Some("https://bedrock-runtime.{AWS_REGION}.amazonaws.com"),
+        base_url_env: &["AWS_BEDROCK_RUNTIME_ENDPOINT"],
+        root_path: "",
+        extra_env: &["AWS_REGION"],
+        auth: bearer("AWS_BEARER_TOKEN_BEDROCK", false),
+    },
+    // Gemini and Claude on Google Cloud; the host finds the OAuth2 token (api_key=,
+    // VERTEXAI_ACCESS_TOKEN, or google-auth's application default credentials) and fills the
+    // project and location from vertex_project= / vertex_location= or the environment.
+    Provider {
+        prefix: "vertex_ai",
+        protocol: Protocol::Vertex,
+        base_url: Some(vertex::GLOBAL_HOST),
+        base_url_env: &["VERTEXAI_API_BASE"],
+        root_path: "",
+        extra_env: &["VERTEXAI_PROJECT", "VERTEXAI_LOCATION"],
+        auth: bearer("VERTEXAI_ACCESS_TOKEN", false),
     },
     Provider {
         prefix: "azure",
@@ -275,8 +439,10 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
         Protocol::Azure => azure::build_request(call),
         Protocol::Anthropic => anthropic::build_request(call, context),
         Protocol::Gemini => gemini::build_request(call),
-        Protocol::RawSse => Err(CoreError::invalid_request(
-            "raw_sse is a stream decoder, not a provider",
+        Protocol::Bedrock => bedrock::build_request(call, context),
+        Protocol::Vertex => vertex::build_request(call, context),
+        Protocol::RawSse | Protocol::RawEventStream => Err(CoreError::invalid_request(
+            "raw_sse and raw_event_stream are stream decoders, not providers",
         )),
     }
 }
@@ -287,9 +453,10 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
         Protocol::OpenAi | Protocol::Azure => openai::parse_response(context, status, body),
         Protocol::Anthropic => anthropic::parse_response(context, status, body),
         Protocol::Gemini => gemini::parse_response(context, status, body),
-        Protocol::RawSse => Err(CoreError::invalid_request(
-            "raw_sse has no non-streamed answers",
-        )),
+        Protocol::Bedrock => bedrock::parse_response(context, status, body),
+        Protocol::RawSse | Protocol::RawEventStream | Protocol::Vertex => Err(
+            CoreError::invalid_request("this context names no protocol that reads answers"),
+        ),
     }
 }
 
@@ -300,7 +467,10 @@ pub fn stream_translator(context: &Context) -> Box<dyn Translate> {
         }),
         Protocol::Anthropic => Box::new(anthropic::StreamTranslator::new(context)),
         Protocol::Gemini => Box::new(gemini::StreamTranslator::new(context)),
-        Protocol::RawSse => Box::new(raw_sse::StreamTranslator),
+        Protocol::Bedrock => Box::new(bedrock::StreamTranslator::new(context)),
+        Protocol::RawSse | Protocol::RawEventStream | Protocol::Vertex => {
+            Box::new(raw_sse::StreamTranslator)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! Not a provider: plain server-sent events for hosts that want only the sandboxed decoder.
-//! Each event becomes `{"event", "data", "id"}`; the stream has no terminator.
+//! Not a provider: plain server-sent events (or AWS event-stream messages, with the
+//! `raw_event_stream` protocol) for hosts that want only the sandboxed decoder. Each event
+//! becomes `{"event", "data", "id"}`; the stream has no terminator.
 
 use serde_json::json;
 

@@ -55,6 +55,12 @@ impl Params {
         })
     }
 
+    /// The fields nobody took, for a protocol that passes them on (Bedrock's
+    /// `additionalModelRequestFields`).
+    pub fn into_rest(self) -> Map<String, Value> {
+        self.fields
+    }
+
     /// Fails naming every field nobody took, with ritellm's name for those it knows under
     /// another; with `drop` (the caller's `drop_params`), leaves them out instead.
     pub fn finish(self, drop: bool) -> Result<(), CoreError> {

@@ -1,0 +1,664 @@
+//! AWS Bedrock's Converse and ConverseStream APIs, translated both ways. ConverseStream answers
+//! in AWS's binary event-stream framing (`eventstream.rs`); the host signs each request
+//! (SigV4), after the core built it: credentials never enter the sandbox.
+//!
+//! https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html and
+//! .../API_runtime_ConverseStream.html
+
+use serde_json::{json, Map, Value};
+
+use super::shared::{
+    data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
+    role_of, thinking_budget, tool_call, tool_calls_of, tool_choice, unsupported_part,
+    unsupported_role, usage, Meta, Params, ToolChoice,
+};
+use super::{endpoint, path_segment};
+use crate::error::{api_error, CoreError};
+use crate::sse::Event;
+use crate::stream::{Chunks, Translate};
+use crate::{Call, Context, HttpRequest};
+
+/// Inference parameters, by our name and Converse's (in `inferenceConfig`).
+const INFERENCE: &[(&str, &str)] = &[
+    ("max_tokens", "maxTokens"),
+    ("max_completion_tokens", "maxTokens"),
+    ("temperature", "temperature"),
+    ("top_p", "topP"),
+];
+/// Answers carry no id; chunks and completions need one.
+const ANSWER_ID: &str = "chatcmpl-bedrock";
+/// Anthropic's smallest thinking budget, for Claude on Bedrock.
+const MIN_THINKING_BUDGET: u64 = 1024;
+
+pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+    let mut params = Params::new(call.params, "bedrock");
+    let (system, messages) = translate_messages(&call.messages)?;
+    let mut body = Map::new();
+    body.insert("messages".into(), messages);
+    if !system.is_empty() {
+        body.insert("system".into(), Value::Array(system));
+    }
+    let mut inference = Map::new();
+    params.move_renamed(INFERENCE, &mut inference);
+    if let Some(stops) = params.take_list("stop") {
+        inference.insert("stopSequences".into(), stops);
+    }
+    if !inference.is_empty() {
+        body.insert("inferenceConfig".into(), Value::Object(inference));
+    }
+
+    let mut tools = Vec::new();
+    if let Some(Value::Array(list)) = params.take("tools") {
+        for (index, tool) in list.iter().enumerate() {
+            let (name, description, schema) = function_tool(tool, index)?;
+            let mut spec = json!({"name": name, "inputSchema": {"json": schema}});
+            if description.is_string() {
+                spec["description"] = description.clone();
+            }
+            tools.push(json!({ "toolSpec": spec }));
+        }
+    }
+    let mut choice = match params.take("tool_choice") {
+        None => None,
+        Some(choice) => match tool_choice(&choice)? {
+            // Converse has no "none": without tools the model cannot call one.
+            ToolChoice::Mode("none") => {
+                tools.clear();
+                None
+            }
+            ToolChoice::Mode("required") => Some(json!({"any": {}})),
+            ToolChoice::Mode(_) => Some(json!({"auto": {}})),
+            ToolChoice::Function(name) => Some(json!({"tool": {"name": name}})),
+        },
+    };
+    params.take("parallel_tool_calls"); // Converse decides; there is nothing to send
+    if let Some((name, schema)) = json_format(params.take("response_format"))? {
+        tools.push(json!({"toolSpec": {"name": name, "description": "Respond with JSON in this shape.", "inputSchema": {"json": schema}}}));
+        choice = Some(json!({"tool": {"name": name}}));
+        context.json_tool = Some(name);
+    }
+    if !tools.is_empty() {
+        let mut config = json!({ "tools": tools });
+        if let Some(choice) = choice {
+            config["toolChoice"] = choice;
+        }
+        body.insert("toolConfig".into(), config);
+    }
+    params.take("stream_options"); // only include_usage, which the context carries
+
+    let mut extra = Map::new();
+    if let Some(effort) = params.take("reasoning_effort") {
+        if !call.model.contains("anthropic.") {
+            return Err(CoreError::invalid_request(
+                "bedrock/ maps reasoning_effort for Anthropic models only; send the model's own \
+                 field in additionalModelRequestFields (additional_params)",
+            ));
+        }
+        if let Some(budget) = thinking_budget(&effort, MIN_THINKING_BUDGET)? {
+            extra.insert(
+                "thinking".into(),
+                json!({"type": "enabled", "budget_tokens": budget}),
+            );
+        }
+    }
+    // Whatever Converse has no field for goes to the model itself.
+    extra.extend(params.into_rest());
+    if !extra.is_empty() {
+        body.insert("additionalModelRequestFields".into(), Value::Object(extra));
+    }
+    body.extend(call.additional_params);
+    let action = if call.stream {
+        "converse-stream"
+    } else {
+        "converse"
+    };
+    // Model ids and ARNs hold `:` and `/`: one path segment, percent-encoded.
+    let path = format!("/model/{}/{}", path_segment(&call.model), action);
+    let mut request = HttpRequest::post_json(endpoint(&call.base_url, &path), &body, call.stream);
+    if call.stream {
+        request
+            .headers
+            .insert("accept", "application/vnd.amazon.eventstream".to_string());
+    }
+    Ok(request)
+}
+
+/// OpenAI messages to Converse's `system` and `messages`.
+fn translate_messages(messages: &Value) -> Result<(Vec<Value>, Value), CoreError> {
+    let mut system = Vec::new();
+    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    for (index, message) in message_list(messages).iter().enumerate() {
+        let (role, blocks) = match role_of(message, index)? {
+            "system" | "developer" => {
+                system.extend(content_blocks(&message["content"], index)?);
+                continue;
+            }
+            "user" => ("user", content_blocks(&message["content"], index)?),
+            "assistant" => {
+                let mut blocks: Vec<Value> = message["thinking_blocks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(reasoning_block)
+                    .collect();
+                blocks.extend(content_blocks(&message["content"], index)?);
+                for (call, input) in tool_calls_of(message, index)? {
+                    blocks.push(json!({"toolUse": {"toolUseId": call["id"], "name": call["function"]["name"], "input": input}}));
+                }
+                ("assistant", blocks)
+            }
+            "tool" => {
+                let id = message["tool_call_id"].as_str().ok_or_else(|| {
+                    CoreError::invalid_request(format!(
+                        "messages[{}] (a tool result) has no tool_call_id",
+                        index
+                    ))
+                })?;
+                let content = match &message["content"] {
+                    Value::String(text) => vec![json!({ "text": text })],
+                    other => content_blocks(other, index)?,
+                };
+                (
+                    "user",
+                    vec![json!({"toolResult": {"toolUseId": id, "content": content}})],
+                )
+            }
+            other => return Err(unsupported_role(index, other, "bedrock")),
+        };
+        push_turn(&mut turns, role, blocks);
+    }
+    let turns = turns
+        .into_iter()
+        .map(|(role, content)| json!({"role": role, "content": content}))
+        .collect();
+    Ok((system, Value::Array(turns)))
+}
+
+/// A thinking block from an earlier answer (see `thinking_blocks` in anthropic.rs), as
+/// Converse takes it back.
+fn reasoning_block(block: &Value) -> Option<Value> {
+    match block["type"].as_str()? {
+        "thinking" => Some(json!({"reasoningContent": {"reasoningText": {
+            "text": block["thinking"], "signature": block["signature"]}}})),
+        "redacted_thinking" => {
+            Some(json!({"reasoningContent": {"redactedContent": block["data"]}}))
+        }
+        _ => None,
+    }
+}
+
+/// OpenAI message content as Converse content blocks.
+fn content_blocks(content: &Value, index: usize) -> Result<Vec<Value>, CoreError> {
+    let parts = match content {
+        Value::Null => return Ok(Vec::new()),
+        Value::String(text) if text.is_empty() => return Ok(Vec::new()),
+        Value::String(text) => return Ok(vec![json!({ "text": text })]),
+        Value::Array(parts) => parts,
+        _ => {
+            return Err(CoreError::invalid_request(format!(
+                "messages[{}] content must be a string or a list of parts",
+                index
+            )))
+        }
+    };
+    let mut blocks = Vec::new();
+    for part in parts {
+        blocks.push(match part["type"].as_str() {
+            Some("text") => json!({"text": part["text"]}),
+            Some("image_url") => {
+                let url = image_url_of(part).unwrap_or("");
+                let (media_type, data) = data_url(url).ok_or_else(|| {
+                    CoreError::invalid_request(format!(
+                        "messages[{}] has an image that is not a base64 data URL; Converse takes image bytes only",
+                        index
+                    ))
+                })?;
+                let format = media_type.strip_prefix("image/").unwrap_or(media_type);
+                json!({"image": {"format": format, "source": {"bytes": data}}})
+            }
+            _ => return Err(unsupported_part(index, part, "bedrock")),
+        });
+    }
+    Ok(blocks)
+}
+
+fn finish_reason(stop_reason: &Value, answered_in_json_tool: bool) -> Option<&'static str> {
+    Some(match stop_reason.as_str()? {
+        "tool_use" if answered_in_json_tool => "stop",
+        "tool_use" => "tool_calls",
+        "max_tokens" | "model_context_window_exceeded" => "length",
+        "guardrail_intervened" | "content_filtered" => "content_filter",
+        _ => "stop",
+    })
+}
+
+fn translate_usage(usage_in: &Value) -> Value {
+    let count = |name: &str| usage_in[name].as_u64().unwrap_or(0);
+    let cached = count("cacheReadInputTokens");
+    let prompt = count("inputTokens") + cached + count("cacheWriteInputTokens");
+    usage(prompt, count("outputTokens"), cached, None)
+}
+
+fn meta(context: &Context) -> Meta {
+    Meta {
+        id: json!(ANSWER_ID),
+        model: json!(context.model),
+        created: context.created,
+    }
+}
+
+pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
+    if !(200..300).contains(&status) {
+        return Err(api_error(Some(status), body));
+    }
+    let answer = parse_json(body, context.limits.max_depth)?;
+    let mut text = String::new();
+    let mut reasoning = String::new();
+    let mut thinking_blocks = Vec::new();
+    let mut tool_calls = Vec::new();
+    let mut json_answer = false;
+    for block in answer["output"]["message"]["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(part) = block["text"].as_str() {
+            text.push_str(part);
+        } else if let Some(used) = block.get("toolUse") {
+            if context.json_tool.as_deref() == used["name"].as_str() {
+                text.push_str(&used["input"].to_string());
+                json_answer = true;
+            } else {
+                tool_calls.push(tool_call(
+                    &used["toolUseId"],
+                    &used["name"],
+                    used["input"].to_string(),
+                ));
+            }
+        } else if let Some(content) = block.get("reasoningContent") {
+            if let Some(reasoned) = content.get("reasoningText") {
+                reasoning.push_str(reasoned["text"].as_str().unwrap_or(""));
+                thinking_blocks.push(json!({"type": "thinking", "thinking": reasoned["text"], "signature": reasoned["signature"]}));
+            } else if let Some(data) = content.get("redactedContent") {
+                thinking_blocks.push(json!({"type": "redacted_thinking", "data": data}));
+            }
+        }
+    }
+    let mut message = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
+    if !tool_calls.is_empty() {
+        message["tool_calls"] = Value::Array(tool_calls);
+    }
+    if !reasoning.is_empty() {
+        message["reasoning_content"] = json!(reasoning);
+    }
+    if !thinking_blocks.is_empty() {
+        message["thinking_blocks"] = Value::Array(thinking_blocks);
+    }
+    let choice = json!([{
+        "index": 0,
+        "message": message,
+        "finish_reason": finish_reason(&answer["stopReason"], json_answer),
+        "logprobs": null,
+    }]);
+    Ok(meta(context)
+        .completion(choice, translate_usage(&answer["usage"]))
+        .to_string())
+}
+
+/// What a content block of the stream turns into; Converse announces only tool blocks.
+#[derive(Clone, Copy, PartialEq)]
+enum Block {
+    Text,
+    Tool(usize),
+    JsonAnswer,
+}
+
+pub struct StreamTranslator {
+    meta: Meta,
+    include_usage: bool,
+    json_tool: Option<String>,
+    max_depth: usize,
+    blocks: Vec<Block>,
+    tool_count: usize,
+    answered_in_json: bool,
+    /// The reasoning block being streamed: its text and signature, sent whole when it ends.
+    thinking: String,
+    signature: Option<Value>,
+}
+
+impl StreamTranslator {
+    pub fn new(context: &Context) -> Self {
+        StreamTranslator {
+            meta: meta(context),
+            include_usage: context.include_usage,
+            json_tool: context.json_tool.clone(),
+            max_depth: context.limits.max_depth,
+            blocks: Vec::new(),
+            tool_count: 0,
+            answered_in_json: false,
+            thinking: String::new(),
+            signature: None,
+        }
+    }
+
+    fn block(&self, data: &Value) -> Block {
+        let index = data["contentBlockIndex"].as_u64().unwrap_or(0) as usize;
+        self.blocks.get(index).copied().unwrap_or(Block::Text)
+    }
+
+    fn set_block(&mut self, data: &Value, kind: Block) {
+        let index = data["contentBlockIndex"].as_u64().unwrap_or(0) as usize;
+        if self.blocks.len() <= index {
+            self.blocks.resize(index + 1, Block::Text);
+        }
+        self.blocks[index] = kind;
+    }
+
+    fn delta(&self, delta: Value) -> Value {
+        self.meta.chunk(0, delta, None)
+    }
+}
+
+impl Translate for StreamTranslator {
+    fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
+        if let Some(kind) = event
+            .event_type
+            .strip_prefix("exception ")
+            .or_else(|| event.event_type.strip_prefix("error "))
+        {
+            return Err(stream_exception(kind, event.data.as_bytes()));
+        }
+        let data = parse_json(event.data.as_bytes(), self.max_depth)?;
+        match event.event_type.as_str() {
+            "messageStart" => {
+                out.push(&self.delta(json!({"role": "assistant", "content": ""})));
+            }
+            "contentBlockStart" => {
+                let used = &data["start"]["toolUse"];
+                if used.is_object() {
+                    if self.json_tool.as_deref() == used["name"].as_str() {
+                        self.set_block(&data, Block::JsonAnswer);
+                        self.answered_in_json = true;
+                    } else {
+                        let index = self.tool_count;
+                        self.tool_count += 1;
+                        self.set_block(&data, Block::Tool(index));
+                        let mut call = tool_call(&used["toolUseId"], &used["name"], String::new());
+                        call["index"] = json!(index);
+                        out.push(&self.delta(json!({ "tool_calls": [call] })));
+                    }
+                }
+            }
+            "contentBlockDelta" => {
+                let delta = &data["delta"];
+                let chunk = if let Some(text) = delta.get("text") {
+                    json!({ "content": text })
+                } else if let Some(input) = delta["toolUse"].get("input") {
+                    match self.block(&data) {
+                        Block::Tool(index) => {
+                            json!({"tool_calls": [{"index": index, "function": {"arguments": input}}]})
+                        }
+                        _ => json!({ "content": input }),
+                    }
+                } else if let Some(reasoned) = delta.get("reasoningContent") {
+                    if let Some(signature) = reasoned.get("signature") {
+                        self.signature = Some(signature.clone());
+                        return Ok(false);
+                    }
+                    let text = reasoned["text"].as_str().unwrap_or("");
+                    self.thinking.push_str(text);
+                    json!({ "reasoning_content": text })
+                } else {
+                    return Ok(false);
+                };
+                out.push(&self.delta(chunk));
+            }
+            "contentBlockStop" => {
+                if let Some(signature) = self.signature.take() {
+                    let text = std::mem::take(&mut self.thinking);
+                    let blocks =
+                        json!([{"type": "thinking", "thinking": text, "signature": signature}]);
+                    out.push(&self.delta(json!({ "thinking_blocks": blocks })));
+                }
+            }
+            "messageStop" => {
+                let finish = finish_reason(&data["stopReason"], self.answered_in_json);
+                out.push(&self.meta.chunk(0, json!({}), finish));
+            }
+            "metadata" => {
+                // The last event of a stream.
+                if self.include_usage {
+                    out.push(&self.meta.usage_chunk(translate_usage(&data["usage"])));
+                }
+                return Ok(true);
+            }
+            _ => {}
+        }
+        Ok(false)
+    }
+}
+
+/// An exception or error message in the stream, as the error its type stands for.
+fn stream_exception(kind: &str, payload: &[u8]) -> CoreError {
+    let mut error = api_error(None, payload);
+    let status = match kind.to_ascii_lowercase().as_str() {
+        "validationexception" => 400,
+        "accessdeniedexception" => 403,
+        "resourcenotfoundexception" => 404,
+        "modeltimeoutexception" => 408,
+        "throttlingexception" | "servicequotaexceededexception" => 429,
+        "modelstreamerrorexception" | "modelerrorexception" => 424,
+        "serviceunavailableexception" => 503,
+        _ => 500,
+    };
+    error.status = Some(status);
+    error.error_type = Some(kind.to_string());
+    if error.message == format!("provider answered HTTP {}", status) || error.message.is_empty() {
+        error.message = format!("Bedrock reported {}", kind);
+    }
+    error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eventstream::tests::event;
+    use crate::providers::testing;
+
+    fn call(messages: Value, params: Value) -> Call {
+        Call {
+            base_url: "https://bedrock-runtime.us-east-1.amazonaws.com".into(),
+            ..testing::call(
+                "bedrock",
+                "anthropic.claude-3-5-sonnet-20240620-v1:0",
+                messages,
+                params,
+            )
+        }
+    }
+
+    fn context() -> Context {
+        testing::context("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0")
+    }
+
+    fn body(call: Call) -> (String, Value) {
+        let request = build_request(call, &mut context()).unwrap();
+        (request.url, serde_json::from_slice(&request.body).unwrap())
+    }
+
+    #[test]
+    fn requests_translate_with_the_model_id_as_one_path_segment() {
+        let tools = json!([{"type": "function", "function": {"name": "weather", "description": "d", "parameters": {"type": "object"}}}]);
+        let messages = json!([
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": [{"type": "text", "text": "look"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "t1", "type": "function", "function": {"name": "weather", "arguments": "{\"city\":\"Rome\"}"}}]},
+            {"role": "tool", "tool_call_id": "t1", "content": "sunny"},
+        ]);
+        let params = json!({"max_tokens": 10, "temperature": 0.5, "stop": "END", "tools": tools,
+            "tool_choice": "required", "top_k": 5});
+        let (url, sent) = body(call(messages, params));
+        assert_eq!(
+            url,
+            "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse"
+        );
+        assert_eq!(sent["system"], json!([{"text": "be brief"}]));
+        assert_eq!(
+            sent["messages"][0]["content"][1],
+            json!({"image": {"format": "png", "source": {"bytes": "AAAA"}}})
+        );
+        assert_eq!(
+            sent["messages"][1]["content"][0],
+            json!({"toolUse": {"toolUseId": "t1", "name": "weather", "input": {"city": "Rome"}}})
+        );
+        assert_eq!(
+            sent["messages"][2],
+            json!({"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": [{"text": "sunny"}]}}]})
+        );
+        assert_eq!(
+            sent["inferenceConfig"],
+            json!({"maxTokens": 10, "temperature": 0.5, "stopSequences": ["END"]})
+        );
+        assert_eq!(sent["toolConfig"]["toolChoice"], json!({"any": {}}));
+        assert_eq!(
+            sent["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"],
+            json!({"json": {"type": "object"}})
+        );
+        assert_eq!(sent["additionalModelRequestFields"], json!({"top_k": 5}));
+    }
+
+    #[test]
+    fn answers_translate_with_reasoning_tools_and_usage() {
+        let answer = json!({"output": {"message": {"role": "assistant", "content": [
+                {"reasoningContent": {"reasoningText": {"text": "hmm", "signature": "sig"}}},
+                {"text": "Let me check."},
+                {"toolUse": {"toolUseId": "t1", "name": "weather", "input": {"city": "Rome"}}}]}},
+            "stopReason": "tool_use",
+            "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15, "cacheReadInputTokens": 2}});
+        let parsed: Value = serde_json::from_str(
+            &parse_response(&context(), 200, answer.to_string().as_bytes()).unwrap(),
+        )
+        .unwrap();
+        let choice = &parsed["choices"][0];
+        assert_eq!(choice["finish_reason"], "tool_calls");
+        assert_eq!(choice["message"]["content"], "Let me check.");
+        assert_eq!(
+            choice["message"]["tool_calls"][0]["function"]["arguments"],
+            "{\"city\":\"Rome\"}"
+        );
+        assert_eq!(
+            choice["message"]["thinking_blocks"],
+            json!([{"type": "thinking", "thinking": "hmm", "signature": "sig"}])
+        );
+        assert_eq!(parsed["usage"]["prompt_tokens"], 12);
+        assert_eq!(parsed["model"], "anthropic.claude-3-5-sonnet-20240620-v1:0");
+    }
+
+    #[test]
+    fn errors_map_to_their_status() {
+        let error = parse_response(
+            &context(),
+            400,
+            br#"{"message":"Input is too long for requested model."}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.kind, crate::error::ErrorKind::ContextWindowExceeded);
+        let error = stream_exception("throttlingException", br#"{"message":"Too many requests"}"#);
+        assert_eq!(
+            (error.status, error.message.as_str()),
+            (Some(429), "Too many requests")
+        );
+    }
+
+    fn stream_bytes() -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for (kind, payload) in [
+            ("messageStart", r#"{"role":"assistant"}"#),
+            (
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":0,"delta":{"text":"Hel"}}"#,
+            ),
+            (
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":0,"delta":{"text":"lo"}}"#,
+            ),
+            ("contentBlockStop", r#"{"contentBlockIndex":0}"#),
+            (
+                "contentBlockStart",
+                r#"{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"t1","name":"weather"}}}"#,
+            ),
+            (
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":1,"delta":{"toolUse":{"input":"{\"city\":"}}}"#,
+            ),
+            (
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":1,"delta":{"toolUse":{"input":"\"Rome\"}"}}}"#,
+            ),
+            ("contentBlockStop", r#"{"contentBlockIndex":1}"#),
+            ("messageStop", r#"{"stopReason":"tool_use"}"#),
+            (
+                "metadata",
+                r#"{"usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7},"metrics":{"latencyMs":5}}"#,
+            ),
+        ] {
+            bytes.extend(event(kind, payload));
+        }
+        bytes
+    }
+
+    fn decode(pieces: &[&[u8]]) -> Value {
+        let mut context = context();
+        context.include_usage = true;
+        let context = serde_json::to_string(&context).unwrap();
+        let mut stream = crate::open_stream(context.as_bytes()).unwrap();
+        let mut chunks = Vec::new();
+        for piece in pieces {
+            let batch: Value = serde_json::from_str(&stream.feed(piece)).unwrap();
+            assert!(batch.get("error").is_none(), "{}", batch);
+            chunks.extend(batch["chunks"].as_array().unwrap().clone());
+        }
+        Value::Array(chunks)
+    }
+
+    #[test]
+    fn converse_stream_translates_and_is_the_same_split_anywhere() {
+        let bytes = stream_bytes();
+        let whole = decode(&[&bytes]);
+        let deltas: Vec<&Value> = whole
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["choices"][0]["delta"])
+            .collect();
+        assert_eq!(deltas[1]["content"], "Hel");
+        assert_eq!(deltas[3]["tool_calls"][0]["function"]["name"], "weather");
+        assert_eq!(
+            deltas[5]["tool_calls"][0]["function"]["arguments"],
+            "\"Rome\"}"
+        );
+        assert_eq!(whole[6]["choices"][0]["finish_reason"], "tool_calls");
+        assert_eq!(whole[7]["usage"]["total_tokens"], 7);
+        for cut in 0..=bytes.len() {
+            assert_eq!(decode(&[&bytes[..cut], &bytes[cut..]]), whole, "{}", cut);
+        }
+    }
+
+    #[test]
+    fn an_exception_mid_stream_follows_the_chunks_before_it() {
+        let mut bytes = event("messageStart", r#"{"role":"assistant"}"#);
+        bytes.extend(crate::eventstream::tests::frame(
+            &[
+                (":message-type", "exception"),
+                (":exception-type", "modelStreamErrorException"),
+            ],
+            br#"{"message":"the model failed"}"#,
+        ));
+        let context = serde_json::to_string(&context()).unwrap();
+        let mut stream = crate::open_stream(context.as_bytes()).unwrap();
+        let batch: Value = serde_json::from_str(&stream.feed(&bytes)).unwrap();
+        assert_eq!(batch["chunks"].as_array().unwrap().len(), 1);
+        assert_eq!(batch["error"]["status"], 424);
+        assert_eq!(batch["error"]["message"], "the model failed");
+    }
+}

@@ -1,0 +1,144 @@
+//! Google Vertex AI: Gemini models (`publishers/google`) through the Gemini translation, and
+//! Anthropic's Claude (`publishers/anthropic`, `rawPredict`) through the Anthropic one. Only
+//! the URL, and for Claude the body's version field, differ; answers read as the model's own
+//! protocol does.
+//!
+//! https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest and
+//! https://docs.anthropic.com/en/api/claude-on-vertex-ai
+
+use serde_json::{json, Value};
+
+use super::{anthropic, gemini, path_segment, Protocol};
+use crate::error::CoreError;
+use crate::{Call, Context, HttpRequest};
+
+/// The global endpoint's host, also the provider's default base URL: a regional location gets
+/// its regional host instead (`us-central1-aiplatform.googleapis.com`).
+pub const GLOBAL_HOST: &str = "https://aiplatform.googleapis.com";
+pub const DEFAULT_LOCATION: &str = "us-central1";
+/// The Messages API version Claude on Vertex takes, in the body instead of a header.
+const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
+
+pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+    let setting = |name: &str| call.env.get(name).filter(|v| !v.is_empty()).cloned();
+    let project = setting("VERTEXAI_PROJECT").ok_or_else(|| {
+        CoreError::invalid_request(
+            "vertex_ai/ needs a project: pass vertex_project= or set VERTEXAI_PROJECT (or GOOGLE_CLOUD_PROJECT)",
+        )
+    })?;
+    let location = setting("VERTEXAI_LOCATION").unwrap_or_else(|| DEFAULT_LOCATION.to_string());
+    let host = if call.base_url == GLOBAL_HOST && location != "global" {
+        format!("https://{}-aiplatform.googleapis.com", location)
+    } else {
+        call.base_url.trim_end_matches('/').to_string()
+    };
+    let publishers = format!(
+        "{}/v1/projects/{}/locations/{}/publishers",
+        host,
+        path_segment(&project),
+        path_segment(&location)
+    );
+    if !call.model.starts_with("claude") {
+        context.protocol = Protocol::Gemini;
+        call.base_url = format!("{}/google", publishers);
+        return gemini::build_request(call);
+    }
+    context.protocol = Protocol::Anthropic;
+    let action = if call.stream {
+        "streamRawPredict"
+    } else {
+        "rawPredict"
+    };
+    let url = format!(
+        "{}/anthropic/models/{}:{}",
+        publishers,
+        path_segment(&call.model),
+        action
+    );
+    let mut request = anthropic::build_request(call, context)?;
+    let mut body: serde_json::Map<String, Value> = serde_json::from_slice(&request.body)
+        .map_err(|e| CoreError::invalid_request(format!("the request body is not JSON: {}", e)))?;
+    body.remove("model"); // the URL names it
+    body.insert("anthropic_version".into(), json!(ANTHROPIC_VERSION));
+    request.body = serde_json::to_vec(&body).unwrap_or_default();
+    request.url = url;
+    request.headers.remove("anthropic-version");
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::providers::testing;
+
+    fn call(model: &str, stream: bool, env: &[(&str, &str)]) -> Call {
+        Call {
+            stream,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+            ..testing::call(
+                "vertex_ai",
+                model,
+                json!([{"role": "user", "content": "x"}]),
+                json!({"max_tokens": 5}),
+            )
+        }
+    }
+
+    #[test]
+    fn gemini_models_use_the_regional_host_and_the_gemini_body() {
+        let mut context = testing::context("vertex_ai", "gemini-2.5-flash");
+        let env = [
+            ("VERTEXAI_PROJECT", "my-proj"),
+            ("VERTEXAI_LOCATION", "europe-west4"),
+        ];
+        let request = build_request(call("gemini-2.5-flash", true, &env), &mut context).unwrap();
+        assert_eq!(
+            request.url,
+            "https://europe-west4-aiplatform.googleapis.com/v1/projects/my-proj/locations/europe-west4/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+        );
+        assert_eq!(context.protocol, Protocol::Gemini);
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body["generationConfig"]["maxOutputTokens"], 5);
+    }
+
+    #[test]
+    fn claude_uses_raw_predict_with_the_version_in_the_body() {
+        let mut context = testing::context("vertex_ai", "claude-sonnet-4-5@20250929");
+        let env = [("VERTEXAI_PROJECT", "p"), ("VERTEXAI_LOCATION", "global")];
+        let request = build_request(
+            call("claude-sonnet-4-5@20250929", false, &env),
+            &mut context,
+        )
+        .unwrap();
+        assert_eq!(
+            request.url,
+            "https://aiplatform.googleapis.com/v1/projects/p/locations/global/publishers/anthropic/models/claude-sonnet-4-5%4020250929:rawPredict"
+        );
+        assert_eq!(context.protocol, Protocol::Anthropic);
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body["anthropic_version"], ANTHROPIC_VERSION);
+        assert!(body.get("model").is_none());
+        assert_eq!(body["max_tokens"], 5);
+        assert!(!request.headers.contains_key("anthropic-version"));
+    }
+
+    #[test]
+    fn a_project_is_required_and_the_location_defaults() {
+        let mut context = testing::context("vertex_ai", "gemini-2.5-flash");
+        let error = build_request(call("gemini-2.5-flash", false, &[]), &mut context).unwrap_err();
+        assert!(error.message.contains("vertex_ai/ needs a project"));
+        let request = build_request(
+            call("gemini-2.5-flash", false, &[("VERTEXAI_PROJECT", "p")]),
+            &mut context,
+        )
+        .unwrap();
+        assert!(request.url.starts_with(
+            "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/"
+        ));
+    }
+}

@@ -1,0 +1,91 @@
+"""The cloud providers' settings and credentials, which the host finds and applies around the
+core: ``bedrock/`` (SigV4, ``_aws.py``) and ``vertex_ai/`` (OAuth2 tokens, ``_google.py``).
+The core builds the request without them; :func:`authorize` then signs it or adds the token.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._calls import Prepared
+
+#: Keyword arguments (LiteLLM's names) that set a provider's configuration, and the variable
+#: the core reads it from.
+SETTINGS = {
+    "vertex_project": "VERTEXAI_PROJECT",
+    "vertex_location": "VERTEXAI_LOCATION",
+    "aws_region_name": "AWS_REGION",
+}
+#: Variables read when the provider's own is not set.
+FALLBACKS = {
+    "VERTEXAI_PROJECT": ("GOOGLE_CLOUD_PROJECT",),
+    "VERTEXAI_LOCATION": ("GOOGLE_CLOUD_LOCATION",),
+}
+#: Credentials and settings as keyword arguments: kept by the host, never sent to the core.
+CREDENTIALS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_profile_name")
+#: Providers whose requests the host authorizes itself when no key header was set.
+AUTHORIZED_HERE = frozenset({"bedrock", "vertex_ai"})
+
+
+def settings(
+    prefix: str, params: dict[str, Any], env: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    """Takes the cloud options out of ``params``: the body fields left, the settings for the
+    core (``env``), and the credentials options for :func:`authorize`."""
+    if not any(name in params for name in (*SETTINGS, *CREDENTIALS)) and prefix not in AUTHORIZED_HERE:
+        return params, env, {}
+    params = dict(params)
+    env = dict(env)
+    credentials = {name: params.pop(name) for name in CREDENTIALS if name in params}
+    for option, variable in SETTINGS.items():
+        value = params.pop(option, None)
+        if value is not None:
+            env[variable] = str(value)
+            credentials[option] = value
+    for variable, fallbacks in FALLBACKS.items():
+        if variable not in env:
+            value = next((os.environ[name] for name in fallbacks if os.environ.get(name)), None)
+            if value is not None:
+                env[variable] = value
+    if prefix == "bedrock" and "AWS_REGION" not in env:
+        from . import _aws
+
+        region = _aws.region(credentials)
+        if region:
+            env["AWS_REGION"] = region
+    if prefix == "bedrock":
+        credentials["aws_region_name"] = env.get("AWS_REGION")
+    return params, env, credentials
+
+
+def needs_authorizing(prepared: Prepared) -> bool:
+    return prepared.provider in AUTHORIZED_HERE and "authorization" not in prepared.headers
+
+
+def authorize(prepared: Prepared) -> Prepared:
+    """``prepared`` signed (Bedrock) or with a token (Vertex AI), where no key was given. May do
+    I/O (botocore's chain, google-auth's refresh): async callers run it in an executor."""
+    if not needs_authorizing(prepared):
+        return prepared
+    if prepared.provider == "bedrock":
+        from . import _aws
+
+        found = _aws.credentials(prepared.cloud)
+        headers = _aws.sign(
+            prepared.method,
+            prepared.url,
+            prepared.headers,
+            prepared.body,
+            found,
+            prepared.cloud.get("aws_region_name") or "",
+        )
+        secrets = tuple(s for s in (found.secret_key, found.token) if s)
+    else:
+        from . import _google
+
+        token = _google.access_token()
+        headers = {**prepared.headers, "authorization": f"Bearer {token}"}
+        secrets = (token,)
+    return prepared._replace(headers=headers, secrets=prepared.secrets + secrets)
