@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import ritellm
-from ritellm import _aws
+from ritellm import _aws, _calls
 from tests.conftest import Caller
 from tests.server import FakeServer, Recorded, Reply
 
@@ -22,6 +22,14 @@ USER = [{"role": "user", "content": "What is the weather in Rome?"}]
 MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0"
 KEY_ID, SECRET = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def prepare(model: str, **params: Any) -> _calls.Prepared:
+    """The request a call would send, without sending it."""
+    options: dict[str, Any] = {"base_url": None, "additional_params": None, "api_key": None}
+    return _calls.prepare(
+        model, USER, stream=False, timeout=None, extra_headers=None, params=params, **options
+    )
 
 
 def root(server: FakeServer) -> str:
@@ -168,6 +176,57 @@ def test_bedrock_stream_in_event_stream_framing(caller: Caller, server: FakeServ
     assert server.requests[0].path.endswith("/converse-stream")
 
 
+def test_bedrock_parallel_tool_calls_complete_and_streamed_agree(
+    caller: Caller, server: FakeServer, aws_keys: None
+) -> None:
+    calls = [("tooluse_1", "weather", {"city": "Rome"}), ("tooluse_2", "time", {"tz": "Europe/Rome"})]
+    complete = {
+        "output": {
+            "message": {
+                "role": "assistant",
+                "content": [{"toolUse": {"toolUseId": i, "name": n, "input": a}} for i, n, a in calls],
+            }
+        },
+        "stopReason": "tool_use",
+        "usage": {"inputTokens": 12, "outputTokens": 9, "totalTokens": 21},
+    }
+    messages = [event("messageStart", {"role": "assistant"})]
+    for index, (tool_id, name, arguments) in enumerate(calls):
+        text = json.dumps(arguments)
+        messages += [
+            event(
+                "contentBlockStart",
+                {"contentBlockIndex": index, "start": {"toolUse": {"toolUseId": tool_id, "name": name}}},
+            ),
+            event(
+                "contentBlockDelta", {"contentBlockIndex": index, "delta": {"toolUse": {"input": text[:5]}}}
+            ),
+            event(
+                "contentBlockDelta", {"contentBlockIndex": index, "delta": {"toolUse": {"input": text[5:]}}}
+            ),
+            event("contentBlockStop", {"contentBlockIndex": index}),
+        ]
+    messages += [
+        event("messageStop", {"stopReason": "tool_use"}),
+        event("metadata", {"usage": complete["usage"], "metrics": {}}),
+    ]
+    server.queue(
+        Reply.json(complete), Reply(200, {"content-type": "application/vnd.amazon.eventstream"}, messages)
+    )
+    answer = caller.completion(f"bedrock/{MODEL_ID}", USER, base_url=root(server))
+    built = ritellm.stream_chunk_builder(
+        caller.stream(
+            f"bedrock/{MODEL_ID}", USER, base_url=root(server), stream_options={"include_usage": True}
+        )
+    )
+    for result in (answer, built):
+        tool_calls = result.choices[0].message.tool_calls
+        assert tool_calls is not None
+        assert [(c.id, c.function.name, json.loads(c.function.arguments or "")) for c in tool_calls] == calls
+        assert result.choices[0].finish_reason == "tool_calls"
+    assert built.usage == answer.usage
+
+
 def test_a_bedrock_exception_mid_stream_raises_after_the_chunks(
     caller: Caller, server: FakeServer, aws_keys: None
 ) -> None:
@@ -275,19 +334,7 @@ def test_bedrock_default_url_needs_a_region(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key-0123456789")
     with pytest.raises(ritellm.InvalidRequestError, match="AWS_REGION"):
         ritellm.completion(f"bedrock/{MODEL_ID}", USER)
-    from ritellm import _calls
-
-    prepared = _calls.prepare(
-        f"bedrock/{MODEL_ID}",
-        USER,
-        stream=False,
-        base_url=None,
-        additional_params=None,
-        api_key=None,
-        timeout=None,
-        extra_headers=None,
-        params={"aws_region_name": "us-west-2"},
-    )
+    prepared = prepare(f"bedrock/{MODEL_ID}", aws_region_name="us-west-2")
     assert prepared.url == (
         "https://bedrock-runtime.us-west-2.amazonaws.com/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse"
     )
@@ -426,18 +473,6 @@ def test_cloudflare_builds_its_url_from_the_account_id(monkeypatch: pytest.Monke
     with pytest.raises(ritellm.InvalidRequestError, match="CLOUDFLARE_ACCOUNT_ID"):
         ritellm.completion("cloudflare/@cf/meta/llama-3.1-8b-instruct", USER)
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "0123abcd")
-    from ritellm import _calls
-
-    prepared = _calls.prepare(
-        "cloudflare/@cf/meta/llama-3.1-8b-instruct",
-        USER,
-        stream=False,
-        base_url=None,
-        additional_params=None,
-        api_key=None,
-        timeout=None,
-        extra_headers=None,
-        params={},
-    )
+    prepared = prepare("cloudflare/@cf/meta/llama-3.1-8b-instruct")
     assert prepared.url == "https://api.cloudflare.com/client/v4/accounts/0123abcd/ai/v1/chat/completions"
     assert prepared.headers["authorization"] == "Bearer cf-key-0123456789"

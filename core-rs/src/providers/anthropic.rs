@@ -10,9 +10,8 @@ use serde_json::{json, Map, Value};
 use crate::error::{api_error, error_in_success, CoreError};
 use crate::providers::endpoint;
 use crate::providers::shared::{
-    data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
-    role_of, thinking_budget, tool_call, tool_calls_of, tool_choice, unsupported_part,
-    unsupported_role, usage, Meta, Params, ToolChoice,
+    block_turns, data_url, function_tool, image_url_of, json_format, parse_json, thinking_budget,
+    tool_call, tool_choice, unsupported_part, usage, BlockProtocol, Meta, Params, ToolChoice,
 };
 use crate::sse::Event;
 use crate::stream::{Chunks, Translate};
@@ -133,53 +132,36 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
     Ok(request)
 }
 
+struct Messages;
+
+impl BlockProtocol for Messages {
+    const PROVIDER: &'static str = "anthropic";
+
+    fn content(content: &Value, index: usize) -> Result<Vec<Value>, CoreError> {
+        content_blocks(content, index)
+    }
+
+    fn thinking(block: &Value) -> Option<Value> {
+        Some(block.clone()) // Anthropic's own blocks, as they came
+    }
+
+    fn tool_use(id: &Value, name: &Value, input: Value) -> Value {
+        json!({"type": "tool_use", "id": id, "name": name, "input": input})
+    }
+
+    fn tool_result(id: &str, content: &Value, index: usize) -> Result<Value, CoreError> {
+        let content = match content {
+            Value::String(text) => json!(text),
+            other => Value::Array(content_blocks(other, index)?),
+        };
+        Ok(json!({"type": "tool_result", "tool_use_id": id, "content": content}))
+    }
+}
+
 /// OpenAI messages to Anthropic's `system` and `messages`.
 fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreError> {
-    let mut system: Vec<Value> = Vec::new();
-    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
-    for (index, message) in message_list(messages).iter().enumerate() {
-        let (role, blocks) = match role_of(message, index)? {
-            "system" | "developer" => {
-                system.extend(content_blocks(&message["content"], index)?);
-                continue;
-            }
-            "user" => ("user", content_blocks(&message["content"], index)?),
-            "assistant" => {
-                // Thinking comes back first and unchanged: Anthropic checks its signature
-                // when a conversation with thinking and tool calls continues.
-                let mut blocks: Vec<Value> = message["thinking_blocks"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                blocks.extend(content_blocks(&message["content"], index)?);
-                for (call, input) in tool_calls_of(message, index)? {
-                    let id = &call["id"];
-                    let name = &call["function"]["name"];
-                    blocks
-                        .push(json!({"type": "tool_use", "id": id, "name": name, "input": input}));
-                }
-                ("assistant", blocks)
-            }
-            "tool" => {
-                let id = message["tool_call_id"].as_str().ok_or_else(|| {
-                    CoreError::invalid_request(format!(
-                        "messages[{}] (a tool result) has no tool_call_id",
-                        index
-                    ))
-                })?;
-                let content = match &message["content"] {
-                    Value::String(text) => json!(text),
-                    other => Value::Array(content_blocks(other, index)?),
-                };
-                (
-                    "user",
-                    vec![json!({"type": "tool_result", "tool_use_id": id, "content": content})],
-                )
-            }
-            other => return Err(unsupported_role(index, other, "anthropic")),
-        };
-        push_turn(&mut turns, role, blocks);
-    }
+    let (system, turns) = block_turns::<Messages>(messages)?;
+    // Plain text blocks join into one string; blocks with more (cache_control) stay blocks.
     let system = if system.is_empty() {
         None
     } else if system
@@ -191,11 +173,7 @@ fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreEr
     } else {
         Some(Value::Array(system))
     };
-    let turns = turns
-        .into_iter()
-        .map(|(role, content)| json!({"role": role, "content": content}))
-        .collect();
-    Ok((system, Value::Array(turns)))
+    Ok((system, turns))
 }
 
 /// OpenAI message content (a string, parts, or null) as Anthropic content blocks.

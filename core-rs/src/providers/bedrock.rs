@@ -8,9 +8,8 @@
 use serde_json::{json, Map, Value};
 
 use super::shared::{
-    data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
-    role_of, thinking_budget, tool_call, tool_calls_of, tool_choice, unsupported_part,
-    unsupported_role, usage, Meta, Params, ToolChoice,
+    block_turns, data_url, function_tool, image_url_of, json_format, parse_json, thinking_budget,
+    tool_call, tool_choice, unsupported_part, usage, BlockProtocol, Meta, Params, ToolChoice,
 };
 use super::{endpoint, path_segment};
 use crate::error::{api_error, CoreError};
@@ -32,7 +31,7 @@ const MIN_THINKING_BUDGET: u64 = 1024;
 
 pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
     let mut params = Params::new(call.params, "bedrock");
-    let (system, messages) = translate_messages(&call.messages)?;
+    let (system, messages) = block_turns::<Converse>(&call.messages)?;
     let mut body = Map::new();
     body.insert("messages".into(), messages);
     if !system.is_empty() {
@@ -123,67 +122,38 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
     Ok(request)
 }
 
-/// OpenAI messages to Converse's `system` and `messages`.
-fn translate_messages(messages: &Value) -> Result<(Vec<Value>, Value), CoreError> {
-    let mut system = Vec::new();
-    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
-    for (index, message) in message_list(messages).iter().enumerate() {
-        let (role, blocks) = match role_of(message, index)? {
-            "system" | "developer" => {
-                system.extend(content_blocks(&message["content"], index)?);
-                continue;
-            }
-            "user" => ("user", content_blocks(&message["content"], index)?),
-            "assistant" => {
-                let mut blocks: Vec<Value> = message["thinking_blocks"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(reasoning_block)
-                    .collect();
-                blocks.extend(content_blocks(&message["content"], index)?);
-                for (call, input) in tool_calls_of(message, index)? {
-                    blocks.push(json!({"toolUse": {"toolUseId": call["id"], "name": call["function"]["name"], "input": input}}));
-                }
-                ("assistant", blocks)
-            }
-            "tool" => {
-                let id = message["tool_call_id"].as_str().ok_or_else(|| {
-                    CoreError::invalid_request(format!(
-                        "messages[{}] (a tool result) has no tool_call_id",
-                        index
-                    ))
-                })?;
-                let content = match &message["content"] {
-                    Value::String(text) => vec![json!({ "text": text })],
-                    other => content_blocks(other, index)?,
-                };
-                (
-                    "user",
-                    vec![json!({"toolResult": {"toolUseId": id, "content": content}})],
-                )
-            }
-            other => return Err(unsupported_role(index, other, "bedrock")),
-        };
-        push_turn(&mut turns, role, blocks);
-    }
-    let turns = turns
-        .into_iter()
-        .map(|(role, content)| json!({"role": role, "content": content}))
-        .collect();
-    Ok((system, Value::Array(turns)))
-}
+struct Converse;
 
-/// A thinking block from an earlier answer (see `thinking_blocks` in anthropic.rs), as
-/// Converse takes it back.
-fn reasoning_block(block: &Value) -> Option<Value> {
-    match block["type"].as_str()? {
-        "thinking" => Some(json!({"reasoningContent": {"reasoningText": {
-            "text": block["thinking"], "signature": block["signature"]}}})),
-        "redacted_thinking" => {
-            Some(json!({"reasoningContent": {"redactedContent": block["data"]}}))
+impl BlockProtocol for Converse {
+    const PROVIDER: &'static str = "bedrock";
+
+    fn content(content: &Value, index: usize) -> Result<Vec<Value>, CoreError> {
+        content_blocks(content, index)
+    }
+
+    /// A thinking block of an earlier answer (`thinking_blocks`, as Anthropic's are) in
+    /// Converse's shape.
+    fn thinking(block: &Value) -> Option<Value> {
+        match block["type"].as_str()? {
+            "thinking" => Some(json!({"reasoningContent": {"reasoningText": {
+                "text": block["thinking"], "signature": block["signature"]}}})),
+            "redacted_thinking" => {
+                Some(json!({"reasoningContent": {"redactedContent": block["data"]}}))
+            }
+            _ => None,
         }
-        _ => None,
+    }
+
+    fn tool_use(id: &Value, name: &Value, input: Value) -> Value {
+        json!({"toolUse": {"toolUseId": id, "name": name, "input": input}})
+    }
+
+    fn tool_result(id: &str, content: &Value, index: usize) -> Result<Value, CoreError> {
+        let content = match content {
+            Value::String(text) => vec![json!({ "text": text })],
+            other => content_blocks(other, index)?,
+        };
+        Ok(json!({"toolResult": {"toolUseId": id, "content": content}}))
     }
 }
 
