@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from .types import Usage
 
@@ -21,8 +20,7 @@ callbacks: list[Callable[[CallEvent], Any]] = []
 _log = logging.getLogger("ritellm")
 
 
-@dataclass(frozen=True)
-class CallEvent:
+class CallEvent(NamedTuple):
     provider: str
     #: The provider's model name, without the prefix.
     model: str

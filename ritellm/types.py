@@ -14,7 +14,6 @@ attributes, so results cost no more than dicts until then. Item access stays unt
 
 # No `from __future__ import annotations`: the annotations are read at runtime to know which
 # fields hold nested records. Hence Optional, for Python 3.9.
-import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Optional, get_args
 
 __all__ = [
@@ -53,14 +52,9 @@ class Record(dict[str, Any]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # A class's own annotations: inspect.get_annotations from 3.10 on (required by 3.14's
-        # lazily evaluated ones), the class's __dict__ before.
-        annotations = (
-            inspect.get_annotations(cls)
-            if hasattr(inspect, "get_annotations")
-            else cls.__dict__.get("__annotations__", {})
-        )
-        own = {name: hint for name, hint in annotations.items() if name[0] != "_"}
+        # The class's own annotations (every record declares some, so none are inherited;
+        # Python 3.14 evaluates them here, on first access).
+        own = {name: hint for name, hint in cls.__annotations__.items() if name[0] != "_"}
         cls._fields = cls._fields | frozenset(own)
         cls._nested = {**cls._nested, **{n: r for n, h in own.items() if (r := _record_in(h)) is not None}}
 
