@@ -10,7 +10,7 @@ import re
 import sys
 import time
 import urllib.parse
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Union
 
@@ -88,6 +88,8 @@ class Prepared(NamedTuple):
     passthrough: bool
     #: Credentials options for providers the host authorizes itself (see `_cloud.authorize`).
     cloud: Mapping[str, Any] = MappingProxyType({})
+    #: Signs each attempt (method, URL, headers, body -> headers), for providers that sign.
+    sign: Callable[[str, str, Mapping[str, str], bytes], dict[str, str]] | None = None
 
     def __repr__(self) -> str:  # leaves out headers and body, which hold the key
         return f"Prepared({self.method} {self.url}, provider={self.provider!r}, model={self.model!r})"

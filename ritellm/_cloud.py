@@ -5,6 +5,7 @@ The core builds the request without them; :func:`authorize` then signs it or add
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +62,11 @@ def settings(
 
 
 def needs_authorizing(prepared: Prepared) -> bool:
-    return prepared.provider in AUTHORIZED_HERE and "authorization" not in prepared.headers
+    return (
+        prepared.provider in AUTHORIZED_HERE
+        and "authorization" not in prepared.headers
+        and prepared.sign is None
+    )
 
 
 def authorize(prepared: Prepared) -> Prepared:
@@ -73,19 +78,13 @@ def authorize(prepared: Prepared) -> Prepared:
         from . import _aws
 
         found = _aws.credentials(prepared.cloud)
-        headers = _aws.sign(
-            prepared.method,
-            prepared.url,
-            prepared.headers,
-            prepared.body,
-            found,
-            prepared.cloud.get("aws_region_name") or "",
-        )
+        region = prepared.cloud.get("aws_region_name") or ""
         secrets = tuple(s for s in (found.secret_key, found.token) if s)
-    else:
-        from . import _google
+        # Signed by the transport at each attempt, with these credentials: no I/O there.
+        sign = functools.partial(_aws.sign, credentials=found, region=region)
+        return prepared._replace(sign=sign, secrets=prepared.secrets + secrets)
+    from . import _google
 
-        token = _google.access_token()
-        headers = {**prepared.headers, "authorization": f"Bearer {token}"}
-        secrets = (token,)
-    return prepared._replace(headers=headers, secrets=prepared.secrets + secrets)
+    token = _google.access_token()
+    headers = {**prepared.headers, "authorization": f"Bearer {token}"}
+    return prepared._replace(headers=headers, secrets=prepared.secrets + (token,))

@@ -40,10 +40,13 @@ _log.addHandler(logging.NullHandler())
 
 
 def _outgoing(prepared: Prepared) -> Request:
+    headers = prepared.headers
+    if prepared.sign is not None:  # signed per attempt: a retry or a redirect is a new request
+        headers = prepared.sign(prepared.method, prepared.url, headers, prepared.body)
     return Request(
         prepared.method,
         prepared.url,
-        {"user-agent": USER_AGENT, "accept-encoding": ACCEPT_ENCODING, **prepared.headers},
+        {"user-agent": USER_AGENT, "accept-encoding": ACCEPT_ENCODING, **headers},
         prepared.body,
         prepared.timeouts,
     )

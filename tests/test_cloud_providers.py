@@ -161,6 +161,18 @@ def test_bedrock_complete_call_with_tools(caller: Caller, server: FakeServer, aw
     assert_signed_as_sent(recorded, root(server) + recorded.path)
 
 
+def test_bedrock_signs_each_attempt_a_redirect_included(
+    caller: Caller, server: FakeServer, aws_keys: None
+) -> None:
+    moved = "/model/anthropic.claude-3-5-sonnet-20240620-v2%3A0/converse"
+    server.queue(Reply(307, {"location": moved}, [b""]), Reply.json(converse_answer()))
+    caller.completion(f"bedrock/{MODEL_ID}", USER, base_url=root(server))
+    first, second = server.requests
+    assert second.path == moved
+    for recorded in (first, second):  # each signed for its own URL
+        assert_signed_as_sent(recorded, root(server) + recorded.path)
+
+
 def test_bedrock_stream_in_event_stream_framing(caller: Caller, server: FakeServer, aws_keys: None) -> None:
     server.queue(converse_stream())
     chunks = caller.stream(
