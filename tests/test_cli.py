@@ -173,6 +173,12 @@ def test_ctrl_c_exits_130_without_a_traceback(where: str, server: FakeServer) ->
 
     if where == "reading stdin":
         process = _cli(stdin=subprocess.PIPE)  # waits for a prompt that never comes
+        # Interrupt it once it is blocked reading the pipe (a wait Linux names "pipe_read" or
+        # "anon_pipe_read"), past its imports and the core's load.
+        wchan = Path(f"/proc/{process.pid}/wchan")
+        deadline = time.monotonic() + 30
+        while "pipe_read" not in wchan.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
     else:
         chunk = {
             "id": "c",
@@ -181,7 +187,8 @@ def test_ctrl_c_exits_130_without_a_traceback(where: str, server: FakeServer) ->
         }
         server.queue(Reply.sse([chunk] * 50, delay=0.2))
         process = _cli("-m", "hosted_vllm/m", "--base-url", server.base_url, "hi", stdin=subprocess.DEVNULL)
-    time.sleep(1.5)  # well into the wait: past imports and the core's load
+        assert process.stdout is not None
+        assert process.stdout.read(2) == "w "  # interrupted mid-stream, after its first chunk
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
