@@ -35,6 +35,18 @@ const SAME_NAME: &[(&str, &str)] = &[
 ];
 
 pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+    let url = endpoint(&call.base_url, "/messages");
+    let stream = call.stream;
+    let body = build_body(call, context)?;
+    let mut request = HttpRequest::post_json(url, &body, stream);
+    request
+        .headers
+        .insert("anthropic-version", API_VERSION.to_string());
+    Ok(request)
+}
+
+/// The Messages API body of a call (Claude on Vertex AI sends it too, at its own URL).
+pub fn build_body(call: Call, context: &mut Context) -> Result<Map<String, Value>, CoreError> {
     let mut params = Params::new(call.params, "anthropic");
     let mut body = Map::new();
     body.insert("model".into(), Value::String(call.model));
@@ -124,12 +136,7 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
         body.insert("stream".into(), Value::Bool(true));
     }
     body.extend(call.additional_params);
-    let mut request =
-        HttpRequest::post_json(endpoint(&call.base_url, "/messages"), &body, call.stream);
-    request
-        .headers
-        .insert("anthropic-version", API_VERSION.to_string());
-    Ok(request)
+    Ok(body)
 }
 
 struct Messages;

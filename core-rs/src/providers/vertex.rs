@@ -6,7 +6,7 @@
 //! https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest and
 //! https://docs.anthropic.com/en/api/claude-on-vertex-ai
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{anthropic, gemini, path_segment, Protocol};
 use crate::error::CoreError;
@@ -55,20 +55,18 @@ pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpReques
         path_segment(&call.model),
         action
     );
-    let mut request = anthropic::build_request(call, context)?;
-    let mut body: serde_json::Map<String, Value> = serde_json::from_slice(&request.body)
-        .map_err(|e| CoreError::invalid_request(format!("the request body is not JSON: {}", e)))?;
+    let stream = call.stream;
+    let mut body = anthropic::build_body(call, context)?;
     body.remove("model"); // the URL names it
     body.insert("anthropic_version".into(), json!(ANTHROPIC_VERSION));
-    request.body = serde_json::to_vec(&body).unwrap_or_default();
-    request.url = url;
-    request.headers.remove("anthropic-version");
-    Ok(request)
+    Ok(HttpRequest::post_json(url, &body, stream))
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use serde_json::Value;
 
     use super::*;
     use crate::providers::testing;
