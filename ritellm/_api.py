@@ -148,8 +148,7 @@ def completion(
             watch.end(exception=exc)
         raise
     if watch is not None:
-        watch.attempts = attempts
-        watch.end(result.get("usage"))
+        watch.answered(result, attempts)
     return result
 
 
@@ -267,8 +266,7 @@ async def acompletion(
             watch.end(exception=exc)
         raise
     if watch is not None:
-        watch.attempts = attempts
-        watch.end(result.get("usage"))
+        watch.answered(result, attempts)
     return result
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import configparser
 import datetime
+import functools
 import hashlib
 import hmac
 import os
@@ -37,23 +38,32 @@ def _profile(options: Mapping[str, Any]) -> str:
     return options.get("aws_profile_name") or os.environ.get("AWS_PROFILE") or "default"
 
 
-def _read(path_variable: str, default: str) -> configparser.ConfigParser:
+def _read(path: str | None, default: str) -> configparser.ConfigParser:
     parser = configparser.ConfigParser()
-    parser.read(os.path.expanduser(os.environ.get(path_variable) or default))
+    parser.read(os.path.expanduser(path or default))
     return parser
 
 
 def _profile_settings(profile: str) -> dict[str, str]:
-    """The profile's settings: the credentials file, then the config file (``[profile x]``)."""
+    """The profile's settings: the credentials file, then the config file (``[profile x]``).
+    Read once per profile and files, as AWS SDKs read them once per session."""
+    paths = (os.environ.get("AWS_CONFIG_FILE"), os.environ.get("AWS_SHARED_CREDENTIALS_FILE"))
+    return dict(_read_profile(profile, *paths))
+
+
+@functools.lru_cache(maxsize=16)
+def _read_profile(
+    profile: str, config_file: str | None, credentials_file: str | None
+) -> tuple[tuple[str, str], ...]:
     found: dict[str, str] = {}
-    config = _read("AWS_CONFIG_FILE", "~/.aws/config")
+    config = _read(config_file, "~/.aws/config")
     section = "default" if profile == "default" else f"profile {profile}"
     if config.has_section(section):
         found.update(config[section])
-    credentials = _read("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+    credentials = _read(credentials_file, "~/.aws/credentials")
     if credentials.has_section(profile):
         found.update(credentials[profile])
-    return found
+    return tuple(found.items())
 
 
 def region(options: Mapping[str, Any]) -> str | None:

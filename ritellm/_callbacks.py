@@ -63,6 +63,11 @@ class Watch:
         if chunk.get("usage"):
             self.usage = chunk["usage"]
 
+    def answered(self, answer: Any, attempts: int) -> None:
+        """A complete call's end: its answer arrived after ``attempts`` attempts."""
+        self.attempts = attempts
+        self.end(answer.get("usage"))
+
     def end(self, usage: Any = None, exception: BaseException | None = None) -> None:
         if self._reported:
             return

@@ -240,6 +240,9 @@ LITELLM_ONLY = frozenset(
         "request_timeout",
     }
 )
+#: LiteLLM's options with a meaning here.
+LITELLM_HONOURED = frozenset({"api_base", "num_retries", "drop_params", "mock_response"})
+_LITELLM_NAMES = LITELLM_ONLY | LITELLM_HONOURED
 #: What ritellm says instead, where it has its own way.
 _INSTEAD = {
     "request_timeout": "timeout=",
@@ -251,10 +254,12 @@ _INSTEAD = {
 
 def _litellm_options(
     model: Any, base_url: str | None, max_retries: int, params: Mapping[str, Any]
-) -> tuple[Any, str | None, int, dict[str, Any], bool]:
+) -> tuple[Any, str | None, int, Mapping[str, Any], bool]:
     """LiteLLM's options with their LiteLLM meaning: ``api_base``, ``num_retries``,
     ``drop_params``, ``mock_response``; its other client-side options refused by name.
     Returns the call's model, base URL, retries, body parameters and ``drop_params``."""
+    if _LITELLM_NAMES.isdisjoint(params):  # the usual call: nothing to copy or take out
+        return model, base_url, max_retries, params, False
     params = dict(params)
     refused = sorted(LITELLM_ONLY.intersection(params))
     if refused:
@@ -338,8 +343,6 @@ def prepare(
 ) -> Prepared:
     """Validates the call and assembles its request; raises before any I/O."""
     model, base_url, max_retries, params, drop_params = _litellm_options(model, base_url, max_retries, params)
-    if "response_format" in params:
-        params["response_format"] = _response_format(params["response_format"])
     if not isinstance(max_retries, int) or max_retries < 0:
         raise InvalidRequestError(f"max_retries must be a whole number of at least 0, got {max_retries!r}")
     limits = limits or DEFAULT_LIMITS
@@ -347,6 +350,8 @@ def prepare(
         messages = list(messages)  # a tuple, a generator: sent as the JSON array it stands for
     instance = core()
     params = {name: value for name, value in params.items() if value is not None}
+    if "response_format" in params:
+        params["response_format"] = _response_format(params["response_format"])
     prefix = model.partition("/")[0] if isinstance(model, str) else ""
     env = {
         name: value

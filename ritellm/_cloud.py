@@ -28,6 +28,7 @@ FALLBACKS = {
 CREDENTIALS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_profile_name")
 #: Providers whose requests the host authorizes itself when no key header was set.
 AUTHORIZED_HERE = frozenset({"bedrock", "vertex_ai"})
+_OPTIONS = frozenset(SETTINGS) | frozenset(CREDENTIALS)
 
 
 def settings(
@@ -35,7 +36,7 @@ def settings(
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
     """Takes the cloud options out of ``params``: the body fields left, the settings for the
     core (``env``), and the credentials options for :func:`authorize`."""
-    if not any(name in params for name in (*SETTINGS, *CREDENTIALS)) and prefix not in AUTHORIZED_HERE:
+    if prefix not in AUTHORIZED_HERE and _OPTIONS.isdisjoint(params):
         return params, env, {}
     params = dict(params)
     env = dict(env)
