@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, overload
 
-from . import _callbacks, _cloud, _pools, _transport
-from ._calls import TimeoutTypes, answer, core, core_loaded, load_core, prepare
+from . import _callbacks, _cloud, _instance, _pools, _transport
+from ._answers import read
 from ._limits import Limits
+from ._options import TimeoutTypes
+from ._prepare import prepare
 from ._retries import DEFAULT_MAX_RETRIES
 from ._streaming import AsyncStream, Stream
 from .types import ChatCompletion, Provider
@@ -139,16 +141,16 @@ def completion(
             params={"temperature": temperature, "max_tokens": max_tokens, **params},
         )
         prepared = _cloud.authorize(prepared)
-        if stream:
-            return Stream(prepared, watch)
-        prepared, response, body, attempts = _transport.request(_pools.sync_pools(), prepared, stream=False)
-        result = answer(prepared, response.status, response.headers, body or b"")
+        sent = _transport.request(_pools.sync_pools(), prepared, stream=stream)
+        if sent.body is None:
+            return Stream(sent, watch)
+        result = read(sent)
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
         raise
     if watch is not None:
-        watch.answered(result, attempts)
+        watch.answered(result, sent.attempts)
     return result
 
 
@@ -231,15 +233,15 @@ async def acompletion(
 ) -> ChatCompletion | AsyncStream:
     """The async twin of :func:`completion`, with the same arguments.
 
-    With ``stream=True`` it returns an :class:`AsyncStream`, which sends the request when
-    iteration starts.
+    With ``stream=True`` it returns an :class:`AsyncStream` once the provider has accepted the
+    request (an error answer raises here, as with :func:`completion`).
     """
     import asyncio  # here, not at the top: importing it costs sync-only users ~20 ms
 
     watch = _callbacks.watch(model, stream)
     try:
-        if not core_loaded():
-            await asyncio.get_running_loop().run_in_executor(None, load_core)
+        if not _instance.loaded():
+            await asyncio.get_running_loop().run_in_executor(None, _instance.load)
         prepared = prepare(
             model,
             messages,
@@ -256,17 +258,16 @@ async def acompletion(
         )
         if _cloud.needs_authorizing(prepared):  # may do I/O: not on the event loop
             prepared = await asyncio.get_running_loop().run_in_executor(None, _cloud.authorize, prepared)
-        if stream:
-            return AsyncStream(prepared, watch)
-        pools = await _pools.async_pools()
-        prepared, response, body, attempts = await _transport.arequest(pools, prepared, stream=False)
-        result = answer(prepared, response.status, response.headers, body or b"")
+        sent = await _transport.arequest(await _pools.async_pools(), prepared, stream=stream)
+        if sent.body is None:
+            return AsyncStream(sent, watch)
+        result = read(sent)
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
         raise
     if watch is not None:
-        watch.answered(result, attempts)
+        watch.answered(result, sent.attempts)
     return result
 
 
@@ -281,5 +282,5 @@ def providers() -> list[Provider]:
             key_env=p["auth"]["env"] if p["auth"] else None,
             key_required=bool(p["auth"] and p["auth"]["required"]),
         )
-        for p in core().describe["providers"]
+        for p in _instance.core().describe["providers"]
     ]

@@ -10,7 +10,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._calls import Prepared
+    from ._models import Prepared
 
 #: Keyword arguments (LiteLLM's names) that set a provider's configuration, and the variable
 #: the core reads it from.

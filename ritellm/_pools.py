@@ -24,10 +24,10 @@ import warnings
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from ._calls import core
 from ._exceptions import InvalidRequestError
+from ._instance import core
 from ._transports.base import AsyncTransport, Transport
-from ._transports.mock import AsyncMockTransport, MockTransport
+from ._transports.mock import MockTransport
 
 if TYPE_CHECKING:
     import asyncio
@@ -117,7 +117,7 @@ async def async_pools() -> Pools[AsyncTransport]:
             del _async[other]  # closed without shutdown_asyncgens: the collector has them now
         # No await between the look-up and this assignment: concurrent first calls on one
         # loop share these pools.
-        pools = _async[loop] = Pools(_async_network(), AsyncMockTransport(_mock_answer))
+        pools = _async[loop] = Pools(_async_network(), MockTransport(_mock_answer))
         pools.watcher = _release_at_shutdown(loop, pools)
         await pools.watcher.__anext__()
     return pools

@@ -4,26 +4,35 @@ The core decodes each network read into a batch of chunks in one crossing. A str
 its response when it ends, fails, is closed, or is left by ``break`` (through generator
 finalisation); use it as a context manager to close it at a point of your choosing.
 
-Retries happen only while opening a stream, never after its first chunk reached the caller.
-A server that keeps sending bytes without completing a chunk for longer than the call's
-deadline gets an :class:`~ritellm.APITimeoutError`.
+Both twins are handed a response whose request was made (and retried, and found not to be an
+error answer) by ``completion`` / ``acompletion``, as openai-python's streams are: a stream's
+constructor does no I/O. Retries happen only while opening a stream, never after its first
+chunk reached the caller. A server that keeps sending bytes without completing a chunk for
+longer than the call's deadline gets an :class:`~ritellm.APITimeoutError`.
+
+After the end marker the rest of the body (the chunked terminator, usually) is read, up to
+:data:`DRAIN_BYTES`, so the connection goes back to the pool instead of being reset.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from types import TracebackType
 from typing import Any
 
 from . import _pools, _transport
+from ._answers import annotated, answer_as_chunks, is_event_stream, read
 from ._callbacks import Watch
-from ._calls import Prepared, annotated, answer_as_chunks, core, is_event_stream
 from ._exceptions import RitellmError, StreamInterruptedError
+from ._instance import core
+from ._models import Prepared
 from ._transports.base import AsyncResponse, Response, TransportError, TransportTimeout
 from .types import ChatCompletionChunk
 
 Chunk = ChatCompletionChunk
+#: The most of a body read after its end marker to keep the connection; past it, it is closed.
+DRAIN_BYTES = 64 << 10
 
 
 class _Progress:
@@ -91,68 +100,87 @@ class _Progress:
 def _chunks(prepared: Prepared, response: Response) -> Generator[Chunk, None, None]:
     # A function, not a method: a generator holding its stream would make a reference cycle,
     # and a stream left by `break` would then wait for the garbage collector to close.
-    if not is_event_stream(response.headers):
-        body = _transport.read_body(response, prepared, time.monotonic())
-        yield from answer_as_chunks(prepared, response.status, response.headers, body)
-        return
-    progress = _Progress(prepared)
     try:
+        if not is_event_stream(response.headers):
+            body = _transport.read_body(response, prepared, time.monotonic())
+            yield from answer_as_chunks(prepared, response.status, response.headers, body)
+            return
+        progress = _Progress(prepared)
         decoder = core().open_stream(prepared.context)
-    except BaseException:
-        response.close()
-        raise
-    try:
         try:
-            for data in _transport.iter_decoded(response, prepared):
-                batch = decoder.feed(data)
-                yield from progress.took(batch)
-                if progress.ended(batch):
-                    return
-        except TransportError as exc:
-            raise progress.interrupted(exc) from exc
-        batch = decoder.finish()
-        yield from progress.took(batch)
-        progress.finished(batch)
+            received = _transport.iter_decoded(response, prepared)
+            try:
+                for data in received:
+                    batch = decoder.feed(data)
+                    yield from progress.took(batch)
+                    if progress.ended(batch):
+                        _drain(received)
+                        return
+            except TransportError as exc:
+                raise progress.interrupted(exc) from exc
+            batch = decoder.finish()
+            yield from progress.took(batch)
+            progress.finished(batch)
+        finally:
+            decoder.close()
     finally:
-        decoder.close()
         response.close()
 
 
-async def _achunks(prepared: Prepared, watch: Watch | None) -> AsyncGenerator[Chunk, None]:
-    """The async twin of `_chunks`; it also opens the stream, which an AsyncStream does lazily."""
-    response: AsyncResponse
-    pools = await _pools.async_pools()
-    prepared, response, _, attempts = await _transport.arequest(pools, prepared, stream=True)
-    if watch is not None:
-        watch.attempts = attempts
-    if not is_event_stream(response.headers):
-        body = await _transport.aread_body(response, prepared, time.monotonic())
-        for chunk in answer_as_chunks(prepared, response.status, response.headers, body):
-            yield chunk
-        return
-    progress = _Progress(prepared)
+async def _achunks(prepared: Prepared, response: AsyncResponse) -> AsyncGenerator[Chunk, None]:
+    """The async twin of `_chunks`."""
     try:
+        if not is_event_stream(response.headers):
+            body = await _transport.aread_body(response, prepared, time.monotonic())
+            for chunk in answer_as_chunks(prepared, response.status, response.headers, body):
+                yield chunk
+            return
+        progress = _Progress(prepared)
         decoder = core().open_stream(prepared.context)
-    except BaseException:
-        await response.aclose()
-        raise
-    try:
         try:
-            async for data in _transport.aiter_decoded(response, prepared):
-                batch = decoder.feed(data)
-                for chunk in progress.took(batch):
-                    yield chunk
-                if progress.ended(batch):
-                    return
-        except TransportError as exc:
-            raise progress.interrupted(exc) from exc
-        batch = decoder.finish()
-        for chunk in progress.took(batch):
-            yield chunk
-        progress.finished(batch)
+            received = _transport.aiter_decoded(response, prepared)
+            try:
+                async for data in received:
+                    batch = decoder.feed(data)
+                    for chunk in progress.took(batch):
+                        yield chunk
+                    if progress.ended(batch):
+                        await _adrain(received)
+                        return
+            except TransportError as exc:
+                raise progress.interrupted(exc) from exc
+            batch = decoder.finish()
+            for chunk in progress.took(batch):
+                yield chunk
+            progress.finished(batch)
+        finally:
+            decoder.close()
     finally:
-        decoder.close()
         await response.aclose()
+
+
+def _drain(received: Iterator[bytes]) -> None:
+    """Reads the body after its end marker, up to :data:`DRAIN_BYTES`; see the module docs."""
+    left = DRAIN_BYTES
+    try:
+        for data in received:
+            left -= len(data)
+            if left < 0:
+                return
+    except (TransportError, RitellmError):
+        pass  # the stream itself is complete; the connection is closed, not reused
+
+
+async def _adrain(received: AsyncIterator[bytes]) -> None:
+    """The async twin of `_drain`."""
+    left = DRAIN_BYTES
+    try:
+        async for data in received:
+            left -= len(data)
+            if left < 0:
+                return
+    except (TransportError, RitellmError):
+        pass
 
 
 def _watched(chunks: Generator[Chunk, None, None], watch: Watch) -> Generator[Chunk, None, None]:
@@ -186,12 +214,11 @@ async def _awatched(chunks: AsyncGenerator[Chunk, None], watch: Watch) -> AsyncG
 class Stream:
     """An iterator of chunk dicts for ``completion(..., stream=True)``."""
 
-    def __init__(self, prepared: Prepared, watch: Watch | None = None) -> None:
-        sent = _transport.request(_pools.sync_pools(), prepared, stream=True)
-        prepared, self._response, _, attempts = sent
-        self._chunks = _chunks(prepared, self._response)
+    def __init__(self, sent: _transport.Sent[Response], watch: Watch | None = None) -> None:
+        self._response = sent.response
+        self._chunks = _chunks(sent.prepared, sent.response)
         if watch is not None:
-            watch.attempts = attempts
+            watch.attempts = sent.attempts
             self._chunks = _watched(self._chunks, watch)
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -218,39 +245,50 @@ class Stream:
 
 
 class AsyncStream:
-    """An async iterator of chunk dicts for ``await acompletion(..., stream=True)``.
+    """An async iterator of chunk dicts for ``await acompletion(..., stream=True)``."""
 
-    The request is sent when iteration starts. ``async for`` reads it without blocking the
-    event loop; a plain ``for`` also works, reading it synchronously (blocking), for code
-    written against older ritellm releases.
-    """
-
-    def __init__(self, prepared: Prepared, watch: Watch | None = None) -> None:
-        self._prepared = prepared
+    def __init__(self, sent: _transport.Sent[AsyncResponse], watch: Watch | None = None) -> None:
+        self._prepared = sent.prepared
+        self._response = sent.response
         self._watch = watch
-        self._chunks: AsyncGenerator[Chunk, None] | None = None
+        self._chunks = _achunks(sent.prepared, sent.response)
+        if watch is not None:
+            watch.attempts = sent.attempts
+            self._chunks = _awatched(self._chunks, watch)
         self._sync: Stream | None = None
 
     def __aiter__(self) -> AsyncGenerator[Chunk, None]:
-        if self._chunks is None:
-            self._chunks = _achunks(self._prepared, self._watch)
-            if self._watch is not None:
-                self._chunks = _awatched(self._chunks, self._watch)
         return self._chunks
 
     async def __anext__(self) -> Chunk:
-        chunk: Chunk = await self.__aiter__().__anext__()
-        return chunk
+        return await self._chunks.__anext__()
 
     def __iter__(self) -> Iterator[Chunk]:
+        """Deprecated: read with ``async for``. Older releases sent an async stream's request
+        when iteration began, so a plain ``for`` read it synchronously. The request went out on
+        the event loop already: that response is closed when the loop next runs, and the call is
+        sent again synchronously, blocking the loop."""
         if self._sync is None:
-            self._sync = Stream(self._prepared, self._watch)
+            import asyncio
+            import warnings
+
+            warnings.warn(
+                "reading an AsyncStream with a plain `for` sends the request again and blocks the "
+                "event loop; use `async for`, or ritellm.completion(..., stream=True)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            asyncio.get_running_loop().create_task(self.aclose())
+            sent = _transport.request(_pools.sync_pools(), self._prepared, stream=True)
+            if sent.body is not None:
+                read(sent)  # an error answer: raises it
+            self._sync = Stream(sent, self._watch)
         return iter(self._sync)
 
     async def aclose(self) -> None:
         """Stops the stream and releases its connection."""
-        if self._chunks is not None:
-            await self._chunks.aclose()
+        await self._chunks.aclose()
+        await self._response.aclose()
         if self._sync is not None:
             self._sync.close()
 

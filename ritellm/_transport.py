@@ -1,6 +1,10 @@
 """Sending a call: retries, the call's deadline, redirects, bounded and decompressed bodies, and
 redaction, written once above every HTTP stack (``_transports/``). The sync and async twins are
 kept line for line parallel over the pure helpers.
+
+The policy hands back the final response (a success, or an error answer with its body read), or
+raises a transport error; it never reads what an answer means. Turning an error answer into
+its typed exception happens once, above it (``_answers.read``).
 """
 
 from __future__ import annotations
@@ -10,10 +14,10 @@ import time
 import urllib.parse
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Union
+from typing import Generic, TypeVar
 
-from ._calls import Prepared, has_credentials, raise_error
 from ._exceptions import APIConnectionError, APIError, APIStatusError, APITimeoutError, LimitExceededError
+from ._models import Prepared, has_credentials
 from ._pools import Pools
 from ._retries import retry_delay, should_retry
 from ._transports.base import (
@@ -159,32 +163,26 @@ def _wait_after_failure(prepared: Prepared, attempt: int, started: float, exc: A
     """Seconds to wait before trying again after ``exc``; raises ``exc`` when the call must fail."""
     wait = _retry_wait(prepared, attempt, started)
     if wait is None:
-        _gave_up(exc, attempt, started)
+        gave_up(exc, attempt + 1, started)
         raise exc
     _log.info("retrying %s in %.2f s: %s", prepared.url, wait, exc)
     return wait
 
 
 def _wait_after_error_answer(
-    prepared: Prepared, attempt: int, started: float, response: Response | AsyncResponse, body: bytes
-) -> float:
-    """Seconds to wait before trying again after an error answer; raises the provider's error
-    when the call must fail."""
+    prepared: Prepared, attempt: int, started: float, response: Response | AsyncResponse
+) -> float | None:
+    """Seconds to wait before trying again after an error answer, or None when it is final."""
     wait = _retry_wait(prepared, attempt, started, response)
-    if wait is None:
-        try:
-            raise_error(prepared, response.status, response.headers, body)
-        except APIError as exc:
-            _gave_up(exc, attempt, started)
-            raise
-    _log.info("retrying %s in %.2f s: HTTP %d", prepared.url, wait, response.status)
+    if wait is not None:
+        _log.info("retrying %s in %.2f s: HTTP %d", prepared.url, wait, response.status)
     return wait
 
 
-def _gave_up(exc: APIError, attempt: int, started: float) -> None:
+def gave_up(exc: APIError, attempts: int, started: float) -> None:
     """Notes on the final error how many attempts the call made, when it made more than one."""
-    if attempt:
-        exc.after_attempts(attempt + 1, time.monotonic() - started)
+    if attempts > 1:
+        exc.after_attempts(attempts, time.monotonic() - started)
     _log.info("%s", exc)
 
 
@@ -255,47 +253,63 @@ async def aread_body(response: AsyncResponse, prepared: Prepared, started: float
         await response.aclose()
 
 
-#: The call as last aimed, the response, its body (None for a stream), and the attempts made.
-Sent = tuple[Prepared, Response, Union[bytes, None], int]
-ASent = tuple[Prepared, AsyncResponse, Union[bytes, None], int]
+R = TypeVar("R", Response, AsyncResponse)
 
 
-def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sent:
-    """Sends the call, retrying and following redirects as allowed, until a success.
+class Sent(Generic[R]):
+    """Where the send policy stopped: a success, or an error answer not worth another attempt.
 
-    Returns what :data:`Sent` says; a stream's body is left to read. Raises the provider's
-    error for a final error answer.
+    (Not a generic named tuple: Python before 3.11 has none.)
     """
+
+    __slots__ = ("prepared", "response", "body", "attempts", "started")
+
+    def __init__(
+        self, prepared: Prepared, response: R, body: bytes | None, attempts: int, started: float
+    ) -> None:
+        #: The call as last aimed (a redirect re-aims it).
+        self.prepared = prepared
+        self.response: R = response
+        #: The whole body; None for a stream's success, whose body is left to read.
+        self.body = body
+        self.attempts = attempts
+        #: ``time.monotonic()`` when the first attempt began.
+        self.started = started
+
+
+def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sent[Response]:
+    """Sends the call, retrying and following redirects as allowed; see :class:`Sent`."""
     started = time.monotonic()
     attempt = redirects = 0
     while True:
         try:
             try:
                 _log.debug("%s %s, attempt %d", prepared.method, prepared.url, attempt + 1)
-                response = pools.route(prepared.url).send(_outgoing(prepared))
+                response = pools.route(prepared.url).handle_request(_outgoing(prepared))
             except TransportError as exc:
                 raise transport_error(exc, prepared) from exc
             success = 200 <= response.status < 300
             if stream and success:
-                return prepared, response, None, attempt + 1
+                return Sent(prepared, response, None, attempt + 1, started)
             body = read_body(response, prepared, started)
         except APIConnectionError as exc:
-            wait = _wait_after_failure(prepared, attempt, started, exc)
-            time.sleep(wait)
+            time.sleep(_wait_after_failure(prepared, attempt, started, exc))
             attempt += 1
             continue
-        if success:
-            return prepared, response, body, attempt + 1
-        redirected = _redirect(prepared, response)
-        if redirected is not None and redirects < MAX_REDIRECTS:
-            prepared, redirects = redirected, redirects + 1
-            continue
-        wait = _wait_after_error_answer(prepared, attempt, started, response, body)
-        time.sleep(wait)
-        attempt += 1
+        if not success:
+            redirected = _redirect(prepared, response)
+            if redirected is not None and redirects < MAX_REDIRECTS:
+                prepared, redirects = redirected, redirects + 1
+                continue
+            wait = _wait_after_error_answer(prepared, attempt, started, response)
+            if wait is not None:
+                time.sleep(wait)
+                attempt += 1
+                continue
+        return Sent(prepared, response, body, attempt + 1, started)
 
 
-async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: bool) -> ASent:
+async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: bool) -> Sent[AsyncResponse]:
     """The async twin of :func:`request`."""
     import asyncio
 
@@ -305,27 +319,28 @@ async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: 
         try:
             try:
                 _log.debug("%s %s, attempt %d", prepared.method, prepared.url, attempt + 1)
-                response = await pools.route(prepared.url).send(_outgoing(prepared))
+                response = await pools.route(prepared.url).handle_async_request(_outgoing(prepared))
             except TransportError as exc:
                 raise transport_error(exc, prepared) from exc
             success = 200 <= response.status < 300
             if stream and success:
-                return prepared, response, None, attempt + 1
+                return Sent(prepared, response, None, attempt + 1, started)
             body = await aread_body(response, prepared, started)
         except APIConnectionError as exc:
-            wait = _wait_after_failure(prepared, attempt, started, exc)
-            await asyncio.sleep(wait)
+            await asyncio.sleep(_wait_after_failure(prepared, attempt, started, exc))
             attempt += 1
             continue
-        if success:
-            return prepared, response, body, attempt + 1
-        redirected = _redirect(prepared, response)
-        if redirected is not None and redirects < MAX_REDIRECTS:
-            prepared, redirects = redirected, redirects + 1
-            continue
-        wait = _wait_after_error_answer(prepared, attempt, started, response, body)
-        await asyncio.sleep(wait)
-        attempt += 1
+        if not success:
+            redirected = _redirect(prepared, response)
+            if redirected is not None and redirects < MAX_REDIRECTS:
+                prepared, redirects = redirected, redirects + 1
+                continue
+            wait = _wait_after_error_answer(prepared, attempt, started, response)
+            if wait is not None:
+                await asyncio.sleep(wait)
+                attempt += 1
+                continue
+        return Sent(prepared, response, body, attempt + 1, started)
 
 
 def iter_decoded(response: Response, prepared: Prepared) -> Iterator[bytes]:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import ritellm
-from ritellm import _aws, _calls
+from ritellm import _aws, _models, _prepare
 from tests.conftest import Caller
 from tests.server import FakeServer, Recorded, Reply
 
@@ -24,10 +24,10 @@ ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.cla
 KEY_ID, SECRET = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
-def prepare(model: str, **params: Any) -> _calls.Prepared:
+def prepare(model: str, **params: Any) -> _models.Prepared:
     """The request a call would send, without sending it."""
     options: dict[str, Any] = {"base_url": None, "additional_params": None, "api_key": None}
-    return _calls.prepare(
+    return _prepare.prepare(
         model, USER, stream=False, timeout=None, extra_headers=None, params=params, **options
     )
 

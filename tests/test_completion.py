@@ -271,7 +271,8 @@ def test_concurrent_async_calls(server: FakeServer) -> None:
 def test_async_stream_iterates_with_plain_for_too(server: FakeServer) -> None:
     async def plain_for() -> list[dict[str, Any]]:
         stream = await ritellm.acompletion("openai/m", USER, base_url=server.base_url, stream=True)
-        return list(stream)
+        with pytest.warns(DeprecationWarning, match="sends the request again"):
+            return list(stream)
 
     chunks = asyncio.run(plain_for())
     assert chunks == echo_chunks({"model": "m", "messages": USER})
@@ -327,7 +328,7 @@ def test_proxies_from_the_environment(
 def test_calls_alike_reuse_the_cores_request_with_their_own_messages(
     server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ritellm import _calls, _core
+    from ritellm import _core, _templates
 
     crossings: list[bytes] = []
     real_prepare = _core.Core.prepare
@@ -337,7 +338,7 @@ def test_calls_alike_reuse_the_cores_request_with_their_own_messages(
         return real_prepare(self, call)
 
     monkeypatch.setattr(_core.Core, "prepare", counted)
-    monkeypatch.setattr(_calls, "_templates", {})
+    monkeypatch.setattr(_templates, "_templates", {})
     conversations: list[list[dict[str, Any]]] = [
         [{"role": "user", "content": "first"}],
         [

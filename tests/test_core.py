@@ -177,12 +177,13 @@ def test_the_first_async_call_loads_the_core_off_the_event_loop() -> None:
     code = """
 import asyncio, sys, threading
 import ritellm
-from ritellm import _api, _calls
+from ritellm import _api, _instance
 threads = []
 def spy():
     threads.append(threading.current_thread() is threading.main_thread())
-    _calls.load_core()
-_api.load_core = spy
+    real_load()
+real_load = _instance.load
+_instance.load = spy
 async def main():
     assert "wasmtime" not in sys.modules
     calls = [ritellm.acompletion("mock/echo", [{"role": "user", "content": f"n{i}"}]) for i in range(20)]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ritellm import _calls
+from ritellm import _instance, _models, _prepare
 from tests.conftest import USER, Caller
 from tests.server import FakeServer
 
@@ -62,7 +62,7 @@ NATIVE = {
 OPENAI_COMPATIBLE = [p for p in PROVIDERS if p not in NATIVE and p not in CLOUD and p != "mock"]
 
 
-def prepare(model: str, **kwargs: Any) -> _calls.Prepared:
+def prepare(model: str, **kwargs: Any) -> _models.Prepared:
     options: dict[str, Any] = {
         "stream": False,
         "base_url": None,
@@ -73,11 +73,11 @@ def prepare(model: str, **kwargs: Any) -> _calls.Prepared:
         "params": {},
     }
     options.update(kwargs)
-    return _calls.prepare(model, USER, **options)
+    return _prepare.prepare(model, USER, **options)
 
 
 def test_the_table_covers_every_provider_of_the_core() -> None:
-    described = {p["prefix"] for p in _calls.core().describe["providers"]}
+    described = {p["prefix"] for p in _instance.core().describe["providers"]}
     assert described == set(PROVIDERS)
 
 

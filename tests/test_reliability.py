@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import ritellm
-from ritellm import _calls, _pools
+from ritellm import _instance, _pools, _prepare
 from ritellm._transports.aiohttp import AiohttpTransport
 from tests.conftest import USER, Caller
 from tests.server import FakeServer, Recorded, Reply
@@ -117,7 +117,7 @@ def test_keys_never_reach_messages_reprs_tracebacks_or_logs(
     records = [r.getMessage() + repr(r.args) for r in caplog.records]
     assert records
     assert not [r for r in records if KEY in r]
-    prepared = _calls.prepare(
+    prepared = _prepare.prepare(
         model,
         USER,
         stream=False,
@@ -350,7 +350,7 @@ def test_leaving_streams_releases_connection_and_core_state(server: FakeServer) 
         assert chunk["choices"][0]["delta"]["content"] == "0"
         break
     assert _pool_is_quiet(_pools.sync_pools())
-    decoder = _calls.core().open_stream(b'{"protocol": "raw_sse"}')
+    decoder = _instance.core().open_stream(b'{"protocol": "raw_sse"}')
     assert decoder._handle == 1  # the abandoned stream's handle was given back
     decoder.close()
 
@@ -382,7 +382,7 @@ def test_cancelling_an_async_stream_releases_everything(
         return _pool_is_quiet(await _pools.async_pools())
 
     assert asyncio.run(main())
-    decoder = _calls.core().open_stream(b'{"protocol": "raw_sse"}')
+    decoder = _instance.core().open_stream(b'{"protocol": "raw_sse"}')
     assert decoder._handle == 1
     decoder.close()
 

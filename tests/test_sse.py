@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ritellm import _calls
+from ritellm import _instance
 from ritellm._exceptions import LimitExceededError
 
 VECTORS = json.loads((Path(__file__).parent / "fixtures" / "sse_vectors.json").read_text("utf-8"))
@@ -17,7 +17,7 @@ RAW_SSE = json.dumps({"protocol": "raw_sse"}).encode()
 
 
 def decode(pieces: list[bytes]) -> list[dict[str, Any]]:
-    decoder = _calls.core().open_stream(RAW_SSE)
+    decoder = _instance.core().open_stream(RAW_SSE)
     events: list[dict[str, Any]] = []
     for piece in pieces:
         batch = decoder.feed(piece)
@@ -39,7 +39,7 @@ def test_vector_whole_bytewise_and_split_everywhere(vector: dict[str, Any]) -> N
 
 def test_limit_on_event_size() -> None:
     context = json.dumps({"protocol": "raw_sse", "limits": {"max_event_bytes": 100}}).encode()
-    decoder = _calls.core().open_stream(context)
+    decoder = _instance.core().open_stream(context)
     batch = decoder.feed(b"data: " + b"x" * 200)
     assert isinstance(batch["error"], LimitExceededError)
     assert "max_event_bytes" in str(batch["error"])
@@ -55,7 +55,7 @@ RAW_EVENT_STREAM = json.dumps({"protocol": "raw_event_stream"}).encode()
 def test_event_stream_vector_split_everywhere(vector: dict[str, Any]) -> None:
     data = bytes.fromhex(vector["input_hex"])
     for cut in range(len(data) + 1):
-        decoder = _calls.core().open_stream(RAW_EVENT_STREAM)
+        decoder = _instance.core().open_stream(RAW_EVENT_STREAM)
         events: list[Any] = []
         error = None
         for piece in (data[:cut], data[cut:]):

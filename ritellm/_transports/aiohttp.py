@@ -73,7 +73,7 @@ class AiohttpTransport:
             auto_decompress=False,
         )
 
-    async def send(self, request: Request) -> AsyncResponse:
+    async def handle_async_request(self, request: Request) -> AsyncResponse:
         url = _url(request.url)
         try:
             response = await self._session.request(

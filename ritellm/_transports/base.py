@@ -3,7 +3,9 @@
 A transport sends one :class:`Request` and returns a response whose status and headers have
 arrived and whose body is read as raw byte chunks (still compressed, if the server compressed
 it), then closed. It follows no redirects, retries nothing and decodes nothing: that is
-policy, written once above every transport. Failures are :class:`TransportError`, so the policy
+policy, written once above every transport. The sync and async methods have different names
+(``handle_request``, ``handle_async_request``, as httpx names them), so one class may serve
+both. Failures are :class:`TransportError`, so the policy
 never sees a library's own exceptions.
 """
 
@@ -11,24 +13,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
-
-class Timeouts(NamedTuple):
-    """Seconds per phase; None waits for ever. ``read`` bounds each wait for body bytes."""
-
-    connect: float | None
-    read: float | None
-    write: float | None
-    pool: float | None
-
-
-class Request(NamedTuple):
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes
-    timeouts: Timeouts
+from .._models import Request as Request
+from .._models import Timeouts as Timeouts
 
 
 class TransportError(Exception):
@@ -66,13 +54,13 @@ class AsyncResponse(Protocol):
 
 
 class Transport(Protocol):
-    def send(self, request: Request) -> Response: ...
+    def handle_request(self, request: Request) -> Response: ...
 
     def close(self) -> None: ...
 
 
 class AsyncTransport(Protocol):
-    async def send(self, request: Request) -> AsyncResponse: ...
+    async def handle_async_request(self, request: Request) -> AsyncResponse: ...
 
     async def aclose(self) -> None: ...
 

@@ -96,7 +96,7 @@ class AsyncResponse:
 
 
 class AsyncFetchTransport:
-    async def send(self, request: Request) -> AsyncResponse:
+    async def handle_async_request(self, request: Request) -> AsyncResponse:
         controller = js.AbortController.new()
         options = to_js(
             {
@@ -172,10 +172,10 @@ class FetchTransport:
     def __init__(self) -> None:
         self._async = AsyncFetchTransport()
 
-    def send(self, request: Request) -> _Suspending | _Whole:
+    def handle_request(self, request: Request) -> _Suspending | _Whole:
         # Whether a call can suspend depends on how Python was entered (runPythonAsync can).
         if can_run_sync():
-            return _Suspending(run_sync(self._async.send(request)), run_sync)
+            return _Suspending(run_sync(self._async.handle_async_request(request)), run_sync)
         if not hasattr(js, "XMLHttpRequest"):
             raise UnsupportedPlatformError(
                 "a synchronous call needs JavaScript Promise Integration (with Python entered through "

@@ -88,7 +88,7 @@ class HttpxTransport(_Pools[httpx.HTTPTransport]):
     def __init__(self) -> None:
         super().__init__(httpx.HTTPTransport)
 
-    def send(self, request: Request) -> Response:
+    def handle_request(self, request: Request) -> Response:
         outgoing = _request(request)
         try:
             return Response(self._route(outgoing.url).handle_request(outgoing))
@@ -121,7 +121,7 @@ class AsyncHttpxTransport(_Pools[httpx.AsyncHTTPTransport]):
     def __init__(self) -> None:
         super().__init__(httpx.AsyncHTTPTransport)
 
-    async def send(self, request: Request) -> AsyncResponse:
+    async def handle_async_request(self, request: Request) -> AsyncResponse:
         outgoing = _request(request)
         try:
             return AsyncResponse(await self._route(outgoing.url).handle_async_request(outgoing))

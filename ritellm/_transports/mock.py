@@ -32,23 +32,19 @@ class MockResponse:
 
 
 class MockTransport:
-    """The sync interface; there is no connection to own."""
+    """Both interfaces in one class; there is no connection to own."""
 
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
 
-    def send(self, request: Request) -> MockResponse:
+    def handle_request(self, request: Request) -> MockResponse:
+        return MockResponse(*self._handler(request.body))
+
+    async def handle_async_request(self, request: Request) -> MockResponse:
         return MockResponse(*self._handler(request.body))
 
     def close(self) -> None:
         pass
-
-
-class AsyncMockTransport(MockTransport):
-    """The async interface."""
-
-    async def send(self, request: Request) -> MockResponse:  # type: ignore[override]
-        return MockResponse(*self._handler(request.body))
 
     async def aclose(self) -> None:
         pass

@@ -1,0 +1,121 @@
+"""Reading a provider's answer: a complete answer translated into a chat.completion, an error
+answer turned into its typed exception (once, above the send policy), and what the response
+headers add to an error."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from . import _transport
+from ._exceptions import APIError, InternalError, InvalidResponseError, RitellmError
+from ._instance import core
+from ._models import Prepared
+from ._retries import retry_after
+from ._transports.base import AsyncResponse, Response
+from .types import ChatCompletion, ChatCompletionChunk
+
+#: Response headers that carry the provider's request id, most common first.
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-goog-request-id", "apim-request-id")
+
+
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The provider's id for the request, from whichever header it uses."""
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def annotated(
+    exc: RitellmError, prepared: Prepared, headers: Mapping[str, str] | None = None
+) -> RitellmError:
+    """Adds what the response headers say to an error, and removes the call's secrets from it."""
+    if isinstance(exc, APIError) and headers is not None:
+        exc.request_id = request_id(headers)
+        exc.retry_after = retry_after(headers)
+    exc.redact(prepared.secrets)
+    return exc
+
+
+def read(sent: _transport.Sent[Response] | _transport.Sent[AsyncResponse]) -> ChatCompletion:
+    """The chat.completion of a call the send policy finished with a complete answer, or the
+    provider's error for an error answer, noting how many attempts the call made."""
+    prepared, response = sent.prepared, sent.response
+    try:
+        result = answer(prepared, response.status, response.headers, sent.body or b"")
+        if not 200 <= response.status < 300:
+            raise InternalError(f"the core accepted an answer with HTTP status {response.status}")
+    except APIError as exc:
+        _transport.gave_up(exc, sent.attempts, sent.started)
+        raise
+    return result
+
+
+def is_event_stream(headers: Mapping[str, str]) -> bool:
+    """Whether an answer to a stream request can be an event stream: not JSON, not a web page,
+    not empty. (Servers that stream under another content type still stream.)"""
+    content_type = headers.get("content-type", "").lower()
+    return not ("json" in content_type or "html" in content_type or headers.get("content-length") == "0")
+
+
+def answer_as_chunks(
+    prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes
+) -> list[ChatCompletionChunk]:
+    """A stream request answered with a complete answer instead (proxies do this): its chunk,
+    the error it reports, or an error that shows what arrived."""
+    try:
+        completion = answer(prepared, status, headers, body)
+    except InvalidResponseError:
+        shown = body[:200].decode("utf-8", "replace")
+        error = InvalidResponseError(
+            f"the stream request was answered with {headers.get('content-type') or 'no content type'}, "
+            f"not an event stream: {shown!r}"
+        )
+        raise annotated(error, prepared) from None
+    choices = []
+    for choice in completion.get("choices") or []:
+        delta = dict(choice.get("message") or {})
+        if delta.get("tool_calls"):
+            delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(delta["tool_calls"])]
+        choices.append(
+            {
+                "index": choice.get("index", 0),
+                "delta": delta,
+                "logprobs": choice.get("logprobs"),
+                "finish_reason": choice.get("finish_reason"),
+            }
+        )
+    return [ChatCompletionChunk(completion, object="chat.completion.chunk", choices=choices)]
+
+
+def answer(prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes) -> ChatCompletion:
+    """Translates a complete answer into a chat.completion, or raises the provider's error.
+
+    Read as streams are: bytes that are not UTF-8 become U+FFFD, and Python's ``json`` decides
+    what is valid JSON (so ``NaN`` and a lone surrogate escape read the same either way).
+    """
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", "replace")
+        body = text.encode()
+    # Already a chat.completion: parsing it here saves a crossing into the core, which would
+    # hand back these same bytes. Only an answer with more brackets than max_depth could nest
+    # too deep: those, and anything unusual, go to the core, which checks and says what is wrong.
+    if (
+        prepared.passthrough
+        and 200 <= status < 300
+        and body.count(b"{") + body.count(b"[") <= prepared.limits.max_depth
+    ):
+        try:
+            result = json.loads(text)
+        except (ValueError, RecursionError):
+            result = None
+        if isinstance(result, dict) and result.get("error") is None:
+            return ChatCompletion(result)
+    try:
+        return ChatCompletion(core().parse(prepared.context, status, body))
+    except RitellmError as exc:
+        raise annotated(exc, prepared, headers) from None

@@ -1,0 +1,143 @@
+"""Preparing a call, before any I/O: the options read, the request assembled by the core (or
+from a template), the key and the caller's headers added and checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from . import _cloud, _templates
+from ._exceptions import InvalidRequestError, MissingAPIKeyError
+from ._instance import core
+from ._limits import DEFAULT_LIMITS, Limits
+from ._models import Prepared, has_credentials
+from ._options import DEFAULT_TIMEOUTS, TimeoutTypes, litellm_options, response_format, timeouts
+from ._retries import DEFAULT_MAX_RETRIES
+
+_BAD_IN_NAME = re.compile(r"[\r\n\0:]|^\s|\s$|^$")
+_BAD_IN_VALUE = re.compile(r"[\r\n\0]|^\s|\s$")
+#: Made once: ``json.dumps`` with any non-default option makes a new encoder on every call.
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
+def _check_header(name: str, value: str, what: str) -> None:
+    """Refuses header names and values that would split or smuggle a request line. The message
+    names the header, never its value."""
+    if _BAD_IN_NAME.search(name):
+        raise InvalidRequestError(f"{what}: {name!r} is not a valid header name")
+    if _BAD_IN_VALUE.search(value):
+        raise InvalidRequestError(
+            f"{what}: the value of header {name!r} has a line break, NUL or surrounding whitespace"
+        )
+
+
+def prepare(
+    model: str,
+    messages: Any,
+    *,
+    stream: bool,
+    base_url: str | None,
+    additional_params: Any,
+    api_key: str | None,
+    timeout: TimeoutTypes,
+    extra_headers: Mapping[str, str] | None,
+    api_version: str | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    limits: Limits | None = None,
+    params: Mapping[str, Any],
+) -> Prepared:
+    """Validates the call and assembles its request; raises before any I/O."""
+    instance = core()
+    model, base_url, max_retries, params, drop_params = litellm_options(
+        model, base_url, max_retries, params, instance.config_env
+    )
+    if not isinstance(max_retries, int) or max_retries < 0:
+        raise InvalidRequestError(f"max_retries must be a whole number of at least 0, got {max_retries!r}")
+    limits = limits or DEFAULT_LIMITS
+    if not isinstance(messages, (list, str, bytes, Mapping)) and isinstance(messages, Iterable):
+        messages = list(messages)  # a tuple, a generator: sent as the JSON array it stands for
+    params = {name: value for name, value in params.items() if value is not None}
+    if "response_format" in params:
+        params["response_format"] = response_format(params["response_format"])
+    prefix = model.partition("/")[0] if isinstance(model, str) else ""
+    env = {
+        name: value
+        for name in instance.config_env.get(prefix, ())
+        if (value := os.environ.get(name)) is not None
+    }
+    params, env, cloud = _cloud.settings(prefix, params, env)
+    shape = _templates.shape(
+        model, stream, base_url, additional_params, api_version, params, limits, env, drop_params
+    )
+    assembled = _templates.fill(shape, messages) if shape is not None else None
+    if assembled is not None:
+        head, body = assembled
+    else:
+        # Fields at their defaults are left out: the core reads less.
+        call: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "stream": stream,
+            "created": int(time.time()),
+        }
+        optional: dict[str, Any] = {
+            "base_url": base_url,
+            "additional_params": additional_params,
+            "api_version": api_version,
+            "params": params,
+            "env": env,
+        }
+        call.update((name, value) for name, value in optional.items() if value is not None and value != {})
+        if limits is not DEFAULT_LIMITS:
+            call["limits"] = limits.for_core
+        if drop_params:
+            call["drop_params"] = True
+        try:
+            encoded = _ENCODER.encode(call).encode()
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequestError(f"the call cannot be sent as JSON: {exc}") from exc
+        head, body = instance.prepare(encoded)
+        if shape is not None:
+            _templates.keep(shape, head, body)
+    headers: dict[str, str] = dict(head["headers"])  # the head is shared by calls alike
+    secrets: tuple[str, ...] = ()
+    auth = head["auth"]
+    if auth is not None:
+        key = api_key or os.environ.get(auth["env"])
+        if key:
+            _check_header(auth["header"], key, "the API key from " + ("api_key" if api_key else auth["env"]))
+            headers[auth["header"]] = auth["prefix"] + key
+            secrets = (key,)
+        elif auth["required"]:
+            raise MissingAPIKeyError(
+                f"{head['provider']}/ needs an API key: set {auth['env']} or pass api_key="
+            )
+    for name, value in (extra_headers or {}).items():
+        _check_header(name, value, "extra_headers")
+        headers[name] = value
+    if has_credentials(head["url"]):
+        raise InvalidRequestError(
+            "the URL carries a user name or password, which ritellm does not send (and would show in "
+            "errors): give credentials as api_key= or extra_headers="
+        )
+    phases, deadline = DEFAULT_TIMEOUTS if timeout is None else timeouts(timeout)
+    return Prepared(
+        provider=head["provider"],
+        model=head["model"],
+        method=head["method"],
+        url=head["url"],
+        headers=headers,
+        body=body,
+        context=head["context"],
+        timeouts=phases,
+        deadline=deadline,
+        max_retries=max_retries,
+        limits=limits,
+        secrets=secrets,
+        passthrough=head["passthrough"],
+        cloud=cloud,
+    )
