@@ -97,3 +97,11 @@ __all__ = [
     "stream_chunk_builder",
     "types",
 ]
+
+# Public names show as ritellm.X (``ritellm.AuthenticationError``) in tracebacks, reprs and
+# pickles, not as the private module that defines them, as httpx and openai-python do.
+for _name in __all__:
+    _public = globals()[_name]
+    if isinstance(_public, type) or callable(_public):
+        _public.__module__ = __name__
+del _name, _public

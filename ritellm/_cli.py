@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +16,22 @@ from ._streaming import Stream
 from ._version import __version__
 
 DEFAULT_MODEL = "mock/echo"
+
+#: How the library's messages name an argument, and what the command calls it instead. The
+#: command has no option for a key (one on a command line shows in `ps`): the variable is the way.
+_IN_CLI_TERMS = (
+    (re.compile(r",? or pass api_key=|pass api_key=, "), ""),
+    (re.compile(r"\bbase_url\b=?"), "--base-url"),
+    (re.compile(r"\bmax_tokens\b=?"), "--max-tokens"),
+)
+
+
+def _one_line(error: Exception) -> str:
+    """An error as the command prints it: one line, naming the command's own options."""
+    text = " ".join(str(error).split())
+    for pattern, replacement in _IN_CLI_TERMS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,6 +138,6 @@ def _run(args: argparse.Namespace) -> int:
         else:
             print(result.choices[0].message.content or "" if result.choices else "")
     except RitellmError as exc:
-        print(f"ritellm: error: {exc}", file=sys.stderr)
+        print(f"ritellm: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     return 0

@@ -73,6 +73,29 @@ def test_errors_are_one_line_on_stderr(capsys: pytest.CaptureFixture[str]) -> No
     assert captured.err.count("\n") == 1
 
 
+def test_a_servers_multi_line_message_is_one_line_naming_the_commands_options(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.server import Reply
+
+    error = {"error": {"message": "bad request:\n  line two\r\n\tline three", "type": "invalid"}}
+    server.queue(Reply.json(error, status=400))
+    assert main(["-m", "hosted_vllm/m", "--base-url", server.base_url, "hi"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\r" not in err and "\t" not in err
+    assert "bad request: line two line three" in err
+
+    monkeypatch.delenv("HOSTED_VLLM_API_BASE", raising=False)
+    assert main(["-m", "hosted_vllm/m", "hi"]) == 1
+    err = capsys.readouterr().err
+    assert "--base-url" in err and "base_url" not in err.replace("--base-url", "")
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert main(["-m", "openai/m", "hi"]) == 1
+    err = capsys.readouterr().err
+    assert "set OPENAI_API_KEY" in err and "api_key" not in err
+
+
 def test_python_dash_m() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ritellm", "-m", "mock/echo", "via -m"],

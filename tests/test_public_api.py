@@ -28,3 +28,21 @@ def test_value_errors_stay_value_errors() -> None:
         assert issubclass(cls, ValueError) and issubclass(cls, ritellm.RitellmError)
     for status_class in (ritellm.OverloadedError, ritellm.GatewayTimeoutError):
         assert issubclass(status_class, ritellm.InternalServerError)
+
+
+def test_public_names_show_as_ritellm_names() -> None:
+    import pickle
+    import traceback
+
+    for name in ritellm.__all__:
+        public = getattr(ritellm, name)
+        if isinstance(public, type) or callable(public):
+            assert public.__module__ == "ritellm", name
+            assert getattr(ritellm, public.__name__) is public, name
+    try:
+        ritellm.completion("nope/x", [])
+    except ritellm.UnsupportedProviderError as exc:
+        shown = traceback.format_exception_only(type(exc), exc)[-1]
+        again = pickle.loads(pickle.dumps(exc))
+    assert shown.startswith("ritellm.UnsupportedProviderError: ")
+    assert type(again) is ritellm.UnsupportedProviderError and again.args == exc.args
