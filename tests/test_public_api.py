@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
+
 import ritellm
 
 
@@ -39,10 +41,9 @@ def test_public_names_show_as_ritellm_names() -> None:
         if isinstance(public, type) or callable(public):
             assert public.__module__ == "ritellm", name
             assert getattr(ritellm, public.__name__) is public, name
-    try:
+    with pytest.raises(ritellm.UnsupportedProviderError) as info:
         ritellm.completion("nope/x", [])
-    except ritellm.UnsupportedProviderError as exc:
-        shown = traceback.format_exception_only(type(exc), exc)[-1]
-        again = pickle.loads(pickle.dumps(exc))
+    shown = traceback.format_exception_only(info.type, info.value)[-1]
     assert shown.startswith("ritellm.UnsupportedProviderError: ")
-    assert type(again) is ritellm.UnsupportedProviderError and again.args == exc.args
+    again = pickle.loads(pickle.dumps(info.value))
+    assert type(again) is ritellm.UnsupportedProviderError and again.args == info.value.args
