@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Iterator
 from typing import Any, Callable
@@ -11,55 +12,53 @@ import ritellm
 from ritellm._pools import ASYNC_TRANSPORT_ENV
 from tests.server import FakeServer
 
-#: Environment variables that would change what a call does; tests start without them.
-_CONFIG_ENV_PREFIXES = (
-    "OPENAI",
-    "GROQ",
-    "MISTRAL",
-    "DEEPSEEK",
-    "XAI",
-    "OPENROUTER",
-    "TOGETHER",
-    "FIREWORKS",
-    "CEREBRAS",
-    "PERPLEXITY",
-    "DEEPINFRA",
-    "OLLAMA",
-    "LM_STUDIO",
-    "HOSTED_VLLM",
-    "ANTHROPIC",
-    "GEMINI",
-    "AZURE",
-    "RITELLM_MODEL",
-    "LLAMAFILE",
-    "HF_TOKEN",
-    "HUGGINGFACE",
-    "NVIDIA_NIM",
-    "SAMBANOVA",
-    "NEBIUS",
-    "NOVITA",
-    "MOONSHOT",
-    "DASHSCOPE",
-    "GITHUB",
-    "HYPERBOLIC",
-    "LAMBDA",
-    "FEATHERLESS",
-    "COHERE",
-    "DATABRICKS",
-    "CLOUDFLARE",
+#: Variables the host reads beside the core's table: cloud credentials and settings, ritellm's
+#: own, proxies. By prefix, case aside.
+HOST_ENV_PREFIXES = (
     "AWS_",
-    "VERTEXAI",
-    "GOOGLE_CLOUD",
-    "GOOGLE_APPLICATION_CREDENTIALS",
+    "VERTEXAI_",
+    "GOOGLE_",
+    "GCE_METADATA",
+    "CLOUDSDK_",
+    "AZURE_",
+    "RITELLM_",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
 )
+
+
+@functools.lru_cache(maxsize=1)
+def config_env_prefixes() -> tuple[str, ...]:
+    """Prefixes of every variable that would change what a call does: the first word of each
+    variable the core's provider table names (``OPENAI_`` from ``OPENAI_API_KEY``, which also
+    covers a provider's settings such as ``CLOUDFLARE_ACCOUNT_ID``), and the host's own."""
+    names = [
+        name
+        for provider in ritellm.providers()
+        for name in (provider.key_env, *provider.base_url_env)
+        if name is not None
+    ]
+    return tuple(sorted({name.partition("_")[0] + "_" for name in names} | set(HOST_ENV_PREFIXES)))
+
+
+def clear_config_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Removes every variable that would change what a call does, so that no developer's key,
+    base URL or proxy reaches a test."""
+    prefixes = config_env_prefixes()
+    for name in list(os.environ):
+        if name.upper().startswith(prefixes):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    for name in list(os.environ):
-        if name.startswith(_CONFIG_ENV_PREFIXES):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("RITELLM_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    cache = str(tmp_path_factory.getbasetemp() / "cache")
+    # Reading the table loads the core, which must not write to the developer's cache.
+    monkeypatch.setenv("RITELLM_CACHE_DIR", cache)
+    clear_config_env(monkeypatch)
+    monkeypatch.setenv("RITELLM_CACHE_DIR", cache)  # cleared with the other RITELLM_ variables
     # Credentials are looked for on this machine only where a test puts them: never in the
     # real AWS files, never at a cloud's metadata server.
     nowhere = tmp_path_factory.getbasetemp() / "no-such-file"

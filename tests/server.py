@@ -2,9 +2,10 @@
 
 By default it answers like an OpenAI endpoint that echoes the last user message. Queued
 :class:`Reply` objects override that one request at a time: any status, headers and body,
-a body sent in pieces (chunked, flushed one by one), or a connection dropped mid-body.
-It records every request and every body it sent, so tests compare results with the bytes
-that went over the wire.
+a body sent in pieces (chunked, flushed one by one, with pauses the test can cut short), or a
+connection dropped mid-body. It records every request and every body it sent, so tests compare
+results with the bytes that went over the wire. As a proxy it forwards nothing: requests in
+absolute form are answered like any other, and tunnels (CONNECT) are recorded and refused.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import collections
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +31,13 @@ class Reply:
     delay: float = 0.0
     #: Close the connection without answering at all.
     abort: bool = False
+    #: Seconds to wait before particular pieces, by index, on top of ``delay``.
+    pauses: dict[int, float] = field(default_factory=dict)
+    #: Set it to end the body early: a wait in progress ends and the connection closes before
+    #: the next piece.
+    stop: threading.Event = field(default_factory=threading.Event)
+    #: Set by the server once it has written every piece.
+    sent_all: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -119,6 +126,8 @@ class FakeServer:
         #: exposing these response headers to their scripts.
         self.cors_exposed: list[str] | None = None
         self.sent: list[bytes] = []
+        #: Replies being sent: a reset stops them, so no test leaves a slow body behind.
+        self._sending: list[Reply] = []
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -132,6 +141,10 @@ class FakeServer:
         self.replies.extend(replies)
 
     def reset(self) -> None:
+        with self._lock:
+            for reply in self._sending:
+                reply.stop.set()
+            self._sending.clear()
         self.answer = lambda recorded: None
         self.cors_exposed = None
         self.replies.clear()
@@ -194,30 +207,47 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                 return
             with server._lock:
                 server.sent.append(b"".join(reply.pieces))
+                if reply.delay or reply.pauses:
+                    server._sending.append(reply)
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
-            if len(reply.pieces) == 1 and not reply.drop and not reply.delay:
+            if len(reply.pieces) == 1 and not (reply.drop or reply.delay or reply.pauses):
                 self.send_header("content-length", str(len(reply.pieces[0])))
                 self.end_headers()
                 self.wfile.write(reply.pieces[0])
+                reply.sent_all.set()
                 return
             self.send_header("transfer-encoding", "chunked")
             self.end_headers()
             try:
-                for piece in reply.pieces:
-                    if reply.delay:
-                        time.sleep(reply.delay)
+                for index, piece in enumerate(reply.pieces):
+                    wait = reply.delay + reply.pauses.get(index, 0.0)
+                    stopped = reply.stop.wait(wait) if wait else reply.stop.is_set()
+                    if stopped:
+                        self.close_connection = True
+                        return
                     if piece:
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                         self.wfile.flush()
                 if reply.drop:
                     self.close_connection = True
+                    reply.sent_all.set()
                     return
                 self.wfile.write(b"0\r\n\r\n")
+                reply.sent_all.set()
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
 
         do_GET = do_POST
+
+        def do_CONNECT(self) -> None:  # a client asking a proxy for a tunnel: recorded, refused
+            recorded = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, b"")
+            with server._lock:
+                server.requests.append(recorded)
+            self.send_response(403)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            self.close_connection = True
 
     return Handler
