@@ -380,3 +380,27 @@ def test_a_finished_stream_without_its_end_marker_is_complete(caller: Caller, se
     server.queue(Reply.sse(unfinished, done=False))
     chunks, error = caller.stream_until_error("openai/m", USER, base_url=server.base_url)
     assert chunks == unfinished and isinstance(error, ritellm.StreamInterruptedError)
+
+
+def test_both_stream_twins_are_opened_before_the_call_returns(caller: Caller, server: FakeServer) -> None:
+    """The request is made and an error answer raised by the call itself, sync or async."""
+    denied = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
+    server.queue(Reply.json(denied, status=401))
+
+    def open_stream() -> Any:
+        if caller.is_async:
+
+            async def opened() -> Any:
+                stream = await ritellm.acompletion("openai/m", USER, base_url=server.base_url, stream=True)
+                sent_before_reading = len(server.requests)
+                await stream.aclose()
+                return sent_before_reading
+
+            return caller.run(opened)
+        with ritellm.completion("openai/m", USER, base_url=server.base_url, stream=True):
+            return len(server.requests)
+
+    with pytest.raises(ritellm.AuthenticationError, match="Incorrect API key"):
+        open_stream()
+    assert len(server.requests) == 1
+    assert open_stream() == 2
