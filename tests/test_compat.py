@@ -184,6 +184,53 @@ def test_stream_chunk_builder_gives_the_complete_answer(caller: Caller, server: 
     assert streamed["choices"] == [{**complete["choices"][0], "logprobs": None}]
 
 
+def _logprob(token: str) -> dict[str, Any]:
+    """One token's entry as OpenAI sends it with ``logprobs=True, top_logprobs=1``."""
+    entry = {"token": token, "logprob": -0.25, "bytes": list(token.encode())}
+    return {**entry, "top_logprobs": [entry]}
+
+
+def test_stream_chunk_builder_joins_the_logprobs_of_every_chunk(caller: Caller, server: FakeServer) -> None:
+    tokens = ["It", " is", " sunny", "."]
+    base = {"id": "chatcmpl-lp", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini"}
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
+    chunks += [
+        {
+            **base,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"content": token},
+                    "logprobs": {"content": [_logprob(token)], "refusal": None},
+                    "finish_reason": None,
+                }
+            ],
+        }
+        for token in tokens
+    ]
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    complete = {
+        **base,
+        "object": "chat.completion",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "It is sunny."},
+                "logprobs": {"content": [_logprob(token) for token in tokens], "refusal": None},
+                "finish_reason": "stop",
+            }
+        ],
+    }
+    server.queue(Reply.json(complete), Reply.sse(chunks))
+    options: dict[str, Any] = {"base_url": server.base_url, "logprobs": True, "top_logprobs": 1}
+    answer = caller.completion("openai/gpt-4o-mini", USER, **options)
+    built = ritellm.stream_chunk_builder(caller.stream("openai/gpt-4o-mini", USER, **options))
+    assert built.choices[0].message.content == answer.choices[0].message.content == "It is sunny."
+    logprobs = built["choices"][0]["logprobs"]
+    assert [entry["token"] for entry in logprobs["content"]] == tokens  # every chunk's, in order
+    assert logprobs["content"] == answer["choices"][0]["logprobs"]["content"]
+
+
 # Callbacks ---------------------------------------------------------------------------------
 
 
@@ -235,6 +282,60 @@ def test_a_raising_callback_is_logged_and_the_call_goes_on(
     assert answer.choices[0].message.content == "echo: what is the weather"
     assert len(events) == 1  # the next callback still ran
     assert "callback raised" in caplog.text
+
+
+def test_a_failed_stream_is_reported_as_a_failure(
+    caller: Caller, server: FakeServer, events: list[ritellm.CallEvent]
+) -> None:
+    first = {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "Sun"}}]}
+    broken = Reply.sse([first], done=False)
+    server.queue(Reply(200, broken.headers, broken.pieces, drop=True))  # the connection drops
+    chunks, error = caller.stream_until_error("openai/gpt-4o-mini", USER, base_url=server.base_url)
+    assert chunks == [first] and isinstance(error, ritellm.StreamInterruptedError)
+    server.queue(Reply.json({"error": {"message": "no such model"}}, 404))  # refused while opening
+    _, refused = caller.stream_until_error("openai/gpt-nope", USER, base_url=server.base_url)
+    assert isinstance(refused, ritellm.NotFoundError)
+    interrupted, not_found = events
+    assert interrupted.stream and interrupted.exception is error
+    assert interrupted.time_to_first_chunk is not None
+    assert not_found.stream and not_found.exception is refused and not_found.time_to_first_chunk is None
+
+
+def test_a_stream_reports_its_usage_and_a_stream_left_early_is_no_failure(
+    caller: Caller, server: FakeServer, events: list[ritellm.CallEvent]
+) -> None:
+    usage = {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13}
+    base = {"id": "chatcmpl-u", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini"}
+    server.queue(
+        Reply.sse(
+            [
+                {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Sunny."}}]},
+                {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+                {**base, "choices": [], "usage": usage},
+            ]
+        )
+    )
+    caller.stream(
+        "openai/gpt-4o-mini", USER, base_url=server.base_url, stream_options={"include_usage": True}
+    )
+    [streamed] = events
+    assert streamed.exception is None and streamed.usage == usage
+    assert streamed.usage is not None and streamed.usage.total_tokens == 13
+
+    if caller.is_async:
+
+        async def first_only() -> None:
+            stream = await ritellm.acompletion("openai/m", USER, base_url=server.base_url, stream=True)
+            async with stream:
+                async for _ in stream:
+                    break
+
+        caller.run(first_only)
+    else:
+        with ritellm.completion("openai/m", USER, base_url=server.base_url, stream=True) as stream:
+            next(stream)
+    assert len(events) == 2  # reported once, when the reader left
+    assert events[1].exception is None and events[1].usage is None
 
 
 # providers() and messages ------------------------------------------------------------------
