@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import subprocess
 import sys
+import warnings
+import weakref
 from pathlib import Path
 
 import pytest
@@ -126,6 +129,28 @@ def test_a_loop_closed_without_shutdown_is_forgotten_by_the_next_loop(server: Fa
     stale.run_until_complete(stale.shutdown_asyncgens())  # releases them, as asyncio.run would
     stale.close()
     assert _pools._async == {}
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+def test_a_loop_closed_without_releasing_its_pools_is_not_kept_alive(
+    transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loop closed without ``shutdown_asyncgens`` or ``aclose()`` (what the module docs warn
+    against) is forgotten by the next loop's first call: its pools go to the collector, and
+    so does the loop. ``mock/`` calls open no connection, so the collector has only the
+    unclosed session to warn about."""
+    monkeypatch.setenv(_pools.ASYNC_TRANSPORT_ENV, transport)
+    loop = asyncio.new_event_loop()
+    answer = loop.run_until_complete(ritellm.acompletion("mock/echo", USER))
+    assert answer["choices"][0]["message"]["content"] == "hello"
+    loop.close()
+    closed = weakref.ref(loop)
+    del loop
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # the unclosed session, collected
+        asyncio.run(ritellm.acompletion("mock/echo", USER))  # another loop's first call
+        gc.collect()
+    assert closed() is None
 
 
 def test_an_unknown_async_transport_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
