@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 
 from . import _transport
-from ._exceptions import APIError, InternalError, InvalidResponseError, RitellmError
+from ._exceptions import APIError, InternalError, InvalidResponseError, RitellmError, redacted
 from ._instance import core
 from ._models import Prepared
 from ._retries import retry_after
@@ -68,7 +68,7 @@ def answer_as_chunks(
     try:
         completion = answer(prepared, status, headers, body)
     except InvalidResponseError:
-        shown = body[:200].decode("utf-8", "replace")
+        shown = redacted(body.decode("utf-8", "replace"), prepared.secrets)[:200]
         error = InvalidResponseError(
             f"the stream request was answered with {headers.get('content-type') or 'no content type'}, "
             f"not an event stream: {shown!r}"

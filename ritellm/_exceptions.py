@@ -38,6 +38,7 @@ The core reports errors as data whose ``kind`` comes from a closed list;
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,21 +85,47 @@ class RitellmError(Exception):
 
     def redact(self, secrets: tuple[str, ...]) -> None:
         """Replaces each secret with ``[redacted]`` wherever the error shows text: its
-        arguments, notes and, for :class:`APIError`, every field that came from the server."""
+        arguments, notes and, for :class:`APIError`, every field that came from the server.
+        Request signatures (SigV4's ``Signature=``) are redacted whatever ``secrets`` holds."""
         secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
-        if not secrets:
-            return
         self.args = tuple(_redacted(a, secrets) for a in self.args)
         notes = getattr(self, "__notes__", None)
         if isinstance(notes, list):
             notes[:] = [_redacted(note, secrets) for note in notes]
 
 
+#: Where the core cut a quoted text short.
+CUT_MARK = "\u2026"
+#: The shortest start of a secret redacted before a cut mark: shorter ones tell nothing.
+MIN_CUT_PREFIX = 3
+#: A request signature echoed back (SigV4: ``Signature=<64 hex>``, or its start before a cut).
+_SIGNATURE = re.compile(r"(?i)(signature=)[0-9a-f]+")
+
+
+def redacted(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` as an error may show it: without ``secrets`` or request signatures. Redact a
+    text before cutting it, or a cut may leave the start of a secret."""
+    return str(_redacted(text, tuple(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)))
+
+
 def _redacted(text: Any, secrets: tuple[str, ...]) -> Any:
-    if isinstance(text, str):
-        for secret in secrets:
-            text = text.replace(secret, "[redacted]")
-    return text
+    if not isinstance(text, str):
+        return text
+    for secret in secrets:  # in any case: a server or a message may have changed it
+        text = re.sub(re.escape(secret), "[redacted]", text, flags=re.IGNORECASE)
+    if CUT_MARK in text and secrets:  # a cut can leave the start of a secret before its mark
+        pieces = text.split(CUT_MARK)
+        text = CUT_MARK.join([*(_without_secret_start(p, secrets) for p in pieces[:-1]), pieces[-1]])
+    return _SIGNATURE.sub(r"\1[redacted]", text)
+
+
+def _without_secret_start(piece: str, secrets: tuple[str, ...]) -> str:
+    """``piece`` without the start of a secret it ends with."""
+    for secret in secrets:
+        for length in range(min(len(secret) - 1, len(piece)), MIN_CUT_PREFIX - 1, -1):
+            if piece.lower().endswith(secret[:length].lower()):
+                return piece[:-length] + "[redacted]"
+    return piece
 
 
 class InvalidRequestError(RitellmError, ValueError):

@@ -108,8 +108,8 @@ def _chunks(prepared: Prepared, response: Response) -> Generator[Chunk, None, No
         progress = _Progress(prepared)
         decoder = core().open_stream(prepared.context)
         try:
-            received = _transport.iter_decoded(response, prepared)
             try:
+                received = _transport.iter_decoded(response, prepared)
                 for data in received:
                     batch = decoder.feed(data)
                     yield from progress.took(batch)
@@ -118,6 +118,8 @@ def _chunks(prepared: Prepared, response: Response) -> Generator[Chunk, None, No
                         return
             except TransportError as exc:
                 raise progress.interrupted(exc) from exc
+            except RitellmError as exc:  # a corrupt compressed body: the server's bytes
+                raise progress.error(exc) from None
             batch = decoder.finish()
             yield from progress.took(batch)
             progress.finished(batch)
@@ -138,8 +140,8 @@ async def _achunks(prepared: Prepared, response: AsyncResponse) -> AsyncGenerato
         progress = _Progress(prepared)
         decoder = core().open_stream(prepared.context)
         try:
-            received = _transport.aiter_decoded(response, prepared)
             try:
+                received = _transport.aiter_decoded(response, prepared)
                 async for data in received:
                     batch = decoder.feed(data)
                     for chunk in progress.took(batch):
@@ -149,6 +151,8 @@ async def _achunks(prepared: Prepared, response: AsyncResponse) -> AsyncGenerato
                         return
             except TransportError as exc:
                 raise progress.interrupted(exc) from exc
+            except RitellmError as exc:  # a corrupt compressed body: the server's bytes
+                raise progress.error(exc) from None
             batch = decoder.finish()
             for chunk in progress.took(batch):
                 yield chunk

@@ -16,7 +16,14 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Generic, TypeVar
 
-from ._exceptions import APIConnectionError, APIError, APIStatusError, APITimeoutError, LimitExceededError
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    LimitExceededError,
+    RitellmError,
+)
 from ._models import Prepared, has_credentials
 from ._pools import Pools
 from ._retries import retry_delay, should_retry
@@ -94,12 +101,12 @@ class Decompressor:
 
     def __init__(self, encoding: str, prepared: Prepared) -> None:
         self._provider, self._model = prepared.provider, prepared.model
-        encoding = encoding.strip().lower()
-        if encoding in ("", "identity"):
+        name = encoding.strip().lower()
+        if name in ("", "identity"):
             self._zlib = None
-        elif encoding in ("gzip", "x-gzip"):
+        elif name in ("gzip", "x-gzip"):
             self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
+        elif name == "deflate":
             self._zlib = zlib.decompressobj()
         else:
             raise APIError(
@@ -279,6 +286,23 @@ class Sent(Generic[R]):
 
 def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sent[Response]:
     """Sends the call, retrying and following redirects as allowed; see :class:`Sent`."""
+    try:
+        return _request(pools, prepared, stream=stream)
+    except RitellmError as exc:  # every message built from the server's bytes included
+        exc.redact(prepared.secrets)
+        raise
+
+
+async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: bool) -> Sent[AsyncResponse]:
+    """The async twin of :func:`request`."""
+    try:
+        return await _arequest(pools, prepared, stream=stream)
+    except RitellmError as exc:
+        exc.redact(prepared.secrets)
+        raise
+
+
+def _request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sent[Response]:
     started = time.monotonic()
     attempt = redirects = 0
     while True:
@@ -309,8 +333,7 @@ def request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Sen
         return Sent(prepared, response, body, attempt + 1, started)
 
 
-async def arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: bool) -> Sent[AsyncResponse]:
-    """The async twin of :func:`request`."""
+async def _arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream: bool) -> Sent[AsyncResponse]:
     import asyncio
 
     started = time.monotonic()
