@@ -1,4 +1,4 @@
-"""Anthropic and Gemini against a local server speaking their own wire formats, sync and async."""
+"""Anthropic, Gemini and Azure against a local server speaking their own wire formats, sync and async."""
 
 from __future__ import annotations
 
@@ -11,14 +11,19 @@ import ritellm
 from tests.conftest import Caller
 from tests.server import FakeServer, Reply
 from tests.wire_formats import (
+    AZURE_FILTERED,
     SCENARIOS,
     anthropic_error,
     anthropic_message,
     anthropic_stream,
+    azure_content_filtered,
+    gemini_blocked,
     gemini_error,
     gemini_response,
     gemini_stream,
     same_answer,
+    streamed_tool_call_ids,
+    tool_call_ids,
 )
 
 MODELS = {"anthropic": "anthropic/claude-sonnet-4-5", "gemini": "gemini/gemini-2.5-flash"}
@@ -67,7 +72,15 @@ def test_complete_and_streamed_answers_agree(
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"] == complete["usage"]
     # The public builder puts the stream back together into the complete answer, field for field.
-    assert same_answer(ritellm.stream_chunk_builder(chunks), complete)
+    built = ritellm.stream_chunk_builder(chunks)
+    assert same_answer(built, complete)
+    # Tool-call ids: one per call and distinct in each answer, a stream's the same in its
+    # chunks and built answer; Anthropic's passed through, Gemini's (it sends none) made per call.
+    ids, streamed_ids = tool_call_ids(complete), streamed_tool_call_ids(chunks)
+    assert len(ids) == len(streamed_ids) == len(tools)
+    assert tool_call_ids(built) == streamed_ids
+    if provider == "anthropic":
+        assert ids == streamed_ids == [f"toolu_{i}" for i in range(len(tools))]
 
     first, second = server.requests
     assert (first.path, second.path) == PATHS[provider]
@@ -90,9 +103,30 @@ def test_stream_split_at_every_byte_gives_the_same_chunks(server: FakeServer, pr
     bytewise = Reply(200, whole.headers, [body[i : i + 1] for i in range(len(body))])
     server.queue(whole, bytewise)
     caller = Caller("sync")
-    assert caller.stream(MODELS[provider], USER, base_url=server.base_url) == caller.stream(
-        MODELS[provider], USER, base_url=server.base_url
-    )
+    first, second = (caller.stream(MODELS[provider], USER, base_url=server.base_url) for _ in range(2))
+    assert len(streamed_tool_call_ids(first)) == len(streamed_tool_call_ids(second)) == 2
+    assert per_call_left_out(first) == per_call_left_out(second)
+
+
+def per_call_left_out(chunks: list[Any]) -> list[Any]:
+    """The chunks without what two calls may differ in for all their bytes being the same:
+    ``created`` (the host's clock) and the tool-call ids ritellm makes per call."""
+    kept = []
+    for chunk in chunks:
+        choices = [
+            {
+                **choice,
+                "delta": {
+                    **choice["delta"],
+                    "tool_calls": [
+                        {**piece, "id": None} for piece in choice["delta"].get("tool_calls") or []
+                    ],
+                },
+            }
+            for choice in chunk["choices"]
+        ]
+        kept.append({**chunk, "created": None, "choices": choices})
+    return kept
 
 
 @pytest.mark.parametrize("provider", sorted(MODELS))
@@ -182,6 +216,42 @@ def test_gemini_errors(caller: Caller, server: FakeServer) -> None:
     server.queue(gemini_error(503, "UNAVAILABLE", "The model is overloaded."))
     with pytest.raises(ritellm.ServiceUnavailableError):
         caller.completion(MODELS["gemini"], USER, base_url=server.base_url, max_retries=0)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_azure_content_filter_is_a_content_policy_error(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    monkeypatch.setenv("AZURE_API_KEY", "azure-key-0123456789")
+    server.queue(azure_content_filtered())
+    if stream:
+        chunks, error = caller.stream_until_error("azure/gpt-4o", USER, base_url=server.base_url)
+        assert chunks == []
+    else:
+        with pytest.raises(ritellm.RitellmError) as raised:
+            caller.completion("azure/gpt-4o", USER, base_url=server.base_url)
+        error = raised.value
+    assert type(error) is ritellm.ContentPolicyError, repr(error)
+    assert isinstance(error, ritellm.BadRequestError)  # caught where a 400 is caught
+    assert (error.status_code, error.code, error.param) == (400, "content_filter", "prompt")
+    assert error.message == AZURE_FILTERED["error"]["message"] and error.request_id == "apim-0f1e2d"
+    assert len(server.requests) == 1  # not retried: the same prompt would be refused again
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_gemini_prompt_blocked_for_safety_is_a_content_policy_error(
+    caller: Caller, server: FakeServer, stream: bool
+) -> None:
+    server.queue(gemini_blocked(stream))
+    if stream:
+        chunks, error = caller.stream_until_error(MODELS["gemini"], USER, base_url=server.base_url)
+        assert chunks == []
+    else:
+        with pytest.raises(ritellm.RitellmError) as raised:
+            caller.completion(MODELS["gemini"], USER, base_url=server.base_url)
+        error = raised.value
+    assert type(error) is ritellm.ContentPolicyError, repr(error)
+    assert "SAFETY" in str(error) and error.provider == "gemini"
 
 
 def test_overloaded_mid_stream_raises_what_http_529_raises(caller: Caller, server: FakeServer) -> None:

@@ -204,7 +204,8 @@ def gemini_error(status: int, canonical: str, message: str) -> Reply:
 
 def same_answer(built: dict[str, Any], complete: dict[str, Any]) -> bool:
     """Equal, with tool arguments compared as JSON (their spacing may differ), and ``created``
-    left out (the host's clock, for providers that send none, ticks between two calls)."""
+    and tool-call ids left out: the host's clock ticks between two calls, and ids that a
+    provider does not send are made per call (see ``tool_call_ids``)."""
 
     def normal(answer: dict[str, Any]) -> dict[str, Any]:
         choices = []
@@ -212,10 +213,96 @@ def same_answer(built: dict[str, Any], complete: dict[str, Any]) -> bool:
             message = dict(choice["message"])
             if message.get("tool_calls"):
                 message["tool_calls"] = [
-                    {**c, "function": {**c["function"], "arguments": json.loads(c["function"]["arguments"])}}
+                    {
+                        **c,
+                        "id": None,
+                        "function": {**c["function"], "arguments": json.loads(c["function"]["arguments"])},
+                    }
                     for c in message["tool_calls"]
                 ]
             choices.append({**choice, "message": message})
         return {**answer, "choices": choices, "created": None}
 
     return normal(built) == normal(complete)
+
+
+def tool_call_ids(answer: dict[str, Any]) -> list[str]:
+    """The ids of an answer's tool calls, checked as clients rely on them: each call has one,
+    and no two calls of the answer share one."""
+    ids = [call.get("id") for call in answer["choices"][0]["message"].get("tool_calls") or []]
+    assert all(isinstance(i, str) and i for i in ids), ids
+    assert len(set(ids)) == len(ids), ids
+    return ids
+
+
+def streamed_tool_call_ids(chunks: list[dict[str, Any]]) -> list[str]:
+    """The ids of a stream's tool calls, by index, checked as clients rely on them: each call's
+    first piece carries its id, its later pieces carry that id or none, and no two calls share
+    one."""
+    ids: dict[int, str] = {}
+    for chunk in chunks:
+        for choice in chunk["choices"]:
+            for piece in choice["delta"].get("tool_calls") or []:
+                index = piece["index"]
+                if index not in ids:
+                    assert isinstance(piece.get("id"), str) and piece["id"], piece
+                    ids[index] = piece["id"]
+                else:
+                    assert piece.get("id") in (None, ids[index]), piece
+    assert len(set(ids.values())) == len(ids), ids
+    return [ids[index] for index in sorted(ids)]
+
+
+# Content filters. Azure OpenAI refuses a prompt its filter flags with HTTP 400, code
+# content_filter and the filter's verdicts (before any stream starts); Gemini answers HTTP 200
+# with no candidates and a blockReason.
+
+AZURE_FILTERED = {
+    "error": {
+        "message": "The response was filtered due to the prompt triggering Azure OpenAI's content management "
+        "policy. Please modify your prompt and retry. To learn more about our content filtering policies "
+        "please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766",
+        "type": None,
+        "param": "prompt",
+        "code": "content_filter",
+        "status": 400,
+        "innererror": {
+            "code": "ResponsibleAIPolicyViolation",
+            "content_filter_result": {
+                "hate": {"filtered": False, "severity": "safe"},
+                "jailbreak": {"filtered": False, "detected": False},
+                "self_harm": {"filtered": False, "severity": "safe"},
+                "sexual": {"filtered": False, "severity": "safe"},
+                "violence": {"filtered": True, "severity": "medium"},
+            },
+        },
+    }
+}
+
+
+def azure_content_filtered() -> Reply:
+    return Reply.json(AZURE_FILTERED, 400, headers={"apim-request-id": "apim-0f1e2d"})
+
+
+GEMINI_BLOCKED = {
+    "promptFeedback": {
+        "blockReason": "SAFETY",
+        "safetyRatings": [
+            {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True},
+            {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"},
+        ],
+    },
+    "usageMetadata": {"promptTokenCount": 8, "totalTokenCount": 8},
+    "modelVersion": "gemini-2.5-flash",
+    "responseId": "resp_blocked",
+}
+
+
+def gemini_blocked(stream: bool) -> Reply:
+    if stream:
+        return Reply(
+            200,
+            {"content-type": "text/event-stream"},
+            [f"data: {json.dumps(GEMINI_BLOCKED)}\r\n\r\n".encode()],
+        )
+    return Reply.json(GEMINI_BLOCKED)
