@@ -18,20 +18,39 @@ from ._models import Prepared, has_credentials
 from ._options import DEFAULT_TIMEOUTS, TimeoutTypes, litellm_options, response_format, timeouts
 from ._retries import DEFAULT_MAX_RETRIES
 
-_BAD_IN_NAME = re.compile(r"[\r\n\0:]|^\s|\s$|^$")
-_BAD_IN_VALUE = re.compile(r"[\r\n\0]|^\s|\s$")
+#: RFC 9110's token: what a header name may be made of.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: Visible ASCII with inner spaces and tabs: what every transport sends unchanged.
+_HEADER_VALUE = re.compile(r"([\x21-\x7e]([\x20-\x7e\t]*[\x21-\x7e])?)?")
+#: Headers that say how a request is framed, where it goes or how its connection behaves:
+#: the transport writes them, and a caller's value would smuggle or misdirect the request.
+TRANSPORT_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "upgrade",
+        "te",
+        "trailer",
+        "expect",
+    }
+)
 #: Made once: ``json.dumps`` with any non-default option makes a new encoder on every call.
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 def _check_header(name: str, value: str, what: str) -> None:
-    """Refuses header names and values that would split or smuggle a request line. The message
-    names the header, never its value."""
-    if _BAD_IN_NAME.search(name):
+    """Refuses header names and values that would split or smuggle a request, or that some
+    transport would send differently or refuse. The message names the header, never its value."""
+    if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
         raise InvalidRequestError(f"{what}: {name!r} is not a valid header name")
-    if _BAD_IN_VALUE.search(value):
+    if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
         raise InvalidRequestError(
-            f"{what}: the value of header {name!r} has a line break, NUL or surrounding whitespace"
+            f"{what}: the value of header {name!r} must be printable ASCII without line breaks, "
+            "control characters or surrounding whitespace"
         )
 
 
@@ -118,6 +137,11 @@ def prepare(
             )
     for name, value in (extra_headers or {}).items():
         _check_header(name, value, "extra_headers")
+        if name.lower() in TRANSPORT_HEADERS:
+            raise InvalidRequestError(
+                f"extra_headers: {name!r} is written by the transport (it frames or routes the request) "
+                "and cannot be set"
+            )
         headers[name] = value
     if has_credentials(head["url"]):
         raise InvalidRequestError(

@@ -21,6 +21,7 @@ from ._exceptions import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    InvalidResponseError,
     LimitExceededError,
     RitellmError,
 )
@@ -151,9 +152,16 @@ def _redirect(prepared: Prepared, response: Response | AsyncResponse) -> Prepare
     location = response.headers.get("location")
     if response.status not in (301, 302, 303, 307, 308) or location is None:
         return None
-    target = urllib.parse.urljoin(prepared.url, location)
-    source_parts, target_parts = urllib.parse.urlsplit(prepared.url), urllib.parse.urlsplit(target)
-    same_origin = _origin(target_parts) == _origin(source_parts) and not has_credentials(target)
+    try:
+        target = urllib.parse.urljoin(prepared.url, location)
+        source_parts, target_parts = urllib.parse.urlsplit(prepared.url), urllib.parse.urlsplit(target)
+        same_origin = _origin(target_parts) == _origin(source_parts) and not has_credentials(target)
+    except ValueError as exc:  # a port out of range, a malformed IPv6 host
+        raise InvalidResponseError(
+            f"the HTTP {response.status} redirect's location is not a valid URL: {exc}",
+            provider=prepared.provider,
+            model=prepared.model,
+        ) from None
     if response.status in (307, 308) and same_origin:
         return prepared._replace(url=target)
     raise APIStatusError(

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import threading
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -109,3 +112,140 @@ def test_a_corrupt_compressed_stream_is_a_typed_error(caller: Caller, server: Fa
     _, error = caller.stream_until_error("openai/m", USER, base_url=server.base_url, api_key=KEY)
     assert isinstance(error, ritellm.APIError), error
     assert json.dumps(str(error))  # a message, not a crash
+
+
+class RawServer:
+    """Records the bytes of each request head as they arrive, and answers a chat.completion."""
+
+    ANSWER = json.dumps(
+        {
+            "id": "chatcmpl-raw",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "m",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}
+            ],
+            "candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP"}],
+        }
+    ).encode()
+
+    def __init__(self) -> None:
+        self.heads: list[bytes] = []
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    received = connection.recv(65536)
+                    if not received:
+                        break
+                    data += received
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                while length and len(body) < int(length.group(1)):
+                    body += connection.recv(65536)
+                self.heads.append(head)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n"
+                    b"content-length: %d\r\n\r\n%s" % (len(self.ANSWER), self.ANSWER)
+                )
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+@pytest.fixture
+def raw_server() -> Iterator[RawServer]:
+    server = RawServer()
+    yield server
+    server.close()
+
+
+#: Calls with hostile values a transport could write differently: each must reach the wire
+#: byte for byte the same on every transport, or be refused before any I/O the same way.
+HOSTILE_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
+    "header value with tab and spaces": ("openai/m", {"extra_headers": {"X-Trace": "a b\tc"}}),
+    "model with query and fragment": ("azure/d?x=1#y", {"api_version": "2024-10-21"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_CALLS))
+def test_every_transport_writes_the_same_request_or_refuses_the_same(
+    raw_server: RawServer, case: str
+) -> None:
+    model, options = HOSTILE_CALLS[case]
+    options = {"base_url": "http://127.0.0.1:{port}/v1", "api_key": KEY, "max_retries": 0, **options}
+    options["base_url"] = options["base_url"].format(port=raw_server.port)
+    outcomes: dict[str, Any] = {}
+    for mode in ("sync", "async-aiohttp", "async-httpx"):
+        caller = Caller(mode)
+        before = len(raw_server.heads)
+        with pytest.MonkeyPatch.context() as patch:
+            if caller.is_async:
+                patch.setenv("RITELLM_ASYNC_TRANSPORT", mode.removeprefix("async-"))
+            try:
+                caller.completion(model, USER, **options)
+            except ritellm.RitellmError as exc:
+                assert len(raw_server.heads) == before, f"{mode}: refused after sending"
+                outcomes[mode] = (type(exc), str(exc))
+                continue
+        [head] = raw_server.heads[before:]
+        outcomes[mode] = head
+    assert outcomes["sync"] == outcomes["async-aiohttp"] == outcomes["async-httpx"], outcomes
+    if isinstance(outcomes["sync"], bytes):
+        request_line = outcomes["sync"].split(b"\r\n")[0]
+        assert all(0x21 <= byte < 0x7F for byte in request_line.split(b" ")[1]), request_line
+    else:
+        assert issubclass(outcomes["sync"][0], ritellm.InvalidRequestError)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        ("X A", "1", "not a valid header name"),
+        ("X-\u00e9", "1", "not a valid header name"),
+        ("X-Ok", "caf\u00e9", "printable ASCII"),
+        ("X-Ok", "a\x01b", "printable ASCII"),
+        ("X-Ok", "a\r\nInjected: 1", "printable ASCII"),
+        ("Transfer-Encoding", "chunked", "written by the transport"),
+        ("Host", "evil.example", "written by the transport"),
+        ("content-length", "0", "written by the transport"),
+        ("Connection", "close", "written by the transport"),
+    ],
+)
+def test_caller_headers_that_would_change_framing_or_break_a_transport_are_refused(
+    caller: Caller, server: FakeServer, name: str, value: str, complaint: str
+) -> None:
+    with pytest.raises(ritellm.InvalidRequestError, match=complaint) as info:
+        caller.completion(
+            "openai/m", USER, base_url=server.base_url, api_key=KEY, extra_headers={name: value}
+        )
+    assert "extra_headers" in str(info.value) and value not in str(info.value)
+    assert server.requests == []
+
+
+def test_a_non_ascii_key_is_refused_naming_where_it_came_from(caller: Caller, server: FakeServer) -> None:
+    with pytest.raises(ritellm.InvalidRequestError, match="the API key from api_key") as info:
+        caller.completion("openai/m", USER, base_url=server.base_url, api_key="sk-caf\u00e9-0123456789")
+    assert "caf\u00e9" not in str(info.value)
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("location", ["http://127.0.0.1:99999/v1/x", "http://[::1/x", "http://[zz]:80/x"])
+def test_a_hostile_redirect_location_is_a_typed_error(
+    caller: Caller, server: FakeServer, location: str
+) -> None:
+    server.queue(Reply(307, {"location": location}, [b""]))
+    with pytest.raises(ritellm.APIError) as info:
+        caller.completion("openai/m", USER, base_url=server.base_url, api_key=KEY)
+    assert "redirect" in str(info.value)
