@@ -33,11 +33,17 @@ class Reply:
     abort: bool = False
     #: Seconds to wait before particular pieces, by index, on top of ``delay``.
     pauses: dict[int, float] = field(default_factory=dict)
-    #: Set it to end the body early: a wait in progress ends and the connection closes before
-    #: the next piece.
+    #: Set it to end every wait at once: the rest of the body goes out now.
+    resume: threading.Event = field(default_factory=threading.Event)
+    #: Set it (with :meth:`end`) to close the connection before the next piece.
     stop: threading.Event = field(default_factory=threading.Event)
     #: Set by the server once it has written every piece.
     sent_all: threading.Event = field(default_factory=threading.Event)
+
+    def end(self) -> None:
+        """Ends the body where it is: the server closes the connection instead of going on."""
+        self.stop.set()
+        self.resume.set()
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -60,6 +66,8 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    #: The client's address and port: requests on one kept-alive connection share it.
+    client: tuple[str, int] = ("", 0)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -143,7 +151,7 @@ class FakeServer:
     def reset(self) -> None:
         with self._lock:
             for reply in self._sending:
-                reply.stop.set()
+                reply.end()
             self._sending.clear()
         self.answer = lambda recorded: None
         self.cors_exposed = None
@@ -199,7 +207,11 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length)
             recorded = Recorded(
-                self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                self.command,
+                self.path,
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+                self.client_address[:2],
             )
             reply = server.next_reply(recorded)
             if reply.abort:
@@ -223,8 +235,9 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             try:
                 for index, piece in enumerate(reply.pieces):
                     wait = reply.delay + reply.pauses.get(index, 0.0)
-                    stopped = reply.stop.wait(wait) if wait else reply.stop.is_set()
-                    if stopped:
+                    if wait:
+                        reply.resume.wait(wait)
+                    if reply.stop.is_set():
                         self.close_connection = True
                         return
                     if piece:

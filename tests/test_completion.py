@@ -404,3 +404,36 @@ def test_both_stream_twins_are_opened_before_the_call_returns(caller: Caller, se
         open_stream()
     assert len(server.requests) == 1
     assert open_stream() == 2
+
+
+def test_a_stream_returns_its_connection_to_the_pool(caller: Caller, server: FakeServer) -> None:
+    """The chunked body's end arrives after ``[DONE]`` in a read of its own: the stream reads it
+    (as openai-python does) instead of resetting the connection, so the next call reuses it."""
+    for _ in range(2):
+        # An empty last piece, after a pause: the terminator comes in a later write than [DONE].
+        reply = Reply.sse(echo_chunks({"model": "m", "messages": USER}))
+        reply.pieces.append(b"")
+        reply.pauses[len(reply.pieces) - 1] = 0.05
+        server.queue(reply)
+    server.queue(
+        Reply.json({"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": []})
+    )
+
+    async def three_calls() -> None:
+        for _ in range(2):
+            stream = await ritellm.acompletion("openai/m", USER, base_url=server.base_url, stream=True)
+            async with stream:
+                assert [chunk async for chunk in stream]
+        await ritellm.acompletion("openai/m", USER, base_url=server.base_url)
+
+    try:
+        if caller.is_async:
+            caller.run(three_calls)
+        else:
+            for _ in range(2):
+                with ritellm.completion("openai/m", USER, base_url=server.base_url, stream=True) as stream:
+                    assert list(stream)
+            ritellm.completion("openai/m", USER, base_url=server.base_url)
+    finally:
+        ritellm.close()
+    assert len({recorded.client for recorded in server.requests}) == 1, [r.client for r in server.requests]
