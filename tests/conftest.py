@@ -116,10 +116,20 @@ class Caller:
         return chunks
 
     def stream_until_error(
-        self, *args: Any, **kwargs: Any
+        self,
+        *args: Any,
+        on_chunk: Callable[[ritellm.ChatCompletionChunk], None] | None = None,
+        **kwargs: Any,
     ) -> tuple[list[ritellm.ChatCompletionChunk], Exception | None]:
-        """The chunks delivered, and the exception that ended the stream early, if any."""
+        """The chunks delivered, and the exception that ended the stream early, if any.
+        ``on_chunk`` sees each chunk as it arrives, before the next is read."""
         chunks: list[ritellm.ChatCompletionChunk] = []
+
+        def take(chunk: ritellm.ChatCompletionChunk) -> None:
+            chunks.append(chunk)
+            if on_chunk is not None:
+                on_chunk(chunk)
+
         if self.is_async:
 
             async def collect() -> Exception | None:
@@ -127,7 +137,7 @@ class Caller:
                     stream = await ritellm.acompletion(*args, stream=True, **kwargs)
                     async with stream:
                         async for chunk in stream:
-                            chunks.append(chunk)
+                            take(chunk)
                 except Exception as exc:
                     return exc
                 return None
@@ -136,7 +146,7 @@ class Caller:
         try:
             with ritellm.completion(*args, stream=True, **kwargs) as stream:
                 for chunk in stream:
-                    chunks.append(chunk)
+                    take(chunk)
         except Exception as exc:
             return chunks, exc
         return chunks, None
