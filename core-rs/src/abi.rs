@@ -17,6 +17,33 @@
 //! and a raw payload (a request or response body) after a successful JSON head; the head never
 //! contains a raw line feed.
 //!
+//! # The prepare head
+//! `ritellm_prepare` takes the call as JSON (`CallInput` in `lib.rs`: `model`, `messages`, and
+//! optionally `stream`, `base_url`, `params`, `additional_params`, `env`, `api_version`,
+//! `created`, `nonce`, `limits`, `drop_params`) and answers `{"ok": head}`, a line feed, then
+//! the request body. The head (`HttpRequest` in `call.rs`) has these members:
+//!
+//! * `provider`: the provider prefix (`"anthropic"`), for the host's error messages.
+//! * `model`: the provider's model name, the model string after the prefix.
+//! * `method`: the HTTP method, `"POST"`.
+//! * `url`: where to send the body.
+//! * `headers`: header names (lower case) and values, the key not among them.
+//! * `auth`: `null`, or how to send the key: `{env, required, header, prefix}`; the header's
+//!   value is `prefix` then the key, which comes from the caller or the variable `env`.
+//! * `passthrough`: true when a success answer is already a chat.completion, which the host may
+//!   take as it is if it is a JSON object without an `error` member.
+//! * `messages_slot`: present when the body holds the caller's messages as given: their
+//!   `[start, end)` byte offsets in the body, so that a host may reuse the rest of the body for
+//!   a call alike with other messages.
+//! * `context`: JSON text, opaque to the host, to hand back with the answer (to `ritellm_parse`
+//!   or `ritellm_stream_open`). The contexts of calls alike are the same bytes unless their
+//!   answers need invented ids, which derive from the call's `nonce`.
+//!
+//! A host that wants only the sandboxed decoders opens a stream with the context
+//! `{"reader": "raw_sse"}` or `{"reader": "raw_event_stream"}` (older hosts write `protocol`
+//! for `reader`, which is still read): each event comes back as `{event, data, id}`.
+//!
+//! # Streams
 //! A stream handle is a non-zero `u32` from `ritellm_stream_open`; `ritellm_stream_finish` and
 //! `ritellm_stream_close` release it. A panic aborts (a trap): the host must then discard the
 //! instance. So does an allocation the host's memory limit refused; before aborting, the core
@@ -147,7 +174,7 @@ pub extern "C" fn ritellm_describe() -> u64 {
     ok(&with_flag)
 }
 
-/// Input: the call as JSON. Answers `{"ok": {method, url, headers, auth, context}}`, a line
+/// Input: the call as JSON. Answers `{"ok": head}` (see "The prepare head" above), a line
 /// feed, then the request body.
 #[no_mangle]
 pub extern "C" fn ritellm_prepare(len: u32) -> u64 {

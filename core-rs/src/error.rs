@@ -4,10 +4,25 @@
 use serde::Serialize;
 use serde_json::Value;
 
-/// The closed list of error kinds. Hosts keep a table with exactly these names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
+/// Declares [`ErrorKind`] and [`ErrorKind::ALL`] from one list, so no kind can be missing
+/// from `ALL` (which `describe()` hands to hosts).
+macro_rules! error_kinds {
+    ($($(#[$doc:meta])* $kind:ident,)+) => {
+        /// The closed list of error kinds. Hosts keep a table with exactly these names.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorKind {
+            $($(#[$doc])* $kind,)+
+        }
+
+        impl ErrorKind {
+            /// Every kind, in the order declared.
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$kind),+];
+        }
+    };
+}
+
+error_kinds! {
     /// The caller's request is malformed (bad model string, messages, parameters).
     InvalidRequest,
     /// The model prefix names no provider ritellm knows.
@@ -24,19 +39,6 @@ pub enum ErrorKind {
     StreamIncomplete,
     /// Input exceeded one of the core's limits.
     LimitExceeded,
-}
-
-impl ErrorKind {
-    pub const ALL: [ErrorKind; 8] = [
-        ErrorKind::InvalidRequest,
-        ErrorKind::UnsupportedProvider,
-        ErrorKind::ApiError,
-        ErrorKind::ContextWindowExceeded,
-        ErrorKind::ContentPolicy,
-        ErrorKind::InvalidResponse,
-        ErrorKind::StreamIncomplete,
-        ErrorKind::LimitExceeded,
-    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -215,6 +217,16 @@ fn classify(error: &CoreError) -> ErrorKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_kinds_are_listed_once_in_declaration_order() {
+        for (position, kind) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, position, "{:?}", kind);
+        }
+        let names = serde_json::to_value(ErrorKind::ALL).unwrap();
+        assert_eq!(names[0], "invalid_request");
+        assert_eq!(names[ErrorKind::ALL.len() - 1], "limit_exceeded");
+    }
 
     #[test]
     fn every_context_window_entry_is_recognised_from_its_example() {

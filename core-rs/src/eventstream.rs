@@ -100,11 +100,6 @@ impl EventStreamDecoder {
         self.buffer.drain(..start);
         Ok(())
     }
-
-    /// Whether bytes of an unfinished message are left.
-    pub fn pending(&self) -> bool {
-        !self.buffer.is_empty()
-    }
 }
 
 /// The headers this framing defines, as strings (only string headers are read).
@@ -183,9 +178,10 @@ fn parse_headers(mut bytes: &[u8]) -> Result<Headers, CoreError> {
     Ok(headers)
 }
 
+/// Messages framed as AWS frames them, for tests here and of the Bedrock reader.
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
+pub(crate) mod testing {
+    use crate::eventstream::{crc32, PRELUDE};
 
     /// A message as AWS frames it, with string headers.
     pub fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
@@ -220,6 +216,12 @@ pub(crate) mod tests {
             payload.as_bytes(),
         )
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{event, frame};
+    use super::*;
 
     fn decode(pieces: &[&[u8]]) -> Result<Vec<(String, String)>, CoreError> {
         let mut decoder = EventStreamDecoder::new(1 << 20);

@@ -1,32 +1,47 @@
 //! ritellm-core: the sans-I/O heart of ritellm.
 //!
 //! It turns a caller's OpenAI-shaped request into an HTTP request for one provider, and the
-//! provider's answer (a JSON body, or server-sent-event bytes fed as they arrive) into
-//! OpenAI-shaped chat.completion and chat.completion.chunk JSON. It does no I/O, reads no
-//! clock or environment and never sees an API key: the host owns sockets, keys, retries and
-//! time. This file is the whole pure API; `abi.rs` exposes it to WebAssembly hosts.
+//! provider's answer (a JSON body, or stream bytes fed as they arrive) into OpenAI-shaped
+//! chat.completion and chat.completion.chunk JSON. It does no I/O, reads no clock or
+//! environment and never sees an API key: the host owns sockets, keys, retries and time.
+//!
+//! # Layout
+//! Arrows point down: a module imports only those below it.
+//!
+//! * `lib.rs` (this file): the pure API, [`prepare`], [`parse_response`], [`open_stream`] and
+//!   [`describe`]. `abi.rs` exposes it to WebAssembly hosts and documents the boundary.
+//! * `providers/`: the provider table and the protocol modules, one file per API; its
+//!   `mod.rs` holds the table and the only two matches on how requests are built and how
+//!   answers are read (a newcomer adds a provider there, see its docs).
+//! * `stream.rs`: a stream in progress, a framing's decoder feeding a reader's translator.
+//! * `sse.rs`, `eventstream.rs`: the two framings, bytes into events.
+//! * Leaves, imported by both sides: `call.rs` (the call, the HTTP request, the answer's
+//!   context), `translate.rs` (the `Translate` trait and its chunks), `error.rs`, `limits.rs`.
 
 // Errors are the cold path and cross the boundary as JSON: boxing them would buy nothing.
 #![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+pub mod call;
 pub mod error;
 pub mod eventstream;
 pub mod limits;
 pub mod providers;
 pub mod sse;
 pub mod stream;
+pub mod translate;
 
 #[cfg(target_arch = "wasm32")]
 mod abi;
 
+pub use call::{Call, Context, HttpRequest, Operation, Reader};
 pub use error::{CoreError, ErrorKind};
 pub use limits::Limits;
-use providers::{Auth, Protocol, Provider};
+use providers::Provider;
 pub use stream::ChunkStream;
 
 /// What the host sends to [`prepare`]. Every field but `model` and `messages` is optional.
@@ -55,6 +70,10 @@ struct CallInput {
     /// Unix time from the host, for the `created` field of answers from providers that send none.
     #[serde(default)]
     created: i64,
+    /// A random value from the host, new for every call (16 lowercase hex digits), from which
+    /// the core derives the ids it invents. Older hosts send none.
+    #[serde(default)]
+    nonce: String,
     #[serde(default)]
     limits: Limits,
     /// Leave out parameters the provider's protocol has no place for, instead of refusing them.
@@ -62,104 +81,8 @@ struct CallInput {
     drop_params: bool,
 }
 
-/// A validated call, handed to the provider's protocol module.
-pub struct Call {
-    pub provider: &'static Provider,
-    /// The provider's own model name: the model string after its prefix.
-    pub model: String,
-    pub messages: Value,
-    pub stream: bool,
-    pub base_url: String,
-    pub params: Map<String, Value>,
-    pub additional_params: Map<String, Value>,
-    pub env: BTreeMap<String, String>,
-    pub api_version: Option<String>,
-    pub drop_params: bool,
-}
-
-/// The HTTP request for the host to send. The host adds the key (see `auth`) and keeps
-/// `context` to hand back with the answer.
-#[derive(Debug, Serialize)]
-pub struct HttpRequest {
-    /// The provider prefix and the provider's model name, for the host's error messages.
-    pub provider: &'static str,
-    pub model: String,
-    pub method: &'static str,
-    pub url: String,
-    pub headers: BTreeMap<&'static str, String>,
-    pub auth: Option<Auth>,
-    /// True when a success answer is already a chat.completion: the host may take a JSON
-    /// object without an `error` member as it is, and needs `parse_response` only otherwise.
-    pub passthrough: bool,
-    /// Where the caller's messages, serialized as given, lie in `body` (start and end byte
-    /// offsets), when the body is otherwise independent of them: the host may then reuse the
-    /// rest of the body for another call alike, with its own messages in the slot.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub messages_slot: Option<(usize, usize)>,
-    /// Opaque to the host: JSON text to pass to `parse_response` or `ChunkStream::new`.
-    pub context: String,
-    #[serde(skip)]
-    pub body: Vec<u8>,
-}
-
-impl HttpRequest {
-    pub fn post_json(url: String, body: &Map<String, Value>, stream: bool) -> Self {
-        let mut headers = BTreeMap::new();
-        headers.insert("content-type", "application/json".to_string());
-        let accept = if stream {
-            "text/event-stream"
-        } else {
-            "application/json"
-        };
-        headers.insert("accept", accept.to_string());
-        HttpRequest {
-            provider: "",
-            model: String::new(),
-            method: "POST",
-            url,
-            headers,
-            auth: None,
-            passthrough: false,
-            messages_slot: None,
-            context: String::new(),
-            body: serde_json::to_vec(body).unwrap_or_default(),
-        }
-    }
-}
-
-/// What the core needs to read one call's answer, carried by the host between calls.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Context {
-    pub protocol: Protocol,
-    /// Named in errors about the answer.
-    #[serde(default)]
-    pub provider: String,
-    #[serde(default)]
-    pub model: String,
-    #[serde(default)]
-    pub created: i64,
-    /// The caller asked for a final usage chunk (`stream_options.include_usage`).
-    #[serde(default)]
-    pub include_usage: bool,
-    /// The tool that carries a `response_format` answer, for providers without a JSON mode:
-    /// its input becomes the message content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub json_tool: Option<String>,
-    #[serde(default)]
-    pub limits: Limits,
-}
-
-impl Context {
-    /// Names this call's provider and model in `error`.
-    pub fn tag(&self, mut error: CoreError) -> CoreError {
-        if !self.provider.is_empty() {
-            error.provider = Some(self.provider.clone());
-            error.model = Some(self.model.clone());
-        }
-        error
-    }
-}
+/// The longest nonce taken; a host sends 16 characters.
+const MAX_NONCE: usize = 64;
 
 /// Validates a call and assembles its HTTP request.
 pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
@@ -174,7 +97,13 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
             ))
         }
     };
-    let base_url = base_url(provider, input.base_url, &input.env)?;
+    if input.nonce.len() > MAX_NONCE || !input.nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(CoreError::invalid_request(format!(
+            "nonce must be at most {} letters and digits",
+            MAX_NONCE
+        )));
+    }
+    let base_url = provider.base_url(input.base_url, &input.env)?;
     let additional_params = match input.additional_params {
         Value::Null => Map::new(),
         Value::Object(fields) => fields,
@@ -205,23 +134,28 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         .get("stream_options")
         .and_then(|o| o.get("include_usage"))
         == Some(&Value::Bool(true));
+    let operation = Operation::Chat;
+    let reader = provider.reader_for(&model);
+    let reading = providers::reading(reader, operation);
     let mut context = Context {
-        protocol: provider.protocol,
+        reader,
+        operation,
         provider: provider.prefix.to_string(),
         model: model.clone(),
         created: input.created,
+        // Only where ids are invented: the contexts of other calls alike stay the same bytes.
+        nonce: if reading.invents_ids {
+            input.nonce
+        } else {
+            String::new()
+        },
         include_usage,
         json_tool: None,
         limits: input.limits,
     };
-    let passthrough = matches!(provider.protocol, Protocol::OpenAi | Protocol::Azure);
-    let messages_json = if passthrough {
-        serde_json::to_vec(&messages).ok()
-    } else {
-        None
-    };
     let call = Call {
-        provider,
+        operation,
+        reader,
         model,
         messages,
         stream: input.stream,
@@ -232,32 +166,13 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         api_version: input.api_version,
         drop_params: input.drop_params,
     };
-    let mut request = providers::build_request(call, &mut context)?;
+    let mut request = providers::build_request(provider.api, call, &mut context)?;
     request.provider = provider.prefix;
     request.model = context.model.clone();
     request.auth = provider.auth;
-    request.passthrough = passthrough;
-    request.messages_slot =
-        messages_json.and_then(|json| messages_slot(&request.body, &context.model, &json));
+    request.passthrough = reading.passthrough;
     request.context = serde_json::to_string(&context).unwrap_or_default();
     Ok(request)
-}
-
-/// The slot of the messages in a pass-through body, which `openai::body` writes second, right
-/// after the model, as given; None if the body is not laid out so (`additional_params`
-/// replaced them, say).
-fn messages_slot(body: &[u8], model: &str, messages_json: &[u8]) -> Option<(usize, usize)> {
-    let head = format!(
-        "{{\"model\":{},\"messages\":",
-        serde_json::to_string(model).ok()?
-    );
-    let end = head.len() + messages_json.len();
-    let laid_out = body.starts_with(head.as_bytes()) && body.get(head.len()..end)? == messages_json;
-    if laid_out {
-        Some((head.len(), end))
-    } else {
-        None
-    }
 }
 
 /// Splits `"prefix/name"` at the first `/`; the name may contain more slashes.
@@ -300,91 +215,6 @@ fn split_model(model: &Value) -> Result<(&'static Provider, String), CoreError> 
     Ok((provider, name.to_string()))
 }
 
-/// The caller's `base_url`, else the provider's environment variable, else its default.
-fn base_url(
-    provider: &Provider,
-    given: Option<String>,
-    env: &BTreeMap<String, String>,
-) -> Result<String, CoreError> {
-    // A host from the environment may come without a scheme (OLLAMA_HOST=127.0.0.1:11434).
-    let from_env = provider
-        .base_url_env
-        .iter()
-        .find_map(|name| env.get(*name).filter(|url| !url.is_empty()))
-        .map(|url| {
-            if url.contains("://") {
-                url.clone()
-            } else {
-                format!("http://{}", url)
-            }
-        });
-    let url = match given.filter(|url| !url.is_empty()).or(from_env) {
-        Some(url) => url,
-        None => {
-            if let Some(template) = provider.base_url.filter(|url| url.contains('{')) {
-                return fill_template(provider, template, env);
-            }
-            return provider.base_url.map(str::to_string).ok_or_else(|| {
-                let env_hint = match provider.base_url_env.first() {
-                    Some(name) => format!(" (or set {})", name),
-                    None => String::new(),
-                };
-                CoreError::invalid_request(format!(
-                    "provider {:?} needs base_url{}",
-                    provider.prefix, env_hint
-                ))
-            });
-        }
-    };
-    let rest = match url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-    {
-        Some(rest) => rest,
-        None => {
-            return Err(CoreError::invalid_request(format!(
-                "base_url must start with http:// or https://, got {:?}",
-                url
-            )))
-        }
-    };
-    // A bare server root gets the API's path, as the providers' SDKs add it.
-    let path = rest.split('?').next().unwrap_or("");
-    let is_root = path.find('/').map_or(true, |slash| &path[slash..] == "/");
-    if is_root && !provider.root_path.is_empty() {
-        let (base, query) = providers::split_query(&url);
-        let base = format!("{}{}", base.trim_end_matches('/'), provider.root_path);
-        return Ok(providers::join_query(base, query));
-    }
-    Ok(url)
-}
-
-/// A default base URL with `{NAME}` parts, filled from those environment variables (listed in
-/// the provider's `extra_env`); a missing one is refused before any I/O.
-fn fill_template(
-    provider: &Provider,
-    template: &str,
-    env: &BTreeMap<String, String>,
-) -> Result<String, CoreError> {
-    let mut url = template.to_string();
-    for name in provider.extra_env {
-        let part = format!("{{{}}}", name);
-        if !url.contains(&part) {
-            continue;
-        }
-        match env.get(*name).filter(|value| !value.is_empty()) {
-            Some(value) => url = url.replace(&part, &providers::path_segment(value)),
-            None => {
-                return Err(CoreError::invalid_request(format!(
-                    "{}/ builds its URL from {}: set it, or pass base_url",
-                    provider.prefix, name
-                )))
-            }
-        }
-    }
-    Ok(url)
-}
-
 fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -404,11 +234,20 @@ pub fn parse_context(context: &[u8]) -> Result<Context, CoreError> {
 /// Translates a complete answer with HTTP `status` into a chat.completion, as JSON text.
 pub fn parse_response(context: &[u8], status: u16, body: &[u8]) -> Result<String, CoreError> {
     let context = parse_context(context)?;
-    providers::parse_response(&context, status, body).map_err(|e| context.tag(e))
+    match providers::reading(context.reader, context.operation).complete {
+        Some(read) => read(&context, status, body).map_err(|e| context.tag(e)),
+        None => Err(CoreError::invalid_request(
+            "this context's reader decodes streams only",
+        )),
+    }
 }
 
+/// A stream decoder for a call's answer (see [`ChunkStream`]).
 pub fn open_stream(context: &[u8]) -> Result<ChunkStream, CoreError> {
-    Ok(ChunkStream::new(&parse_context(context)?))
+    let context = parse_context(context)?;
+    let reading = providers::reading(context.reader, context.operation);
+    let translator = (reading.translator)(&context);
+    Ok(ChunkStream::new(reading.framing, translator, context))
 }
 
 /// What hosts need to know about this build, as JSON text.
@@ -670,7 +509,7 @@ mod tests {
         )
         .unwrap();
         let context = parse_context(request.context.as_bytes()).unwrap();
-        assert_eq!(context.protocol, Protocol::OpenAi);
+        assert_eq!(context.reader, Reader::OpenAi);
         let described: Value = serde_json::from_str(&describe()).unwrap();
         assert_eq!(
             described["error_kinds"].as_array().unwrap().len(),
@@ -705,5 +544,138 @@ mod tests {
         stream.feed(b"data: {\"a\": 1}\n\n");
         let finished: Value = serde_json::from_str(&stream.finish()).unwrap();
         assert_eq!(finished["error"]["kind"], "stream_incomplete");
+    }
+
+    #[test]
+    fn the_head_is_the_one_abi_rs_documents() {
+        let documented: Vec<String> = include_str!("abi.rs")
+            .split("# The prepare head")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .take_while(|line| !line.starts_with("//! # "))
+            .filter_map(|line| line.strip_prefix("//! * `"))
+            .map(|line| line.split('`').next().unwrap().to_string())
+            .collect();
+        let (request, _) = prepared(json!({"model": "openai/m", "messages": user("x")})).unwrap();
+        let head = serde_json::to_value(&request).unwrap();
+        let members: Vec<String> = head.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(documented, members);
+        assert!(head.get("messages_slot").is_some());
+    }
+
+    #[test]
+    fn readers_can_be_named_as_older_hosts_did() {
+        let old = parse_context(br#"{"protocol": "raw_sse"}"#).unwrap();
+        let new = parse_context(br#"{"reader": "raw_sse"}"#).unwrap();
+        assert_eq!((old.reader, new.reader), (Reader::RawSse, Reader::RawSse));
+        let error = parse_response(br#"{"reader": "raw_sse"}"#, 200, b"{}").unwrap_err();
+        assert!(error.message.contains("streams only"), "{}", error.message);
+        assert!(parse_context(br#"{"reader": "vertex_ai"}"#).is_err());
+    }
+
+    #[test]
+    fn only_readers_that_invent_ids_keep_the_nonce() {
+        let context = |model: &str, nonce: &str| {
+            let request = prepare(
+                json!({"model": model, "messages": user("x"), "nonce": nonce, "created": 5})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .unwrap();
+            request.context
+        };
+        for model in ["openai/m", "anthropic/c"] {
+            let first = context(model, "0123456789abcdef");
+            assert_eq!(first, context(model, "fedcba9876543210"));
+            assert!(!first.contains("nonce"), "{}", first);
+        }
+        let gemini = parse_context(context("gemini/g", "0123456789abcdef").as_bytes()).unwrap();
+        assert_eq!(gemini.nonce, "0123456789abcdef");
+        let vertex = |model: &str| {
+            let request = prepare(
+                json!({"model": model, "messages": user("x"), "nonce": "ab12",
+                       "env": {"VERTEXAI_PROJECT": "p"}})
+                .to_string()
+                .as_bytes(),
+            )
+            .unwrap();
+            parse_context(request.context.as_bytes()).unwrap()
+        };
+        assert_eq!(vertex("vertex_ai/gemini-2.5-flash").nonce, "ab12");
+        assert_eq!(vertex("vertex_ai/claude-sonnet-4-5").nonce, "");
+        let error = prepared(json!({"model": "gemini/g", "messages": user("x"), "nonce": "a b"}))
+            .unwrap_err();
+        assert!(error.message.contains("nonce"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_version_is_added_where_the_providers_clients_add_it() {
+        let url = |model: &str, base: &str| {
+            prepare(
+                json!({"model": model, "messages": user("x"), "base_url": base})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .unwrap()
+            .url
+        };
+        for (base, expected) in [
+            // LiteLLM proxy's drop-in base: a path prefix, as Anthropic's client takes it.
+            (
+                "http://h:4000/anthropic",
+                "http://h:4000/anthropic/v1/messages",
+            ),
+            (
+                "http://h:4000/anthropic/",
+                "http://h:4000/anthropic/v1/messages",
+            ),
+            (
+                "http://h:4000/anthropic?k=1",
+                "http://h:4000/anthropic/v1/messages?k=1",
+            ),
+            (
+                "https://gateway.example/v1/acc/gw/anthropic",
+                "https://gateway.example/v1/acc/gw/anthropic/v1/messages",
+            ),
+            ("http://h:4000", "http://h:4000/v1/messages"),
+            (
+                "http://h:4000/anthropic/v1",
+                "http://h:4000/anthropic/v1/messages",
+            ),
+            ("http://h:4000/v1/messages", "http://h:4000/v1/messages"),
+            ("http://h:4000/v1/messages/", "http://h:4000/v1/messages"),
+        ] {
+            assert_eq!(url("anthropic/c", base), expected, "{}", base);
+        }
+        for (base, expected) in [
+            (
+                "http://h:4000/gemini",
+                "http://h:4000/gemini/v1beta/models/g:generateContent",
+            ),
+            (
+                "http://h:4000/gemini/v1beta",
+                "http://h:4000/gemini/v1beta/models/g:generateContent",
+            ),
+            (
+                "https://g.example/v1",
+                "https://g.example/v1/models/g:generateContent",
+            ),
+            (
+                "https://g.example/",
+                "https://g.example/v1beta/models/g:generateContent",
+            ),
+        ] {
+            assert_eq!(url("gemini/g", base), expected, "{}", base);
+        }
+        // The openai SDK adds nothing to a base with a path, and neither do OpenAI-compatible rows.
+        assert_eq!(
+            url("openai/m", "http://h:4000/openai"),
+            "http://h:4000/openai/chat/completions"
+        );
+        assert_eq!(
+            url("groq/m", "http://h:4000"),
+            "http://h:4000/openai/v1/chat/completions"
+        );
     }
 }

@@ -1,78 +1,41 @@
-//! A stream in progress: SSE decoding plus one protocol's translation, answered in batches so
-//! a host crosses the boundary once per network read, never once per event.
+//! A stream in progress: a framing's decoder (`sse.rs` or `eventstream.rs`) feeding one
+//! reader's [`Translate`], answered in batches so a host crosses the boundary once per network
+//! read, never once per event. Which framing and which translator is the reader's business
+//! (`providers::reading`); this file knows neither providers nor protocols.
 
-use serde::Serialize;
-
-use crate::error::{CoreError, ErrorKind};
+use crate::call::Context;
+use crate::error::CoreError;
 use crate::eventstream::EventStreamDecoder;
-use crate::providers::{stream_translator, Protocol};
 use crate::sse::{Event, SseDecoder};
-use crate::Context;
+use crate::translate::{Chunks, Framing, Translate};
 
-/// How a stream's body is cut into events: server-sent events, or AWS's binary event stream.
-enum Framing {
+/// A framing's decoder, with the bytes of an event not yet complete.
+enum Decoder {
     Sse(SseDecoder),
     EventStream(EventStreamDecoder),
 }
 
-impl Framing {
+impl Decoder {
+    fn new(framing: Framing, max_event_bytes: usize) -> Self {
+        match framing {
+            Framing::Sse => Decoder::Sse(SseDecoder::new(max_event_bytes)),
+            Framing::EventStream => Decoder::EventStream(EventStreamDecoder::new(max_event_bytes)),
+        }
+    }
+
     fn feed<F>(&mut self, bytes: &[u8], sink: &mut F) -> Result<(), CoreError>
     where
         F: FnMut(Event) -> Result<(), CoreError>,
     {
         match self {
-            Framing::Sse(sse) => sse.feed(bytes, sink),
-            Framing::EventStream(messages) => messages.feed(bytes, sink),
+            Decoder::Sse(sse) => sse.feed(bytes, sink),
+            Decoder::EventStream(messages) => messages.feed(bytes, sink),
         }
-    }
-}
-
-/// One protocol's event-to-chunk translation.
-pub trait Translate {
-    /// Translates one event into zero or more chunks. Returns true when the event ends the stream.
-    fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError>;
-
-    /// Called when the input ends before an event ended the stream. May add last chunks;
-    /// returns the error to report, by default that the stream was cut short.
-    fn end(&mut self, _out: &mut Chunks) -> Option<CoreError> {
-        Some(CoreError::new(
-            ErrorKind::StreamIncomplete,
-            "the stream ended before the provider's end-of-stream marker",
-        ))
-    }
-}
-
-/// The chunks of one batch, kept as the text of a JSON array.
-#[derive(Debug, Default)]
-pub struct Chunks {
-    json: String,
-}
-
-impl Chunks {
-    /// Appends a chunk that is already valid JSON text.
-    pub fn push_raw(&mut self, json: &str) {
-        self.json.push(if self.json.is_empty() { '[' } else { ',' });
-        self.json.push_str(json);
-    }
-
-    pub fn push<T: Serialize>(&mut self, chunk: &T) {
-        // Serializing plain data to a String cannot fail.
-        let text = serde_json::to_string(chunk).unwrap_or_default();
-        self.push_raw(&text);
-    }
-
-    fn take_array(&mut self) -> String {
-        let mut json = std::mem::take(&mut self.json);
-        if json.is_empty() {
-            json.push('[');
-        }
-        json.push(']');
-        json
     }
 }
 
 pub struct ChunkStream {
-    framing: Framing,
+    decoder: Decoder,
     translator: Box<dyn Translate>,
     chunks: Chunks,
     done: bool,
@@ -80,18 +43,13 @@ pub struct ChunkStream {
 }
 
 impl ChunkStream {
-    pub fn new(context: &Context) -> Self {
+    pub fn new(framing: Framing, translator: Box<dyn Translate>, context: Context) -> Self {
         ChunkStream {
-            framing: match context.protocol {
-                Protocol::Bedrock | Protocol::RawEventStream => {
-                    Framing::EventStream(EventStreamDecoder::new(context.limits.max_event_bytes))
-                }
-                _ => Framing::Sse(SseDecoder::new(context.limits.max_event_bytes)),
-            },
-            translator: stream_translator(context),
+            decoder: Decoder::new(framing, context.limits.max_event_bytes),
+            translator,
             chunks: Chunks::default(),
             done: false,
-            context: context.clone(),
+            context,
         }
     }
 
@@ -103,7 +61,7 @@ impl ChunkStream {
         if !self.done {
             let (translator, chunks, done) =
                 (&mut self.translator, &mut self.chunks, &mut self.done);
-            let result = self.framing.feed(bytes, &mut |event| {
+            let result = self.decoder.feed(bytes, &mut |event| {
                 if *done {
                     return Ok(()); // input after the end marker is ignored
                 }

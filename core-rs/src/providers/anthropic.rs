@@ -1,5 +1,6 @@
 //! Anthropic's Messages API (<https://docs.anthropic.com/en/api/messages>), translated from and
-//! to OpenAI chat completions.
+//! to OpenAI chat completions. Turns, answers and streams are assembled as Bedrock's are
+//! (`blocks.rs`), in the Messages API's field names.
 //!
 //! `response_format` (JSON object or JSON schema) is answered through a forced tool whose input
 //! schema is the requested schema; the tool's input comes back as the message content, as
@@ -7,15 +8,16 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::error::{api_error, error_in_success, CoreError};
-use crate::providers::endpoint;
-use crate::providers::shared::{
-    block_turns, data_url, function_tool, image_url_of, json_format, parse_json, thinking_budget,
-    tool_call, tool_choice, unsupported_part, usage, BlockProtocol, Meta, Params, ToolChoice,
+use super::blocks::{block_turns, Answer, BlockProtocol, BlockStream};
+use super::shared::{
+    data_url, function_tool, image_url_of, json_format, parse_json, thinking_budget, tool_choice,
+    unsupported_part, usage, Meta, Params, ToolChoice,
 };
+use super::url::endpoint;
+use crate::call::{Call, Context, HttpRequest};
+use crate::error::{api_error, error_in_success, CoreError};
 use crate::sse::Event;
-use crate::stream::{Chunks, Translate};
-use crate::{Call, Context, HttpRequest};
+use crate::translate::{Chunks, Translate};
 
 pub const API_VERSION: &str = "2023-06-01";
 /// The API requires `max_tokens`; this is used when the caller gives none (on top of the
@@ -227,16 +229,6 @@ fn content_blocks(content: &Value, index: usize) -> Result<Vec<Value>, CoreError
     Ok(blocks)
 }
 
-fn finish_reason(stop_reason: &Value, answered_in_json_tool: bool) -> Option<&'static str> {
-    Some(match stop_reason.as_str()? {
-        "tool_use" if answered_in_json_tool => "stop",
-        "tool_use" => "tool_calls",
-        "max_tokens" | "model_context_window_exceeded" => "length",
-        "refusal" => "content_filter",
-        _ => "stop", // end_turn, stop_sequence, pause_turn
-    })
-}
-
 fn translate_usage(usage_in: &Value) -> Value {
     let count = |name: &str| usage_in[name].as_u64().unwrap_or(0);
     let cached = count("cache_read_input_tokens");
@@ -252,215 +244,102 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
     if answer["type"] == "error" {
         return Err(error_in_success(status, body));
     }
-    let mut text = String::new();
-    let mut reasoning = String::new();
-    let mut thinking_blocks = Vec::new();
-    let mut tool_calls = Vec::new();
-    let mut json_answer = false;
+    let mut assembled = Answer::default();
     for block in answer["content"].as_array().into_iter().flatten() {
         match block["type"].as_str() {
-            Some("text") => text.push_str(block["text"].as_str().unwrap_or("")),
-            Some("thinking") => {
-                reasoning.push_str(block["thinking"].as_str().unwrap_or(""));
-                thinking_blocks.push(thinking_block(&block["thinking"], &block["signature"]));
+            Some("text") => assembled.text(&block["text"]),
+            Some("thinking") => assembled.thinking(&block["thinking"], &block["signature"]),
+            Some("redacted_thinking") => assembled.redacted(&block["data"]),
+            Some("tool_use") => {
+                assembled.tool_use(context, &block["id"], &block["name"], &block["input"])
             }
-            Some("redacted_thinking") => thinking_blocks.push(redacted_block(&block["data"])),
-            Some("tool_use") if context.json_tool.as_deref() == block["name"].as_str() => {
-                text.push_str(&block["input"].to_string());
-                json_answer = true;
-            }
-            Some("tool_use") => tool_calls.push(tool_call(
-                &block["id"],
-                &block["name"],
-                block["input"].to_string(),
-            )),
             _ => {}
         }
-    }
-    let mut message = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
-    if !tool_calls.is_empty() {
-        message["tool_calls"] = Value::Array(tool_calls);
-    }
-    if !reasoning.is_empty() {
-        message["reasoning_content"] = json!(reasoning);
-    }
-    if !thinking_blocks.is_empty() {
-        message["thinking_blocks"] = Value::Array(thinking_blocks);
     }
     let meta = Meta {
         id: answer["id"].clone(),
         model: answer["model"].clone(),
         created: context.created,
     };
-    let choice = json!([{
-        "index": 0,
-        "message": message,
-        "finish_reason": finish_reason(&answer["stop_reason"], json_answer),
-        "logprobs": null,
-    }]);
-    Ok(meta
-        .completion(choice, translate_usage(&answer["usage"]))
-        .to_string())
+    Ok(assembled.completion(
+        &meta,
+        &answer["stop_reason"],
+        translate_usage(&answer["usage"]),
+    ))
 }
 
-/// A thinking block as answers carry it (`thinking_blocks`, LiteLLM's name) and as it must
-/// be sent back, signature included.
-fn thinking_block(thinking: &Value, signature: &Value) -> Value {
-    json!({"type": "thinking", "thinking": thinking, "signature": signature})
+pub fn translator(context: &Context) -> Box<dyn Translate> {
+    let meta = Meta {
+        created: context.created,
+        ..Meta::default()
+    };
+    Box::new(StreamTranslator {
+        blocks: BlockStream::new(context, meta),
+        max_depth: context.limits.max_depth,
+        usage: Map::new(),
+    })
 }
 
-fn redacted_block(data: &Value) -> Value {
-    json!({"type": "redacted_thinking", "data": data})
-}
-
-/// What a content block of the stream turns into.
-#[derive(Clone, Copy)]
-enum Block {
-    Text,
-    Thinking,
-    /// A tool call, with its index among the answer's tool calls.
-    Tool(usize),
-    /// The forced tool carrying a `response_format` answer.
-    JsonAnswer,
-    Other,
-}
-
-pub struct StreamTranslator {
-    meta: Meta,
-    include_usage: bool,
-    json_tool: Option<String>,
+struct StreamTranslator {
+    blocks: BlockStream,
     max_depth: usize,
-    blocks: Vec<Block>,
-    tool_count: usize,
+    /// The usage so far: `message_start` has the input's, `message_delta` the output's.
     usage: Map<String, Value>,
-    /// The thinking block being streamed: its text and signature, sent whole when it ends.
-    thinking: String,
-    signature: Value,
-}
-
-impl StreamTranslator {
-    pub fn new(context: &Context) -> Self {
-        StreamTranslator {
-            meta: Meta {
-                created: context.created,
-                ..Meta::default()
-            },
-            include_usage: context.include_usage,
-            json_tool: context.json_tool.clone(),
-            max_depth: context.limits.max_depth,
-            blocks: Vec::new(),
-            tool_count: 0,
-            usage: Map::new(),
-            thinking: String::new(),
-            signature: Value::Null,
-        }
-    }
-
-    fn block(&self, event: &Value) -> Block {
-        let index = event["index"].as_u64().unwrap_or(u64::MAX) as usize;
-        self.blocks.get(index).copied().unwrap_or(Block::Other)
-    }
-
-    fn delta(&self, delta: Value) -> Value {
-        self.meta.chunk(0, delta, None)
-    }
 }
 
 impl Translate for StreamTranslator {
     fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
         let data = parse_json(event.data.as_bytes(), self.max_depth)?;
+        let index = data["index"].as_u64().unwrap_or(u64::MAX) as usize;
+        let blocks = &mut self.blocks;
         match data["type"].as_str().unwrap_or(&event.event_type) {
             "message_start" => {
                 let message = &data["message"];
-                self.meta.id = message["id"].clone();
-                self.meta.model = message["model"].clone();
+                blocks.meta.id = message["id"].clone();
+                blocks.meta.model = message["model"].clone();
                 if let Some(usage) = message["usage"].as_object() {
                     self.usage.extend(usage.clone());
                 }
-                out.push(&self.delta(json!({"role": "assistant", "content": ""})));
+                blocks.start(out);
             }
             "content_block_start" => {
                 let block = &data["content_block"];
-                let kind = match block["type"].as_str() {
-                    Some("text") => Block::Text,
+                let index = data["index"].as_u64().unwrap_or(0) as usize;
+                match block["type"].as_str() {
+                    Some("text") => blocks.start_text(index, &block["text"], out),
                     Some("thinking") => {
-                        self.thinking = block["thinking"].as_str().unwrap_or("").to_string();
-                        self.signature = block["signature"].clone();
-                        Block::Thinking
+                        blocks.start_thinking(index, &block["thinking"], &block["signature"])
                     }
                     Some("redacted_thinking") => {
-                        let blocks = json!([redacted_block(&block["data"])]);
-                        out.push(&self.delta(json!({ "thinking_blocks": blocks })));
-                        Block::Other
+                        blocks.redacted(&block["data"], out);
+                        blocks.start_other(index);
                     }
-                    Some("tool_use") if self.json_tool.as_deref() == block["name"].as_str() => {
-                        Block::JsonAnswer
-                    }
-                    Some("tool_use") => {
-                        let index = self.tool_count;
-                        self.tool_count += 1;
-                        let call = tool_call(&block["id"], &block["name"], String::new());
-                        let mut call = call.as_object().cloned().unwrap_or_default();
-                        call.insert("index".into(), json!(index));
-                        out.push(&self.delta(json!({"tool_calls": [call]})));
-                        Block::Tool(index)
-                    }
-                    _ => Block::Other,
-                };
-                let index = data["index"].as_u64().unwrap_or(0) as usize;
-                if self.blocks.len() <= index {
-                    self.blocks.resize(index + 1, Block::Other);
-                }
-                self.blocks[index] = kind;
-                if let (Block::Text, Some(text)) = (kind, block["text"].as_str()) {
-                    if !text.is_empty() {
-                        out.push(&self.delta(json!({"content": text})));
-                    }
+                    Some("tool_use") => blocks.start_tool(index, &block["id"], &block["name"], out),
+                    _ => blocks.start_other(index),
                 }
             }
             "content_block_delta" => {
                 let delta = &data["delta"];
-                let chunk = match (self.block(&data), delta["type"].as_str()) {
-                    (_, Some("text_delta")) => json!({"content": delta["text"]}),
-                    (Block::Tool(index), Some("input_json_delta")) => {
-                        json!({"tool_calls": [{"index": index, "function": {"arguments": delta["partial_json"]}}]})
+                match delta["type"].as_str() {
+                    Some("text_delta") => blocks.text(&delta["text"], out),
+                    Some("input_json_delta") => {
+                        blocks.tool_input(index, &delta["partial_json"], out)
                     }
-                    (Block::JsonAnswer, Some("input_json_delta")) => {
-                        json!({"content": delta["partial_json"]})
-                    }
-                    (_, Some("thinking_delta")) => {
-                        self.thinking
-                            .push_str(delta["thinking"].as_str().unwrap_or(""));
-                        json!({"reasoning_content": delta["thinking"]})
-                    }
-                    (_, Some("signature_delta")) => {
-                        self.signature = delta["signature"].clone();
-                        return Ok(false);
-                    }
-                    _ => return Ok(false), // citations
-                };
-                out.push(&self.delta(chunk));
-            }
-            "content_block_stop" => {
-                if let Block::Thinking = self.block(&data) {
-                    let text = json!(std::mem::take(&mut self.thinking));
-                    let blocks = json!([thinking_block(&text, &self.signature)]);
-                    out.push(&self.delta(json!({ "thinking_blocks": blocks })));
+                    Some("thinking_delta") => blocks.thinking(&delta["thinking"], out),
+                    Some("signature_delta") => blocks.signature(&delta["signature"]),
+                    _ => {} // citations
                 }
             }
+            "content_block_stop" => blocks.stop_block(index, out),
             "message_delta" => {
                 if let Some(usage) = data["usage"].as_object() {
                     self.usage.extend(usage.clone());
                 }
-                let answered_in_json = self.blocks.iter().any(|b| matches!(b, Block::JsonAnswer));
-                let finish = finish_reason(&data["delta"]["stop_reason"], answered_in_json);
-                out.push(&self.meta.chunk(0, json!({}), finish));
+                blocks.finish(&data["delta"]["stop_reason"], out);
             }
             "message_stop" => {
-                if self.include_usage {
-                    let usage = translate_usage(&Value::Object(self.usage.clone()));
-                    out.push(&self.meta.usage_chunk(usage));
-                }
+                let usage = translate_usage(&Value::Object(std::mem::take(&mut self.usage)));
+                blocks.usage(usage, out);
                 return Ok(true);
             }
             "error" => return Err(api_error(None, event.data.as_bytes())),
@@ -474,7 +353,6 @@ impl Translate for StreamTranslator {
 mod tests {
     use super::*;
     use crate::providers::testing;
-    use crate::ChunkStream;
 
     fn call(messages: Value, params: Value) -> Call {
         testing::call("anthropic", "claude-sonnet-4-5", messages, params)
@@ -836,6 +714,5 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.message.contains("\"input_audio\""));
-        let _ = ChunkStream::new(&context());
     }
 }

@@ -1,21 +1,28 @@
 //! AWS Bedrock's Converse and ConverseStream APIs, translated both ways. ConverseStream answers
 //! in AWS's binary event-stream framing (`eventstream.rs`); the host signs each request
-//! (SigV4), after the core built it: credentials never enter the sandbox.
+//! (SigV4), after the core built it: credentials never enter the sandbox. Turns, answers and
+//! streams are assembled as Anthropic's are (`blocks.rs`), in Converse's field names.
+//!
+//! Parameters Converse has no field for are refused, as by the other translated APIs, or left
+//! out with `drop_params`; `top_k` and the thinking budget go to the model itself
+//! (`additionalModelRequestFields`), and so does anything the caller puts there through
+//! `additional_params`.
 //!
 //! https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html and
 //! .../API_runtime_ConverseStream.html
 
 use serde_json::{json, Map, Value};
 
+use super::blocks::{block_turns, Answer, BlockProtocol, BlockStream};
 use super::shared::{
-    block_turns, data_url, function_tool, image_url_of, json_format, parse_json, thinking_budget,
-    tool_call, tool_choice, unsupported_part, usage, BlockProtocol, Meta, Params, ToolChoice,
+    data_url, function_tool, image_url_of, json_format, parse_json, thinking_budget, tool_choice,
+    unsupported_part, usage, Meta, Params, ToolChoice,
 };
-use super::{endpoint, path_segment};
+use super::url::{endpoint, path_segment};
+use crate::call::{Call, Context, HttpRequest};
 use crate::error::{api_error, CoreError};
 use crate::sse::Event;
-use crate::stream::{Chunks, Translate};
-use crate::{Call, Context, HttpRequest};
+use crate::translate::{Chunks, Translate};
 
 /// Inference parameters, by our name and Converse's (in `inferenceConfig`).
 const INFERENCE: &[(&str, &str)] = &[
@@ -24,7 +31,7 @@ const INFERENCE: &[(&str, &str)] = &[
     ("temperature", "temperature"),
     ("top_p", "topP"),
 ];
-/// Answers carry no id; chunks and completions need one.
+/// Answers carry no id; chunks and completions need one: this, when the host sent no nonce.
 const ANSWER_ID: &str = "chatcmpl-bedrock";
 /// Anthropic's smallest thinking budget, for Claude on Bedrock.
 const MIN_THINKING_BUDGET: u64 = 1024;
@@ -85,7 +92,11 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
     }
     params.take("stream_options"); // only include_usage, which the context carries
 
+    // Fields of the model's own, which Converse passes on (additionalModelRequestFields).
     let mut extra = Map::new();
+    if let Some(top_k) = params.take("top_k") {
+        extra.insert("top_k".into(), top_k);
+    }
     if let Some(effort) = params.take("reasoning_effort") {
         if !call.model.contains("anthropic.") {
             return Err(CoreError::invalid_request(
@@ -100,8 +111,7 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
             );
         }
     }
-    // Whatever Converse has no field for goes to the model itself.
-    extra.extend(params.into_rest());
+    params.finish(call.drop_params)?;
     if !extra.is_empty() {
         body.insert("additionalModelRequestFields".into(), Value::Object(extra));
     }
@@ -192,16 +202,6 @@ fn content_blocks(content: &Value, index: usize) -> Result<Vec<Value>, CoreError
     Ok(blocks)
 }
 
-fn finish_reason(stop_reason: &Value, answered_in_json_tool: bool) -> Option<&'static str> {
-    Some(match stop_reason.as_str()? {
-        "tool_use" if answered_in_json_tool => "stop",
-        "tool_use" => "tool_calls",
-        "max_tokens" | "model_context_window_exceeded" => "length",
-        "guardrail_intervened" | "content_filtered" => "content_filter",
-        _ => "stop",
-    })
-}
-
 fn translate_usage(usage_in: &Value) -> Value {
     let count = |name: &str| usage_in[name].as_u64().unwrap_or(0);
     let cached = count("cacheReadInputTokens");
@@ -211,7 +211,7 @@ fn translate_usage(usage_in: &Value) -> Value {
 
 fn meta(context: &Context) -> Meta {
     Meta {
-        id: json!(ANSWER_ID),
+        id: json!(context.invented_id(|| ANSWER_ID.to_string())),
         model: json!(context.model),
         created: context.created,
     }
@@ -222,111 +222,41 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
         return Err(api_error(Some(status), body));
     }
     let answer = parse_json(body, context.limits.max_depth)?;
-    let mut text = String::new();
-    let mut reasoning = String::new();
-    let mut thinking_blocks = Vec::new();
-    let mut tool_calls = Vec::new();
-    let mut json_answer = false;
+    let mut assembled = Answer::default();
     for block in answer["output"]["message"]["content"]
         .as_array()
         .into_iter()
         .flatten()
     {
-        if let Some(part) = block["text"].as_str() {
-            text.push_str(part);
+        if block["text"].is_string() {
+            assembled.text(&block["text"]);
         } else if let Some(used) = block.get("toolUse") {
-            if context.json_tool.as_deref() == used["name"].as_str() {
-                text.push_str(&used["input"].to_string());
-                json_answer = true;
-            } else {
-                tool_calls.push(tool_call(
-                    &used["toolUseId"],
-                    &used["name"],
-                    used["input"].to_string(),
-                ));
-            }
+            assembled.tool_use(context, &used["toolUseId"], &used["name"], &used["input"]);
         } else if let Some(content) = block.get("reasoningContent") {
             if let Some(reasoned) = content.get("reasoningText") {
-                reasoning.push_str(reasoned["text"].as_str().unwrap_or(""));
-                thinking_blocks.push(json!({"type": "thinking", "thinking": reasoned["text"], "signature": reasoned["signature"]}));
+                assembled.thinking(&reasoned["text"], &reasoned["signature"]);
             } else if let Some(data) = content.get("redactedContent") {
-                thinking_blocks.push(json!({"type": "redacted_thinking", "data": data}));
+                assembled.redacted(data);
             }
         }
     }
-    let mut message = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
-    if !tool_calls.is_empty() {
-        message["tool_calls"] = Value::Array(tool_calls);
-    }
-    if !reasoning.is_empty() {
-        message["reasoning_content"] = json!(reasoning);
-    }
-    if !thinking_blocks.is_empty() {
-        message["thinking_blocks"] = Value::Array(thinking_blocks);
-    }
-    let choice = json!([{
-        "index": 0,
-        "message": message,
-        "finish_reason": finish_reason(&answer["stopReason"], json_answer),
-        "logprobs": null,
-    }]);
-    Ok(meta(context)
-        .completion(choice, translate_usage(&answer["usage"]))
-        .to_string())
+    Ok(assembled.completion(
+        &meta(context),
+        &answer["stopReason"],
+        translate_usage(&answer["usage"]),
+    ))
 }
 
-/// What a content block of the stream turns into; Converse announces only tool blocks.
-#[derive(Clone, Copy, PartialEq)]
-enum Block {
-    Text,
-    Tool(usize),
-    JsonAnswer,
+pub fn translator(context: &Context) -> Box<dyn Translate> {
+    Box::new(StreamTranslator {
+        blocks: BlockStream::new(context, meta(context)),
+        max_depth: context.limits.max_depth,
+    })
 }
 
-pub struct StreamTranslator {
-    meta: Meta,
-    include_usage: bool,
-    json_tool: Option<String>,
+struct StreamTranslator {
+    blocks: BlockStream,
     max_depth: usize,
-    blocks: Vec<Block>,
-    tool_count: usize,
-    answered_in_json: bool,
-    /// The reasoning block being streamed: its text and signature, sent whole when it ends.
-    thinking: String,
-    signature: Option<Value>,
-}
-
-impl StreamTranslator {
-    pub fn new(context: &Context) -> Self {
-        StreamTranslator {
-            meta: meta(context),
-            include_usage: context.include_usage,
-            json_tool: context.json_tool.clone(),
-            max_depth: context.limits.max_depth,
-            blocks: Vec::new(),
-            tool_count: 0,
-            answered_in_json: false,
-            thinking: String::new(),
-            signature: None,
-        }
-    }
-
-    fn block(&self, data: &Value) -> Block {
-        let index = data["contentBlockIndex"].as_u64().unwrap_or(0) as usize;
-        self.blocks.get(index).copied().unwrap_or(Block::Text)
-    }
-
-    fn set_block(&mut self, data: &Value, kind: Block) {
-        let index = data["contentBlockIndex"].as_u64().unwrap_or(0) as usize;
-        if self.blocks.len() <= index {
-            self.blocks.resize(index + 1, Block::Text);
-        }
-        self.blocks[index] = kind;
-    }
-
-    fn delta(&self, delta: Value) -> Value {
-        self.meta.chunk(0, delta, None)
-    }
 }
 
 impl Translate for StreamTranslator {
@@ -339,67 +269,35 @@ impl Translate for StreamTranslator {
             return Err(stream_exception(kind, event.data.as_bytes()));
         }
         let data = parse_json(event.data.as_bytes(), self.max_depth)?;
+        let index = data["contentBlockIndex"].as_u64().unwrap_or(0) as usize;
+        let blocks = &mut self.blocks;
         match event.event_type.as_str() {
-            "messageStart" => {
-                out.push(&self.delta(json!({"role": "assistant", "content": ""})));
-            }
+            "messageStart" => blocks.start(out),
             "contentBlockStart" => {
+                // Converse announces only tool blocks.
                 let used = &data["start"]["toolUse"];
                 if used.is_object() {
-                    if self.json_tool.as_deref() == used["name"].as_str() {
-                        self.set_block(&data, Block::JsonAnswer);
-                        self.answered_in_json = true;
-                    } else {
-                        let index = self.tool_count;
-                        self.tool_count += 1;
-                        self.set_block(&data, Block::Tool(index));
-                        let mut call = tool_call(&used["toolUseId"], &used["name"], String::new());
-                        call["index"] = json!(index);
-                        out.push(&self.delta(json!({ "tool_calls": [call] })));
-                    }
+                    blocks.start_tool(index, &used["toolUseId"], &used["name"], out);
                 }
             }
             "contentBlockDelta" => {
                 let delta = &data["delta"];
-                let chunk = if let Some(text) = delta.get("text") {
-                    json!({ "content": text })
+                if let Some(text) = delta.get("text") {
+                    blocks.text(text, out);
                 } else if let Some(input) = delta["toolUse"].get("input") {
-                    match self.block(&data) {
-                        Block::Tool(index) => {
-                            json!({"tool_calls": [{"index": index, "function": {"arguments": input}}]})
-                        }
-                        _ => json!({ "content": input }),
-                    }
+                    blocks.tool_input(index, input, out);
                 } else if let Some(reasoned) = delta.get("reasoningContent") {
-                    if let Some(signature) = reasoned.get("signature") {
-                        self.signature = Some(signature.clone());
-                        return Ok(false);
+                    match reasoned.get("signature") {
+                        Some(signature) => blocks.signature(signature),
+                        None => blocks.thinking(&reasoned["text"], out),
                     }
-                    let text = reasoned["text"].as_str().unwrap_or("");
-                    self.thinking.push_str(text);
-                    json!({ "reasoning_content": text })
-                } else {
-                    return Ok(false);
-                };
-                out.push(&self.delta(chunk));
-            }
-            "contentBlockStop" => {
-                if let Some(signature) = self.signature.take() {
-                    let text = std::mem::take(&mut self.thinking);
-                    let blocks =
-                        json!([{"type": "thinking", "thinking": text, "signature": signature}]);
-                    out.push(&self.delta(json!({ "thinking_blocks": blocks })));
                 }
             }
-            "messageStop" => {
-                let finish = finish_reason(&data["stopReason"], self.answered_in_json);
-                out.push(&self.meta.chunk(0, json!({}), finish));
-            }
+            "contentBlockStop" => blocks.stop_block(index, out),
+            "messageStop" => blocks.finish(&data["stopReason"], out),
             "metadata" => {
                 // The last event of a stream.
-                if self.include_usage {
-                    out.push(&self.meta.usage_chunk(translate_usage(&data["usage"])));
-                }
+                blocks.usage(translate_usage(&data["usage"]), out);
                 return Ok(true);
             }
             _ => {}
@@ -432,7 +330,7 @@ fn stream_exception(kind: &str, payload: &[u8]) -> CoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eventstream::tests::event;
+    use crate::eventstream::testing::{event, frame};
     use crate::providers::testing;
 
     fn call(messages: Value, params: Value) -> Call {
@@ -617,7 +515,7 @@ mod tests {
     #[test]
     fn an_exception_mid_stream_follows_the_chunks_before_it() {
         let mut bytes = event("messageStart", r#"{"role":"assistant"}"#);
-        bytes.extend(crate::eventstream::tests::frame(
+        bytes.extend(frame(
             &[
                 (":message-type", "exception"),
                 (":exception-type", "modelStreamErrorException"),
@@ -630,5 +528,52 @@ mod tests {
         assert_eq!(batch["chunks"].as_array().unwrap().len(), 1);
         assert_eq!(batch["error"]["status"], 424);
         assert_eq!(batch["error"]["message"], "the model failed");
+    }
+
+    #[test]
+    fn parameters_converse_has_no_place_for_are_refused_as_elsewhere() {
+        let user = json!([{"role": "user", "content": "x"}]);
+        let error = build_request(
+            call(user.clone(), json!({"seed": 1, "logit_bias": {}})),
+            &mut context(),
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("bedrock/ does not support the parameters seed, logit_bias"),
+            "{}",
+            error.message
+        );
+        let dropped = Call {
+            drop_params: true,
+            ..call(user, json!({"seed": 1, "temperature": 0.5}))
+        };
+        let (_, sent) = body(dropped);
+        assert!(sent.get("additionalModelRequestFields").is_none());
+        assert_eq!(sent["inferenceConfig"], json!({"temperature": 0.5}));
+    }
+
+    #[test]
+    fn answer_ids_derive_from_the_calls_nonce() {
+        let answer = json!({"output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}},
+            "stopReason": "end_turn", "usage": {"inputTokens": 1, "outputTokens": 1}});
+        let id = |context: &Context| {
+            let parsed: Value = serde_json::from_str(
+                &parse_response(context, 200, answer.to_string().as_bytes()).unwrap(),
+            )
+            .unwrap();
+            parsed["id"].clone()
+        };
+        let mut with_nonce = context();
+        with_nonce.nonce = "0123456789abcdef".into();
+        assert_eq!(id(&with_nonce), "chatcmpl-0123456789abcdef");
+        assert_eq!(id(&context()), ANSWER_ID);
+        let context = serde_json::to_string(&with_nonce).unwrap();
+        let mut stream = crate::open_stream(context.as_bytes()).unwrap();
+        let batch: Value =
+            serde_json::from_str(&stream.feed(&event("messageStart", r#"{"role":"assistant"}"#)))
+                .unwrap();
+        assert_eq!(batch["chunks"][0]["id"], "chatcmpl-0123456789abcdef");
     }
 }

@@ -2,22 +2,22 @@
 //! translated from and to OpenAI chat completions
 //! (<https://ai.google.dev/api/generate-content>).
 //!
-//! Gemini gives function calls no ids; ritellm derives one from the call itself, the same for
-//! a streamed and a complete answer, and finds a tool result's function name by looking up its
-//! `tool_call_id` in the conversation.
+//! Gemini gives function calls no ids; ritellm derives one from the call's nonce and the call
+//! itself, the same for a streamed and a complete answer, and finds a tool result's function
+//! name by looking up its `tool_call_id` in the conversation.
 
 use serde_json::{json, Map, Value};
 
-use crate::error::{api_error, error_in_success, CoreError, ErrorKind};
-use crate::providers::shared::{
+use super::shared::{
     data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
     role_of, thinking_budget, tool_call, tool_calls_of, tool_choice, unsupported_part,
     unsupported_role, usage, Meta, Params, ToolChoice,
 };
-use crate::providers::{join_query, split_query};
+use super::url::{join_query, model_segment, split_query};
+use crate::call::{Call, Context, HttpRequest};
+use crate::error::{api_error, error_in_success, CoreError, ErrorKind};
 use crate::sse::Event;
-use crate::stream::{Chunks, Translate};
-use crate::{Call, Context, HttpRequest};
+use crate::translate::{Chunks, Translate};
 
 /// OpenAI parameter -> `generationConfig` field, for those that only change name.
 const GENERATION_CONFIG: &[(&str, &str)] = &[
@@ -40,10 +40,13 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
         "generateContent"
     };
     let (base, query) = split_query(&call.base_url);
-    let url = join_query(
-        format!("{}/models/{}:{}", base.trim_end_matches('/'), model, action),
-        query,
+    let url = format!(
+        "{}/models/{}:{}",
+        base.trim_end_matches('/'),
+        model_segment(model),
+        action
     );
+    let url = join_query(url, query);
     let mut params = Params::new(call.params, "gemini");
     let mut body = Map::new();
     let (system, contents) = translate_messages(&call.messages)?;
@@ -111,7 +114,6 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
             "gemini/ cannot turn off parallel tool calls (parallel_tool_calls=false)",
         ));
     }
-    params.take("parallel_tool_calls");
     params.finish(call.drop_params)?;
     body.extend(call.additional_params);
     Ok(HttpRequest::post_json(url, &body, call.stream))
@@ -241,10 +243,20 @@ fn translate_usage(metadata: &Value) -> Value {
     )
 }
 
-/// A stable id for a function call that Gemini sent without one.
-fn call_id(created: i64, candidate: u64, position: usize, call: &Value) -> String {
+/// The seed of the ids a call's answer is given: the host's nonce, or (older hosts) the time.
+fn id_seed(context: &Context) -> String {
+    if context.nonce.is_empty() {
+        context.created.to_string()
+    } else {
+        context.nonce.clone()
+    }
+}
+
+/// An id for a function call that Gemini sent without one: unique to the call (its `seed`),
+/// the same in its complete and streamed answers.
+fn call_id(seed: &str, candidate: u64, position: usize, call: &Value) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a
-    let seed = format!("{}/{}/{}/{}", created, candidate, position, call);
+    let seed = format!("{}/{}/{}/{}", seed, candidate, position, call);
     for byte in seed.bytes() {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
     }
@@ -258,7 +270,7 @@ struct Read {
     tool_calls: Vec<Value>,
 }
 
-fn read_candidate(candidate: &Value, created: i64, first_tool: usize) -> (u64, Read) {
+fn read_candidate(candidate: &Value, seed: &str, first_tool: usize) -> (u64, Read) {
     let index = candidate["index"].as_u64().unwrap_or(0);
     let mut read = Read {
         text: String::new(),
@@ -281,7 +293,7 @@ fn read_candidate(candidate: &Value, created: i64, first_tool: usize) -> (u64, R
             let position = first_tool + read.tool_calls.len();
             let id = match function["id"].as_str() {
                 Some(id) => id.to_string(),
-                None => call_id(created, index, position, function),
+                None => call_id(seed, index, position, function),
             };
             let args = if function["args"].is_null() {
                 json!({})
@@ -298,7 +310,7 @@ fn read_candidate(candidate: &Value, created: i64, first_tool: usize) -> (u64, R
 fn meta_of(answer: &Value, context: &Context) -> Meta {
     Meta {
         id: match &answer["responseId"] {
-            Value::Null => json!(format!("gemini-{}", context.created)),
+            Value::Null => json!(context.invented_id(|| format!("gemini-{}", context.created))),
             id => id.clone(),
         },
         model: match &answer["modelVersion"] {
@@ -329,9 +341,10 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
         return Err(error_in_success(status, body));
     }
     check_blocked(&answer)?;
+    let seed = id_seed(context);
     let mut choices = Vec::new();
     for candidate in answer["candidates"].as_array().into_iter().flatten() {
-        let (index, read) = read_candidate(candidate, context.created, 0);
+        let (index, read) = read_candidate(candidate, &seed, 0);
         let called_tools = !read.tool_calls.is_empty();
         let content = if read.text.is_empty() {
             Value::Null
@@ -361,27 +374,27 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
         .to_string())
 }
 
-pub struct StreamTranslator {
+pub fn translator(context: &Context) -> Box<dyn Translate> {
+    Box::new(StreamTranslator {
+        seed: id_seed(context),
+        context: context.clone(),
+        meta: None,
+        tools_sent: Vec::new(),
+        started: Vec::new(),
+        finished: false,
+        usage: Value::Null,
+    })
+}
+
+struct StreamTranslator {
     context: Context,
+    seed: String,
     meta: Option<Meta>,
     /// Per candidate index: tool calls so far, and whether its first chunk went out.
     tools_sent: Vec<usize>,
     started: Vec<bool>,
     finished: bool,
     usage: Value,
-}
-
-impl StreamTranslator {
-    pub fn new(context: &Context) -> Self {
-        StreamTranslator {
-            context: context.clone(),
-            meta: None,
-            tools_sent: Vec::new(),
-            started: Vec::new(),
-            finished: false,
-            usage: Value::Null,
-        }
-    }
 }
 
 impl Translate for StreamTranslator {
@@ -401,8 +414,7 @@ impl Translate for StreamTranslator {
                 self.started.resize(slot + 1, false);
                 self.tools_sent.resize(slot + 1, 0);
             }
-            let (index, read) =
-                read_candidate(candidate, self.context.created, self.tools_sent[slot]);
+            let (index, read) = read_candidate(candidate, &self.seed, self.tools_sent[slot]);
             let mut delta = Map::new();
             if !self.started[slot] {
                 self.started[slot] = true;
@@ -698,5 +710,66 @@ mod tests {
         );
         let end: Value = serde_json::from_str(&stream.finish()).unwrap();
         assert_eq!(end["error"]["kind"], "stream_incomplete");
+    }
+
+    fn stream_tool_ids(context: &Context, answer: &Value) -> Vec<Value> {
+        let context_json = serde_json::to_string(context).unwrap();
+        let mut stream = crate::open_stream(context_json.as_bytes()).unwrap();
+        let batch: Value =
+            serde_json::from_str(&stream.feed(format!("data: {}\n\n", answer).as_bytes())).unwrap();
+        batch["chunks"][0]["choices"][0]["delta"]["tool_calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|call| call["id"].clone())
+            .collect()
+    }
+
+    #[test]
+    fn invented_ids_derive_from_the_calls_nonce() {
+        let mut answer = answer("STOP");
+        answer.as_object_mut().unwrap().remove("responseId");
+        let read = |context: &Context| -> Value {
+            serde_json::from_str(
+                &parse_response(context, 200, answer.to_string().as_bytes()).unwrap(),
+            )
+            .unwrap()
+        };
+        let ids = |parsed: &Value| -> Vec<Value> {
+            let calls = parsed["choices"][0]["message"]["tool_calls"]
+                .as_array()
+                .unwrap();
+            calls.iter().map(|call| call["id"].clone()).collect()
+        };
+        let mut first = context();
+        first.nonce = "0123456789abcdef".into();
+        let mut later = first.clone();
+        later.created += 1; // the same call read a second later reads the same
+        let mut other = first.clone();
+        other.nonce = "fedcba9876543210".into();
+        let parsed = read(&first);
+        assert_eq!(parsed["id"], "chatcmpl-0123456789abcdef");
+        assert_eq!(read(&later)["id"], parsed["id"]);
+        assert_eq!(ids(&read(&later)), ids(&parsed));
+        assert_ne!(read(&other)["id"], parsed["id"]);
+        let other_ids = ids(&read(&other));
+        assert!(ids(&parsed).iter().all(|id| !other_ids.contains(id)));
+        // Streamed, the same call gives its tool calls the same ids.
+        assert_eq!(stream_tool_ids(&first, &answer), ids(&parsed));
+        // Without a nonce (older hosts), as before: from the time.
+        assert_eq!(read(&context())["id"], "gemini-1700000000");
+    }
+
+    #[test]
+    fn model_ids_are_one_path_segment() {
+        let url = |model: &str| {
+            let call = Call {
+                model: model.into(),
+                ..call(json!([]), json!({}), false)
+            };
+            build_request(call).unwrap().url
+        };
+        assert!(url("gemini-1.5-pro@002").ends_with("/models/gemini-1.5-pro@002:generateContent"));
+        assert!(url("models/x y?z").ends_with("/models/x%20y%3Fz:generateContent"));
     }
 }

@@ -1,76 +1,206 @@
-//! The provider table, and dispatch from a provider's wire protocol to its translation module.
+//! The providers: one table of rows, and the two places where a row's names are turned into
+//! work, one where requests are built and one where answers are read.
 //!
-//! Adding a provider that speaks a known protocol is one row in [`PROVIDERS`]; adding a
-//! protocol is one file in this folder plus its arms in the `match`es on [`Protocol`].
+//! A provider row ([`PROVIDERS`]) names how its requests are built (an [`Api`]) and how its
+//! answers are read (a [`Reader`]), beside its base URL, environment variables and key header.
+//! The two vary independently: Azure builds its own URLs and reads OpenAI's answers; Vertex AI
+//! builds Google's URLs and reads Gemini's or, for Claude, Anthropic's answers.
+//!
+//! * A provider that speaks a known API is one row in [`PROVIDERS`].
+//! * A new API is one file in this folder, plus one variant of [`Api`] and its arm in
+//!   [`build_request`], and, if its answers are new too, one variant of [`Reader`] (in
+//!   `call.rs`) and its arm in [`reading`]. Nothing else matches on either name.
+//! * A new operation (embeddings, responses) is a variant of `Operation` (in `call.rs`): both
+//!   matches take it, so each API and reader says which operations it serves.
+//!
+//! Files: `openai.rs` (OpenAI chat completions, passed through), `azure.rs`, `anthropic.rs`,
+//! `gemini.rs`, `bedrock.rs`, `vertex.rs` (one per API); `blocks.rs` (what Anthropic's and
+//! Bedrock's APIs share: turns of content blocks, both ways); `shared.rs` (reading OpenAI-shaped
+//! input, writing OpenAI-shaped answers); `url.rs`; `raw.rs` (plain decoders for hosts);
+//! `mock.rs` (the `mock/` provider's in-process server). The protocol files import only these
+//! leaves and the crate's leaf modules, never this file.
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
+use serde::Serialize;
+
+use crate::call::{Auth, Call, Context, HttpRequest, Operation, Reader};
 use crate::error::CoreError;
-use crate::stream::Translate;
-use crate::{Call, Context, HttpRequest};
+use crate::translate::{Framing, Translate};
+use url::{is_version, join_query, path_of, path_segment, split_query};
 
 pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
+pub mod blocks;
 pub mod gemini;
 pub mod mock;
 pub mod openai;
-pub mod raw_sse;
+pub mod raw;
 pub mod shared;
+#[cfg(test)]
+pub(crate) mod testing;
+pub mod url;
 pub mod vertex;
 
-/// The wire protocol a provider speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How a provider's requests are built: the API they are written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Protocol {
-    /// OpenAI chat completions, passed through as sent.
+pub enum Api {
+    /// OpenAI chat completions, assembled from the caller's fields as given.
     #[serde(rename = "openai")]
     OpenAi,
     /// OpenAI chat completions at an Azure deployment URL.
     Azure,
-    /// Anthropic's Messages API, translated both ways.
+    /// Anthropic's Messages API.
     Anthropic,
-    /// Google's Generative Language API, translated both ways.
+    /// Google's Generative Language API.
     Gemini,
-    /// AWS Bedrock's Converse API, translated both ways; streams in AWS's event-stream framing.
+    /// AWS Bedrock's Converse API.
     Bedrock,
-    /// Google Vertex AI: Gemini or Claude, each in its own protocol (see `vertex.rs`). Only a
-    /// provider's protocol: a call's context names the model's.
+    /// Google Vertex AI: Gemini's API, or Anthropic's for Claude, at Vertex's URLs.
     #[serde(rename = "vertex_ai")]
     Vertex,
-    /// Not a provider: server-sent events handed to the host as `{event, data, id}` objects.
-    RawSse,
-    /// Not a provider: AWS event-stream messages handed to the host the same way.
-    RawEventStream,
 }
 
-/// How the host sends the key. The core never sees the key itself.
+/// What a base URL gets before the API's endpoint path, as the provider's own client adds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Auth {
-    /// The environment variable the key is read from when the caller passes none.
-    pub env: &'static str,
-    /// False for local servers, which take a key when one is set but work without.
-    pub required: bool,
-    pub header: &'static str,
-    /// Written before the key in the header value.
-    pub prefix: &'static str,
+#[serde(rename_all = "snake_case")]
+pub enum BasePath {
+    /// Added to a base URL that is a bare server root (`http://host:4000` gets `/v1`). OpenAI's
+    /// client takes a base with a path as it is, and so do the OpenAI-compatible rows.
+    Root(&'static str),
+    /// `version` (`/v1`), added to a base whose path does not end in an API version: a proxy's
+    /// prefix (`http://host:4000/anthropic`) gets it, `.../v1` and `.../v1beta` keep theirs, and
+    /// so does a full URL, a version then `endpoint` (`.../v1/messages`). Anthropic's and
+    /// Google's clients add their version to any base.
+    Version {
+        version: &'static str,
+        endpoint: &'static str,
+    },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct Provider {
     pub prefix: &'static str,
-    pub protocol: Protocol,
+    /// How requests are built; `describe()` calls it the provider's protocol.
+    #[serde(rename = "protocol")]
+    pub api: Api,
+    /// How answers are read.
+    pub reader: Reader,
+    /// Models whose answers another reader reads, by the start of their name: Vertex AI serves
+    /// Claude (`claude...`) beside Gemini.
+    pub readers_by_model: &'static [(&'static str, Reader)],
     /// `None` where the caller must say where the server is.
     pub base_url: Option<&'static str>,
     /// Environment variables that override `base_url`, the first one set winning (the
     /// caller's `base_url` wins over all): the names the provider's own SDK and LiteLLM read.
     pub base_url_env: &'static [&'static str],
-    /// The API's path under a server's root (`/v1`), added to a base URL given as a bare root
-    /// (`http://host:4000`), as SDKs take it.
-    pub root_path: &'static str,
+    pub base_path: BasePath,
     /// Other environment variables the protocol module reads (never keys).
     pub extra_env: &'static [&'static str],
     pub auth: Option<Auth>,
+}
+
+impl Provider {
+    /// The reader of `model`'s answers.
+    pub fn reader_for(&self, model: &str) -> Reader {
+        self.readers_by_model
+            .iter()
+            .find(|(start, _)| model.starts_with(start))
+            .map_or(self.reader, |&(_, reader)| reader)
+    }
+
+    /// The caller's `base_url`, else the provider's environment variable, else its default,
+    /// with the path the provider's client adds (see [`BasePath`]).
+    pub fn base_url(
+        &self,
+        given: Option<String>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<String, CoreError> {
+        // A host from the environment may come without a scheme (OLLAMA_HOST=127.0.0.1:11434).
+        let from_env = self
+            .base_url_env
+            .iter()
+            .find_map(|name| env.get(*name).filter(|url| !url.is_empty()))
+            .map(|url| {
+                if url.contains("://") {
+                    url.clone()
+                } else {
+                    format!("http://{}", url)
+                }
+            });
+        let url = match given.filter(|url| !url.is_empty()).or(from_env) {
+            Some(url) => url,
+            None => {
+                if let Some(template) = self.base_url.filter(|url| url.contains('{')) {
+                    return self.fill_template(template, env);
+                }
+                return self.base_url.map(str::to_string).ok_or_else(|| {
+                    let env_hint = match self.base_url_env.first() {
+                        Some(name) => format!(" (or set {})", name),
+                        None => String::new(),
+                    };
+                    CoreError::invalid_request(format!(
+                        "provider {:?} needs base_url{}",
+                        self.prefix, env_hint
+                    ))
+                });
+            }
+        };
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(CoreError::invalid_request(format!(
+                "base_url must start with http:// or https://, got {:?}",
+                url
+            )));
+        }
+        let segments: Vec<&str> = path_of(&url).split('/').filter(|s| !s.is_empty()).collect();
+        let added = match self.base_path {
+            BasePath::Root(path) if segments.is_empty() => path,
+            BasePath::Version { version, endpoint } => match segments.as_slice() {
+                [.., last] if is_version(last) => "",
+                [.., before, last]
+                    if is_version(before) && endpoint.trim_start_matches('/') == *last =>
+                {
+                    ""
+                }
+                _ => version,
+            },
+            BasePath::Root(_) => "",
+        };
+        if added.is_empty() {
+            return Ok(url);
+        }
+        let (base, query) = split_query(&url);
+        let base = format!("{}{}", base.trim_end_matches('/'), added);
+        Ok(join_query(base, query))
+    }
+
+    /// A default base URL with `{NAME}` parts, filled from those environment variables (listed
+    /// in `extra_env`); a missing one is refused before any I/O.
+    fn fill_template(
+        &self,
+        template: &str,
+        env: &BTreeMap<String, String>,
+    ) -> Result<String, CoreError> {
+        let mut url = template.to_string();
+        for name in self.extra_env {
+            let part = format!("{{{}}}", name);
+            if !url.contains(&part) {
+                continue;
+            }
+            match env.get(*name).filter(|value| !value.is_empty()) {
+                Some(value) => url = url.replace(&part, &path_segment(value)),
+                None => {
+                    return Err(CoreError::invalid_request(format!(
+                        "{}/ builds its URL from {}: set it, or pass base_url",
+                        self.prefix, name
+                    )))
+                }
+            }
+        }
+        Ok(url)
+    }
 }
 
 const fn bearer(env: &'static str, required: bool) -> Option<Auth> {
@@ -82,24 +212,6 @@ const fn bearer(env: &'static str, required: bool) -> Option<Auth> {
     })
 }
 
-const fn openai_compatible(
-    prefix: &'static str,
-    base_url: Option<&'static str>,
-    base_url_env: &'static [&'static str],
-    root_path: &'static str,
-    auth: Option<Auth>,
-) -> Provider {
-    Provider {
-        prefix,
-        protocol: Protocol::OpenAi,
-        base_url,
-        base_url_env,
-        root_path,
-        extra_env: &[],
-        auth,
-    }
-}
-
 const fn key_header(env: &'static str, header: &'static str) -> Option<Auth> {
     Some(Auth {
         env,
@@ -109,18 +221,26 @@ const fn key_header(env: &'static str, header: &'static str) -> Option<Auth> {
     })
 }
 
-/// `value` as one path segment: everything but RFC 3986's unreserved characters
-/// percent-encoded, so a `/` or `:` in a model id or account id cannot change the path.
-pub fn path_segment(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{:02X}", byte));
-        }
+/// A row that speaks OpenAI chat completions; `root_path` is the API's path under a bare
+/// server root.
+const fn openai_compatible(
+    prefix: &'static str,
+    base_url: Option<&'static str>,
+    base_url_env: &'static [&'static str],
+    root_path: &'static str,
+    auth: Option<Auth>,
+) -> Provider {
+    Provider {
+        prefix,
+        api: Api::OpenAi,
+        reader: Reader::OpenAi,
+        readers_by_model: &[],
+        base_url,
+        base_url_env,
+        base_path: BasePath::Root(root_path),
+        extra_env: &[],
+        auth,
     }
-    out
 }
 
 /// Every provider ritellm speaks to, by model prefix.
@@ -330,30 +450,42 @@ pub const PROVIDERS: &[Provider] = &[
     // Workers AI; the URL holds the account id.
     Provider {
         prefix: "cloudflare",
-        protocol: Protocol::OpenAi,
+        api: Api::OpenAi,
+        reader: Reader::OpenAi,
+        readers_by_model: &[],
         base_url: Some(
             "https://api.cloudflare.com/client/v4/accounts/{CLOUDFLARE_ACCOUNT_ID}/ai/v1",
         ),
         base_url_env: &["CLOUDFLARE_API_BASE"],
-        root_path: "",
+        base_path: BasePath::Root(""),
         extra_env: &["CLOUDFLARE_ACCOUNT_ID"],
         auth: bearer("CLOUDFLARE_API_KEY", true),
     },
     Provider {
         prefix: "anthropic",
-        protocol: Protocol::Anthropic,
+        api: Api::Anthropic,
+        reader: Reader::Anthropic,
+        readers_by_model: &[],
         base_url: Some("https://api.anthropic.com/v1"),
         base_url_env: &["ANTHROPIC_BASE_URL", "ANTHROPIC_API_BASE"],
-        root_path: "/v1",
+        base_path: BasePath::Version {
+            version: "/v1",
+            endpoint: "/messages",
+        },
         extra_env: &[],
         auth: key_header("ANTHROPIC_API_KEY", "x-api-key"),
     },
     Provider {
         prefix: "gemini",
-        protocol: Protocol::Gemini,
+        api: Api::Gemini,
+        reader: Reader::Gemini,
+        readers_by_model: &[],
         base_url: Some("https://generativelanguage.googleapis.com/v1beta"),
         base_url_env: &["GEMINI_API_BASE"],
-        root_path: "/v1beta",
+        base_path: BasePath::Version {
+            version: "/v1beta",
+            endpoint: "",
+        },
         extra_env: &[],
         auth: key_header("GEMINI_API_KEY", "x-goog-api-key"),
     },
@@ -362,10 +494,12 @@ pub const PROVIDERS: &[Provider] = &[
     // AWS_REGION, AWS_DEFAULT_REGION or the profile, and signs for it.
     Provider {
         prefix: "bedrock",
-        protocol: Protocol::Bedrock,
+        api: Api::Bedrock,
+        reader: Reader::Bedrock,
+        readers_by_model: &[],
         base_url: Some("https://bedrock-runtime.{AWS_REGION}.amazonaws.com"),
         base_url_env: &["AWS_BEDROCK_RUNTIME_ENDPOINT"],
-        root_path: "",
+        base_path: BasePath::Root(""),
         extra_env: &["AWS_REGION"],
         auth: bearer("AWS_BEARER_TOKEN_BEDROCK", false),
     },
@@ -374,19 +508,23 @@ pub const PROVIDERS: &[Provider] = &[
     // project and location from vertex_project= / vertex_location= or the environment.
     Provider {
         prefix: "vertex_ai",
-        protocol: Protocol::Vertex,
+        api: Api::Vertex,
+        reader: Reader::Gemini,
+        readers_by_model: &[("claude", Reader::Anthropic)],
         base_url: Some(vertex::GLOBAL_HOST),
         base_url_env: &["VERTEXAI_API_BASE"],
-        root_path: "",
+        base_path: BasePath::Root(""),
         extra_env: &["VERTEXAI_PROJECT", "VERTEXAI_LOCATION"],
         auth: bearer("VERTEXAI_ACCESS_TOKEN", false),
     },
     Provider {
         prefix: "azure",
-        protocol: Protocol::Azure,
+        api: Api::Azure,
+        reader: Reader::Azure,
+        readers_by_model: &[],
         base_url: None,
         base_url_env: &["AZURE_API_BASE", "AZURE_OPENAI_ENDPOINT"],
-        root_path: "",
+        base_path: BasePath::Root(""),
         extra_env: &["AZURE_API_VERSION"],
         auth: key_header("AZURE_API_KEY", "api-key"),
     },
@@ -402,119 +540,93 @@ pub fn prefixes() -> Vec<&'static str> {
     PROVIDERS.iter().map(|p| p.prefix).collect()
 }
 
-/// Joins an API base and an endpoint path. A base that already ends in the path is used as
-/// it is, so older configurations that spelled out the full URL keep working.
-pub fn endpoint(base: &str, path: &str) -> String {
-    let (base, query) = split_query(base);
-    let base = base.trim_end_matches('/');
-    let url = if base.ends_with(path) {
-        base.to_string()
-    } else {
-        format!("{}{}", base, path)
-    };
-    join_query(url, query)
-}
-
-/// A base URL without its query, and the query (`tenant=a`), which goes after the path a
-/// protocol adds to the base.
-pub fn split_query(base: &str) -> (&str, &str) {
-    match base.split_once('?') {
-        Some((base, query)) => (base, query),
-        None => (base, ""),
+/// Builds the HTTP request of `call` for `api`: the one place where requests are built. A
+/// builder may note in `context` what reading the answer needs (`json_tool`).
+pub fn build_request(
+    api: Api,
+    call: Call,
+    context: &mut Context,
+) -> Result<HttpRequest, CoreError> {
+    match (api, call.operation) {
+        (Api::OpenAi, Operation::Chat) => openai::build_request(call),
+        (Api::Azure, Operation::Chat) => azure::build_request(call),
+        (Api::Anthropic, Operation::Chat) => anthropic::build_request(call, context),
+        (Api::Gemini, Operation::Chat) => gemini::build_request(call),
+        (Api::Bedrock, Operation::Chat) => bedrock::build_request(call, context),
+        (Api::Vertex, Operation::Chat) => vertex::build_request(call, context),
     }
 }
 
-/// `url` with `query` added to whatever query it already has.
-pub fn join_query(url: String, query: &str) -> String {
-    match (query.is_empty(), url.contains('?')) {
-        (true, _) => url,
-        (false, true) => format!("{}&{}", url, query),
-        (false, false) => format!("{}?{}", url, query),
-    }
+/// Reads a complete answer with its HTTP status, as chat.completion JSON text.
+pub type ReadComplete = fn(&Context, u16, &[u8]) -> Result<String, CoreError>;
+
+/// Everything about one reader that the API and the stream machinery need.
+pub struct Reading {
+    /// A success answer is already a chat.completion (see `HttpRequest::passthrough`).
+    pub passthrough: bool,
+    /// The reader invents ids for answers or tool calls that come without one, from the call's
+    /// nonce (see `Context::nonce`).
+    pub invents_ids: bool,
+    /// `None` for readers of streams only.
+    pub complete: Option<ReadComplete>,
+    pub framing: Framing,
+    /// A translator for one stream's events.
+    pub translator: fn(&Context) -> Box<dyn Translate>,
 }
 
-pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
-    match call.provider.protocol {
-        Protocol::OpenAi => openai::build_request(call),
-        Protocol::Azure => azure::build_request(call),
-        Protocol::Anthropic => anthropic::build_request(call, context),
-        Protocol::Gemini => gemini::build_request(call),
-        Protocol::Bedrock => bedrock::build_request(call, context),
-        Protocol::Vertex => vertex::build_request(call, context),
-        Protocol::RawSse | Protocol::RawEventStream => Err(CoreError::invalid_request(
-            "raw_sse and raw_event_stream are stream decoders, not providers",
-        )),
-    }
-}
-
-/// Translates a complete (non-streamed) answer into a chat.completion, as JSON text.
-pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
-    match context.protocol {
-        Protocol::OpenAi | Protocol::Azure => openai::parse_response(context, status, body),
-        Protocol::Anthropic => anthropic::parse_response(context, status, body),
-        Protocol::Gemini => gemini::parse_response(context, status, body),
-        Protocol::Bedrock => bedrock::parse_response(context, status, body),
-        Protocol::RawSse | Protocol::RawEventStream | Protocol::Vertex => Err(
-            CoreError::invalid_request("this context names no protocol that reads answers"),
-        ),
-    }
-}
-
-pub fn stream_translator(context: &Context) -> Box<dyn Translate> {
-    match context.protocol {
-        Protocol::OpenAi | Protocol::Azure => Box::new(openai::StreamTranslator {
-            max_depth: context.limits.max_depth,
-        }),
-        Protocol::Anthropic => Box::new(anthropic::StreamTranslator::new(context)),
-        Protocol::Gemini => Box::new(gemini::StreamTranslator::new(context)),
-        Protocol::Bedrock => Box::new(bedrock::StreamTranslator::new(context)),
-        Protocol::RawSse | Protocol::RawEventStream | Protocol::Vertex => {
-            Box::new(raw_sse::StreamTranslator)
-        }
-    }
-}
-
-/// Calls and contexts for the protocol modules' tests.
-#[cfg(test)]
-pub(crate) mod testing {
-    use std::collections::BTreeMap;
-
-    use serde_json::{Map, Value};
-
-    use super::lookup;
-    use crate::{Call, Context, Limits};
-
-    /// A non-streamed call to `prefix/model` at the provider's default base URL.
-    pub fn call(prefix: &str, model: &str, messages: Value, params: Value) -> Call {
-        let provider = lookup(prefix).unwrap();
-        Call {
-            provider,
-            model: model.into(),
-            messages,
-            stream: false,
-            base_url: provider
-                .base_url
-                .unwrap_or("https://example.invalid")
-                .into(),
-            params: params.as_object().cloned().unwrap_or_default(),
-            additional_params: Map::new(),
-            env: BTreeMap::new(),
-            api_version: None,
-            drop_params: false,
-        }
-    }
-
-    /// The context of such a call, created at a fixed time, asking for a usage chunk.
-    pub fn context(prefix: &str, model: &str) -> Context {
-        Context {
-            protocol: lookup(prefix).unwrap().protocol,
-            provider: prefix.into(),
-            model: model.into(),
-            created: 1700000000,
-            include_usage: true,
-            json_tool: None,
-            limits: Limits::default(),
-        }
+/// How `reader` reads answers to `operation`: the one place where answers are read.
+pub fn reading(reader: Reader, operation: Operation) -> Reading {
+    let (passthrough, invents_ids, framing) = (false, false, Framing::Sse);
+    match (reader, operation) {
+        (Reader::OpenAi, Operation::Chat) => Reading {
+            passthrough: true,
+            invents_ids,
+            complete: Some(openai::parse_response),
+            framing,
+            translator: openai::translator,
+        },
+        (Reader::Azure, Operation::Chat) => Reading {
+            passthrough: true,
+            invents_ids,
+            complete: Some(openai::parse_response),
+            framing,
+            translator: azure::translator,
+        },
+        (Reader::Anthropic, Operation::Chat) => Reading {
+            passthrough,
+            invents_ids,
+            complete: Some(anthropic::parse_response),
+            framing,
+            translator: anthropic::translator,
+        },
+        (Reader::Gemini, Operation::Chat) => Reading {
+            passthrough,
+            invents_ids: true,
+            complete: Some(gemini::parse_response),
+            framing,
+            translator: gemini::translator,
+        },
+        (Reader::Bedrock, Operation::Chat) => Reading {
+            passthrough,
+            invents_ids: true,
+            complete: Some(bedrock::parse_response),
+            framing: Framing::EventStream,
+            translator: bedrock::translator,
+        },
+        (Reader::RawSse, _) => Reading {
+            passthrough,
+            invents_ids,
+            complete: None,
+            framing,
+            translator: raw::translator,
+        },
+        (Reader::RawEventStream, _) => Reading {
+            passthrough,
+            invents_ids,
+            complete: None,
+            framing: Framing::EventStream,
+            translator: raw::translator,
+        },
     }
 }
 
@@ -545,27 +657,16 @@ mod tests {
     }
 
     #[test]
-    fn endpoint_appends_once() {
-        let path = "/chat/completions";
-        assert_eq!(
-            endpoint("https://x/v1?tenant=a", path),
-            "https://x/v1/chat/completions?tenant=a"
-        );
-        assert_eq!(
-            endpoint("https://x/v1/chat/completions/?tenant=a", path),
-            "https://x/v1/chat/completions?tenant=a"
-        );
-        assert_eq!(
-            endpoint("https://x/v1", path),
-            "https://x/v1/chat/completions"
-        );
-        assert_eq!(
-            endpoint("https://x/v1/", path),
-            "https://x/v1/chat/completions"
-        );
-        assert_eq!(
-            endpoint("https://x/v1/chat/completions", path),
-            "https://x/v1/chat/completions"
-        );
+    fn each_row_names_its_reader_and_vertex_reads_claude_as_anthropic() {
+        let vertex = lookup("vertex_ai").unwrap();
+        assert_eq!(vertex.reader_for("gemini-2.5-flash"), Reader::Gemini);
+        assert_eq!(vertex.reader_for("claude-sonnet-4-5@1"), Reader::Anthropic);
+        assert_eq!(lookup("azure").unwrap().reader_for("x"), Reader::Azure);
+        assert_eq!(lookup("groq").unwrap().reader_for("x"), Reader::OpenAi);
+        for provider in PROVIDERS {
+            // Every row's readers read complete answers and streams.
+            assert!(reading(provider.reader, Operation::Chat).complete.is_some());
+        }
+        assert!(reading(Reader::RawSse, Operation::Chat).complete.is_none());
     }
 }

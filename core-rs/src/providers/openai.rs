@@ -1,32 +1,59 @@
 //! OpenAI chat completions, spoken by OpenAI and every OpenAI-compatible provider. Requests are
 //! assembled from the caller's fields as given; answers and chunks pass through as sent.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::url::endpoint;
+use crate::call::{Call, Context, HttpRequest};
 use crate::error::{api_error, error_in_success, CoreError};
 use crate::limits::{scan_object, ProbeError, Scan};
-use crate::providers::endpoint;
 use crate::sse::Event;
-use crate::stream::{Chunks, Translate};
-use crate::{Call, Context, HttpRequest};
+use crate::translate::{Chunks, Translate};
 
 pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
     let url = endpoint(&call.base_url, "/chat/completions");
     let stream = call.stream;
-    Ok(HttpRequest::post_json(url, &body(call), stream))
+    let (body, slot) = body(call);
+    let mut request = HttpRequest::post(url, body, stream);
+    request.messages_slot = slot;
+    Ok(request)
 }
 
-/// The request body: the caller's fields as given, `additional_params` last.
-pub fn body(call: Call) -> Map<String, Value> {
-    let mut body = Map::new();
-    body.insert("model".into(), Value::String(call.model));
-    body.insert("messages".into(), call.messages);
-    body.extend(call.params);
+/// The request body: the model, the messages, then the caller's fields as given and
+/// `additional_params` last, their keys winning. Also where the caller's messages lie in it
+/// (the head's `messages_slot`), unless a field replaced them.
+pub fn body(call: Call) -> (Vec<u8>, Option<(usize, usize)>) {
+    let mut rest = call.params;
     if call.stream {
-        body.insert("stream".into(), Value::Bool(true));
+        rest.insert("stream".into(), Value::Bool(true));
     }
-    body.extend(call.additional_params);
-    body
+    rest.extend(call.additional_params);
+    let model = rest.remove("model").unwrap_or(Value::String(call.model));
+    let (messages, given) = match rest.remove("messages") {
+        Some(replaced) => (replaced, false),
+        None => (call.messages, true),
+    };
+    // Written member by member, as serde_json writes the same map, to know where the
+    // messages are without a second pass.
+    let mut body = b"{\"model\":".to_vec();
+    write(&mut body, &model);
+    body.extend_from_slice(b",\"messages\":");
+    let start = body.len();
+    write(&mut body, &messages);
+    let end = body.len();
+    for (name, value) in &rest {
+        body.push(b',');
+        write(&mut body, name);
+        body.push(b':');
+        write(&mut body, value);
+    }
+    body.push(b'}');
+    (body, if given { Some((start, end)) } else { None })
+}
+
+fn write<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Writing plain data to a Vec cannot fail.
+    let _ = serde_json::to_writer(out, value);
 }
 
 /// The error for an answer or chunk that `scan_object` refused.
@@ -57,24 +84,46 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
         .map_err(|_| CoreError::invalid_response("the provider's answer is not UTF-8"))
 }
 
+pub fn translator(context: &Context) -> Box<dyn Translate> {
+    Box::new(StreamTranslator {
+        max_depth: context.limits.max_depth,
+    })
+}
+
+/// What one event of an OpenAI stream is.
+pub enum Item<'a> {
+    /// A chunk, as JSON text the host parses (checked by a scan, not parsed here).
+    Chunk(&'a str),
+    /// `[DONE]`, the end of the stream.
+    Done,
+}
+
+/// Reads one event of an OpenAI stream: a chunk, the end, or the error it reports.
+pub fn item(event: &Event, max_depth: usize) -> Result<Item<'_>, CoreError> {
+    let data = event.data.trim();
+    if data == "[DONE]" {
+        return Ok(Item::Done);
+    }
+    if event.event_type == "error" {
+        return Err(api_error(None, data.as_bytes()));
+    }
+    // A scan, not a parse: the host parses the chunk, once (see `scan_object`).
+    match scan_object(data.as_bytes(), max_depth) {
+        Ok(Scan::Chunk) => Ok(Item::Chunk(data)),
+        Ok(Scan::Error) => Err(api_error(None, data.as_bytes())),
+        Err(error) => Err(refused(error, "stream chunk")),
+    }
+}
+
 pub struct StreamTranslator {
     pub max_depth: usize,
 }
 
 impl Translate for StreamTranslator {
     fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
-        let data = event.data.trim();
-        if data == "[DONE]" {
-            return Ok(true);
-        }
-        if event.event_type == "error" {
-            return Err(api_error(None, data.as_bytes()));
-        }
-        // A scan, not a parse: the host parses the chunk, once (see `scan_object`).
-        match scan_object(data.as_bytes(), self.max_depth) {
-            Ok(Scan::Chunk) => out.push_raw(data),
-            Ok(Scan::Error) => return Err(api_error(None, data.as_bytes())),
-            Err(error) => return Err(refused(error, "stream chunk")),
+        match item(&event, self.max_depth)? {
+            Item::Chunk(chunk) => out.push_raw(chunk),
+            Item::Done => return Ok(true),
         }
         Ok(false)
     }
@@ -84,6 +133,7 @@ impl Translate for StreamTranslator {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use serde_json::json;
 
     fn parse(status: u16, body: &[u8]) -> Result<String, CoreError> {
         let context = crate::parse_context(br#"{"protocol": "openai"}"#).unwrap();
@@ -131,5 +181,32 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!((error.status, error.message.as_str()), (Some(500), "boom"));
+    }
+
+    #[test]
+    fn bodies_are_written_as_serde_writes_them_with_the_messages_slot() {
+        use crate::providers::testing;
+        let messages = json!([{"role": "user", "content": "h\u{e9} \"x\""}]);
+        let mut call = testing::call(
+            "openai",
+            "m",
+            messages.clone(),
+            json!({"temperature": 0.5, "stream": false}),
+        );
+        call.stream = true;
+        call.additional_params = json!({"seed": 1, "model": "n"})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let (body, slot) = body(call);
+        let expected = json!({"model": "n", "messages": messages, "temperature": 0.5, "stream": true, "seed": 1});
+        assert_eq!(body, serde_json::to_vec(&expected).unwrap());
+        let (start, end) = slot.unwrap();
+        assert_eq!(body[start..end], serde_json::to_vec(&messages).unwrap()[..]);
+        let mut call = testing::call("openai", "m", messages, json!({}));
+        call.additional_params = json!({"messages": []}).as_object().cloned().unwrap();
+        let (body, slot) = super::body(call);
+        assert_eq!(slot, None);
+        assert_eq!(body, br#"{"model":"m","messages":[]}"#);
     }
 }

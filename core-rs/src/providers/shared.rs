@@ -55,12 +55,6 @@ impl Params {
         })
     }
 
-    /// The fields nobody took, for a protocol that passes them on (Bedrock's
-    /// `additionalModelRequestFields`).
-    pub fn into_rest(self) -> Map<String, Value> {
-        self.fields
-    }
-
     /// Fails naming every field nobody took, with ritellm's name for those it knows under
     /// another; with `drop` (the caller's `drop_params`), leaves them out instead.
     pub fn finish(self, drop: bool) -> Result<(), CoreError> {
@@ -149,67 +143,6 @@ pub fn push_turn(
         Some((last, existing)) if *last == role => existing.extend(content),
         _ => turns.push((role, content)),
     }
-}
-
-/// How a protocol of system blocks and user/assistant turns of content blocks writes each
-/// piece: Anthropic's Messages API and Bedrock's Converse share that shape.
-pub trait BlockProtocol {
-    const PROVIDER: &'static str;
-    /// A message's content (a string, parts, or null) as content blocks.
-    fn content(content: &Value, index: usize) -> Result<Vec<Value>, CoreError>;
-    /// A block of an earlier answer's `thinking_blocks`, as the protocol takes it back.
-    fn thinking(block: &Value) -> Option<Value>;
-    fn tool_use(id: &Value, name: &Value, input: Value) -> Value;
-    fn tool_result(id: &str, content: &Value, index: usize) -> Result<Value, CoreError>;
-}
-
-/// OpenAI messages as the system blocks and the turns, consecutive turns of a role merged (as
-/// both APIs require). An assistant turn carries its thinking back first and unchanged: the
-/// provider checks its signature when a conversation with thinking and tool calls goes on.
-pub fn block_turns<P: BlockProtocol>(messages: &Value) -> Result<(Vec<Value>, Value), CoreError> {
-    let mut system = Vec::new();
-    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
-    for (index, message) in message_list(messages).iter().enumerate() {
-        let (role, blocks) = match role_of(message, index)? {
-            "system" | "developer" => {
-                system.extend(P::content(&message["content"], index)?);
-                continue;
-            }
-            "user" => ("user", P::content(&message["content"], index)?),
-            "assistant" => {
-                let mut blocks: Vec<Value> = message["thinking_blocks"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(P::thinking)
-                    .collect();
-                blocks.extend(P::content(&message["content"], index)?);
-                for (call, input) in tool_calls_of(message, index)? {
-                    blocks.push(P::tool_use(&call["id"], &call["function"]["name"], input));
-                }
-                ("assistant", blocks)
-            }
-            "tool" => {
-                let id = message["tool_call_id"].as_str().ok_or_else(|| {
-                    CoreError::invalid_request(format!(
-                        "messages[{}] (a tool result) has no tool_call_id",
-                        index
-                    ))
-                })?;
-                (
-                    "user",
-                    vec![P::tool_result(id, &message["content"], index)?],
-                )
-            }
-            other => return Err(unsupported_role(index, other, P::PROVIDER)),
-        };
-        push_turn(&mut turns, role, blocks);
-    }
-    let turns = turns
-        .into_iter()
-        .map(|(role, content)| json!({"role": role, "content": content}))
-        .collect();
-    Ok((system, Value::Array(turns)))
 }
 
 /// Splits a base64 `data:` URL into its media type and data.

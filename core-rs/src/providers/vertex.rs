@@ -1,16 +1,18 @@
 //! Google Vertex AI: Gemini models (`publishers/google`) through the Gemini translation, and
 //! Anthropic's Claude (`publishers/anthropic`, `rawPredict`) through the Anthropic one. Only
-//! the URL, and for Claude the body's version field, differ; answers read as the model's own
-//! protocol does.
+//! the URL, and for Claude the body's version field, differ. Which of the two a model is, the
+//! provider row says (its `readers_by_model`): the call's reader, whose answers are the
+//! model's own API's.
 //!
 //! https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest and
 //! https://docs.anthropic.com/en/api/claude-on-vertex-ai
 
 use serde_json::json;
 
-use super::{anthropic, gemini, path_segment, Protocol};
+use super::url::{model_segment, path_segment};
+use super::{anthropic, gemini};
+use crate::call::{Call, Context, HttpRequest, Reader};
 use crate::error::CoreError;
-use crate::{Call, Context, HttpRequest};
 
 /// The global endpoint's host, also the provider's default base URL: a regional location gets
 /// its regional host instead (`us-central1-aiplatform.googleapis.com`).
@@ -38,21 +40,20 @@ pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpReques
         path_segment(&project),
         path_segment(&location)
     );
-    if !call.model.starts_with("claude") {
-        context.protocol = Protocol::Gemini;
+    if call.reader != Reader::Anthropic {
         call.base_url = format!("{}/google", publishers);
         return gemini::build_request(call);
     }
-    context.protocol = Protocol::Anthropic;
     let action = if call.stream {
         "streamRawPredict"
     } else {
         "rawPredict"
     };
+    // The model id as Anthropic's Vertex client sends it: `claude-3-5-sonnet@20240620`.
     let url = format!(
         "{}/anthropic/models/{}:{}",
         publishers,
-        path_segment(&call.model),
+        model_segment(&call.model),
         action
     );
     let stream = call.stream;
@@ -99,7 +100,7 @@ mod tests {
             request.url,
             "https://europe-west4-aiplatform.googleapis.com/v1/projects/my-proj/locations/europe-west4/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
         );
-        assert_eq!(context.protocol, Protocol::Gemini);
+        assert_eq!(context.reader, Reader::Gemini);
         let body: Value = serde_json::from_slice(&request.body).unwrap();
         assert_eq!(body["generationConfig"]["maxOutputTokens"], 5);
     }
@@ -115,9 +116,9 @@ mod tests {
         .unwrap();
         assert_eq!(
             request.url,
-            "https://aiplatform.googleapis.com/v1/projects/p/locations/global/publishers/anthropic/models/claude-sonnet-4-5%4020250929:rawPredict"
+            "https://aiplatform.googleapis.com/v1/projects/p/locations/global/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict"
         );
-        assert_eq!(context.protocol, Protocol::Anthropic);
+        assert_eq!(context.reader, Reader::Anthropic);
         let body: Value = serde_json::from_slice(&request.body).unwrap();
         assert_eq!(body["anthropic_version"], ANTHROPIC_VERSION);
         assert!(body.get("model").is_none());
@@ -138,5 +139,23 @@ mod tests {
         assert!(request.url.starts_with(
             "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/"
         ));
+    }
+
+    #[test]
+    fn model_ids_are_sent_as_googles_and_anthropics_clients_send_them() {
+        let env = [("VERTEXAI_PROJECT", "p"), ("VERTEXAI_LOCATION", "us-east5")];
+        let url = |model: &str| {
+            let mut context = testing::context("vertex_ai", model);
+            build_request(call(model, false, &env), &mut context)
+                .unwrap()
+                .url
+        };
+        assert!(url("claude-3-5-sonnet@20240620")
+            .ends_with("/publishers/anthropic/models/claude-3-5-sonnet@20240620:rawPredict"));
+        assert!(url("gemini-1.5-pro@002")
+            .ends_with("/publishers/google/models/gemini-1.5-pro@002:generateContent"));
+        assert!(
+            url("claude-x/../y?z#w%").ends_with("/models/claude-x%2F..%2Fy%3Fz%23w%25:rawPredict")
+        );
     }
 }

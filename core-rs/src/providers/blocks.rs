@@ -1,0 +1,307 @@
+//! What Anthropic's Messages API and Bedrock's Converse API share: system blocks and turns of
+//! content blocks (text, thinking, tool use, tool result), both ways. Requests are written
+//! through a [`BlockProtocol`]; answers are assembled by an [`Answer`] and streams translated by
+//! a [`BlockStream`], which each protocol feeds with its own field names.
+
+use serde_json::{json, Value};
+
+use super::shared::{
+    message_list, push_turn, role_of, tool_call, tool_calls_of, unsupported_role, Meta,
+};
+use crate::call::Context;
+use crate::error::CoreError;
+use crate::translate::Chunks;
+
+/// How a protocol of system blocks and user/assistant turns of content blocks writes each
+/// piece: Anthropic's Messages API and Bedrock's Converse share that shape.
+pub trait BlockProtocol {
+    const PROVIDER: &'static str;
+    /// A message's content (a string, parts, or null) as content blocks.
+    fn content(content: &Value, index: usize) -> Result<Vec<Value>, CoreError>;
+    /// A block of an earlier answer's `thinking_blocks`, as the protocol takes it back.
+    fn thinking(block: &Value) -> Option<Value>;
+    fn tool_use(id: &Value, name: &Value, input: Value) -> Value;
+    fn tool_result(id: &str, content: &Value, index: usize) -> Result<Value, CoreError>;
+}
+
+/// OpenAI messages as the system blocks and the turns, consecutive turns of a role merged (as
+/// both APIs require). An assistant turn carries its thinking back first and unchanged: the
+/// provider checks its signature when a conversation with thinking and tool calls goes on.
+pub fn block_turns<P: BlockProtocol>(messages: &Value) -> Result<(Vec<Value>, Value), CoreError> {
+    let mut system = Vec::new();
+    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    for (index, message) in message_list(messages).iter().enumerate() {
+        let (role, blocks) = match role_of(message, index)? {
+            "system" | "developer" => {
+                system.extend(P::content(&message["content"], index)?);
+                continue;
+            }
+            "user" => ("user", P::content(&message["content"], index)?),
+            "assistant" => {
+                let mut blocks: Vec<Value> = message["thinking_blocks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(P::thinking)
+                    .collect();
+                blocks.extend(P::content(&message["content"], index)?);
+                for (call, input) in tool_calls_of(message, index)? {
+                    blocks.push(P::tool_use(&call["id"], &call["function"]["name"], input));
+                }
+                ("assistant", blocks)
+            }
+            "tool" => {
+                let id = message["tool_call_id"].as_str().ok_or_else(|| {
+                    CoreError::invalid_request(format!(
+                        "messages[{}] (a tool result) has no tool_call_id",
+                        index
+                    ))
+                })?;
+                (
+                    "user",
+                    vec![P::tool_result(id, &message["content"], index)?],
+                )
+            }
+            other => return Err(unsupported_role(index, other, P::PROVIDER)),
+        };
+        push_turn(&mut turns, role, blocks);
+    }
+    let turns = turns
+        .into_iter()
+        .map(|(role, content)| json!({"role": role, "content": content}))
+        .collect();
+    Ok((system, Value::Array(turns)))
+}
+
+/// A stop reason of either API as OpenAI's finish reason. The tool call that carries a
+/// `response_format` answer stops as the answer does.
+pub fn finish_reason(stop_reason: &Value, answered_in_json_tool: bool) -> Option<&'static str> {
+    Some(match stop_reason.as_str()? {
+        "tool_use" if answered_in_json_tool => "stop",
+        "tool_use" => "tool_calls",
+        "max_tokens" | "model_context_window_exceeded" => "length",
+        // Anthropic's, then Bedrock's.
+        "refusal" | "guardrail_intervened" | "content_filtered" => "content_filter",
+        _ => "stop", // end_turn, stop_sequence, pause_turn
+    })
+}
+
+/// A thinking block as answers carry it (`thinking_blocks`, LiteLLM's name, in Anthropic's
+/// shape for both APIs) and as it must be sent back, signature included.
+pub fn thinking_block(thinking: &Value, signature: &Value) -> Value {
+    json!({"type": "thinking", "thinking": thinking, "signature": signature})
+}
+
+pub fn redacted_block(data: &Value) -> Value {
+    json!({"type": "redacted_thinking", "data": data})
+}
+
+/// A complete answer's message, assembled block by block.
+#[derive(Default)]
+pub struct Answer {
+    text: String,
+    reasoning: String,
+    thinking_blocks: Vec<Value>,
+    tool_calls: Vec<Value>,
+    answered_in_json: bool,
+}
+
+impl Answer {
+    pub fn text(&mut self, text: &Value) {
+        self.text.push_str(text.as_str().unwrap_or(""));
+    }
+
+    pub fn thinking(&mut self, text: &Value, signature: &Value) {
+        self.reasoning.push_str(text.as_str().unwrap_or(""));
+        self.thinking_blocks.push(thinking_block(text, signature));
+    }
+
+    pub fn redacted(&mut self, data: &Value) {
+        self.thinking_blocks.push(redacted_block(data));
+    }
+
+    /// A tool call, or the answer itself when the tool is the context's `json_tool`.
+    pub fn tool_use(&mut self, context: &Context, id: &Value, name: &Value, input: &Value) {
+        if context.json_tool.as_deref() == name.as_str() {
+            self.text.push_str(&input.to_string());
+            self.answered_in_json = true;
+        } else {
+            self.tool_calls.push(tool_call(id, name, input.to_string()));
+        }
+    }
+
+    /// The chat.completion, as JSON text.
+    pub fn completion(self, meta: &Meta, stop_reason: &Value, usage: Value) -> String {
+        let content = if self.text.is_empty() {
+            Value::Null
+        } else {
+            json!(self.text)
+        };
+        let mut message = json!({"role": "assistant", "content": content});
+        if !self.tool_calls.is_empty() {
+            message["tool_calls"] = Value::Array(self.tool_calls);
+        }
+        if !self.reasoning.is_empty() {
+            message["reasoning_content"] = json!(self.reasoning);
+        }
+        if !self.thinking_blocks.is_empty() {
+            message["thinking_blocks"] = Value::Array(self.thinking_blocks);
+        }
+        let choices = json!([{
+            "index": 0,
+            "message": message,
+            "finish_reason": finish_reason(stop_reason, self.answered_in_json),
+            "logprobs": null,
+        }]);
+        meta.completion(choices, usage).to_string()
+    }
+}
+
+/// What a content block of a stream turns into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    Text,
+    Thinking,
+    /// A tool call, with its index among the answer's tool calls.
+    Tool(usize),
+    /// The forced tool carrying a `response_format` answer.
+    JsonAnswer,
+    Other,
+}
+
+/// A stream's chunks, written as its content blocks start, grow and stop. Blocks are known by
+/// the index the stream gives them.
+pub struct BlockStream {
+    /// The identity every chunk repeats; Anthropic's streams say it in their first event.
+    pub meta: Meta,
+    include_usage: bool,
+    json_tool: Option<String>,
+    blocks: Vec<Block>,
+    tool_count: usize,
+    /// The thinking being streamed and its signature, sent whole as a thinking block when its
+    /// content block stops.
+    thinking: String,
+    signature: Option<Value>,
+}
+
+impl BlockStream {
+    pub fn new(context: &Context, meta: Meta) -> Self {
+        BlockStream {
+            meta,
+            include_usage: context.include_usage,
+            json_tool: context.json_tool.clone(),
+            blocks: Vec::new(),
+            tool_count: 0,
+            thinking: String::new(),
+            signature: None,
+        }
+    }
+
+    fn block(&self, index: usize) -> Block {
+        self.blocks.get(index).copied().unwrap_or(Block::Other)
+    }
+
+    fn set_block(&mut self, index: usize, kind: Block) {
+        if self.blocks.len() <= index {
+            self.blocks.resize(index + 1, Block::Other);
+        }
+        self.blocks[index] = kind;
+    }
+
+    fn delta(&self, delta: Value, out: &mut Chunks) {
+        out.push(&self.meta.chunk(0, delta, None));
+    }
+
+    /// The first chunk: the assistant's role.
+    pub fn start(&self, out: &mut Chunks) {
+        self.delta(json!({"role": "assistant", "content": ""}), out);
+    }
+
+    /// A text block starts, with its first text if any.
+    pub fn start_text(&mut self, index: usize, text: &Value, out: &mut Chunks) {
+        self.set_block(index, Block::Text);
+        if text.as_str().map_or(false, |text| !text.is_empty()) {
+            self.text(text, out);
+        }
+    }
+
+    pub fn start_thinking(&mut self, index: usize, text: &Value, signature: &Value) {
+        self.set_block(index, Block::Thinking);
+        self.thinking = text.as_str().unwrap_or("").to_string();
+        self.signature = Some(signature.clone()).filter(|s| !s.is_null());
+    }
+
+    /// A tool call starts; or the answer, when the tool is the context's `json_tool`.
+    pub fn start_tool(&mut self, index: usize, id: &Value, name: &Value, out: &mut Chunks) {
+        if self.json_tool.as_deref() == name.as_str() {
+            self.set_block(index, Block::JsonAnswer);
+            return;
+        }
+        let position = self.tool_count;
+        self.tool_count += 1;
+        self.set_block(index, Block::Tool(position));
+        let mut call = tool_call(id, name, String::new());
+        call["index"] = json!(position);
+        self.delta(json!({ "tool_calls": [call] }), out);
+    }
+
+    /// A block this stream does not turn into chunks (or, for redacted thinking, turned into
+    /// one already).
+    pub fn start_other(&mut self, index: usize) {
+        self.set_block(index, Block::Other);
+    }
+
+    pub fn text(&self, text: &Value, out: &mut Chunks) {
+        self.delta(json!({ "content": text }), out);
+    }
+
+    /// Part of a tool call's arguments, as JSON text; or of the answer, for the `json_tool`.
+    pub fn tool_input(&self, index: usize, partial: &Value, out: &mut Chunks) {
+        match self.block(index) {
+            Block::Tool(position) => self.delta(
+                json!({"tool_calls": [{"index": position, "function": {"arguments": partial}}]}),
+                out,
+            ),
+            Block::JsonAnswer => self.text(partial, out),
+            _ => {}
+        }
+    }
+
+    pub fn thinking(&mut self, text: &Value, out: &mut Chunks) {
+        let text = text.as_str().unwrap_or("");
+        self.thinking.push_str(text);
+        self.delta(json!({ "reasoning_content": text }), out);
+    }
+
+    pub fn signature(&mut self, signature: &Value) {
+        self.signature = Some(signature.clone());
+    }
+
+    pub fn redacted(&self, data: &Value, out: &mut Chunks) {
+        self.delta(json!({ "thinking_blocks": [redacted_block(data)] }), out);
+    }
+
+    /// A block stops: a thinking block (or thinking that came with a signature) is sent whole.
+    pub fn stop_block(&mut self, index: usize, out: &mut Chunks) {
+        if self.block(index) == Block::Thinking || self.signature.is_some() {
+            let text = json!(std::mem::take(&mut self.thinking));
+            let signature = self.signature.take().unwrap_or(Value::Null);
+            let blocks = json!([thinking_block(&text, &signature)]);
+            self.delta(json!({ "thinking_blocks": blocks }), out);
+        }
+    }
+
+    /// The chunk with the finish reason.
+    pub fn finish(&self, stop_reason: &Value, out: &mut Chunks) {
+        let answered_in_json = self.blocks.contains(&Block::JsonAnswer);
+        let finish = finish_reason(stop_reason, answered_in_json);
+        out.push(&self.meta.chunk(0, json!({}), finish));
+    }
+
+    /// The usage chunk, if the caller asked for one.
+    pub fn usage(&self, usage: Value, out: &mut Chunks) {
+        if self.include_usage {
+            out.push(&self.meta.usage_chunk(usage));
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Calls and contexts for the protocol modules' tests.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::lookup;
+use crate::call::{Call, Context, Operation};
+use crate::limits::Limits;
+
+/// A non-streamed call to `prefix/model` at the provider's default base URL.
+pub fn call(prefix: &str, model: &str, messages: Value, params: Value) -> Call {
+    let provider = lookup(prefix).unwrap();
+    Call {
+        operation: Operation::Chat,
+        reader: provider.reader_for(model),
+        model: model.into(),
+        messages,
+        stream: false,
+        base_url: provider
+            .base_url
+            .unwrap_or("https://example.invalid")
+            .into(),
+        params: params.as_object().cloned().unwrap_or_default(),
+        additional_params: Map::new(),
+        env: BTreeMap::new(),
+        api_version: None,
+        drop_params: false,
+    }
+}
+
+/// The context of such a call, created at a fixed time, asking for a usage chunk.
+pub fn context(prefix: &str, model: &str) -> Context {
+    Context {
+        reader: lookup(prefix).unwrap().reader_for(model),
+        operation: Operation::Chat,
+        provider: prefix.into(),
+        model: model.into(),
+        created: 1700000000,
+        nonce: String::new(),
+        include_usage: true,
+        json_tool: None,
+        limits: Limits::default(),
+    }
+}
