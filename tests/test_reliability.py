@@ -11,6 +11,7 @@ import time
 import traceback
 from typing import Any
 
+import httpx
 import pytest
 
 import ritellm
@@ -234,36 +235,36 @@ def test_streams_retry_while_opening_only(caller: Caller, server: FakeServer, sl
 # Timeouts
 
 
+def _trickle(content_type: str, body: bytes) -> Reply:
+    """``body`` a byte every 20 ms, half a minute of it: a server always sending, faster than
+    any read timeout, and never done in a test's time."""
+    return Reply(200, {"content-type": content_type}, [body[i : i + 1] for i in range(len(body))], delay=0.02)
+
+
 def test_a_trickling_server_cannot_outlive_the_deadline(caller: Caller, server: FakeServer) -> None:
-    body = json.dumps({"id": "x", "choices": [], "padding": "." * 200}).encode()
-    server.queue(
-        Reply(
-            200, {"content-type": "application/json"}, [body[i : i + 1] for i in range(len(body))], delay=0.02
-        )
+    reply = _trickle(
+        "application/json", json.dumps({"id": "x", "choices": [], "padding": "." * 1500}).encode()
     )
+    server.queue(reply)
     started = time.monotonic()
     with pytest.raises(ritellm.APITimeoutError, match="deadline"):
         caller.completion("openai/m", USER, base_url=server.base_url, timeout=0.5)
-    assert time.monotonic() - started < 1.5  # the deadline covers the retries too
-    assert len(server.requests) == 1
+    assert time.monotonic() - started >= 0.5
+    assert not reply.sent_all.is_set()  # the call ended while the server was still sending
+    assert len(server.requests) == 1  # no retry either: the deadline covers the retries too
 
 
 def test_a_trickling_stream_cannot_stall_forever(caller: Caller, server: FakeServer) -> None:
-    event = b'data: {"choices": [{"index": 0, "delta": {"content": "' + b"x" * 200 + b'"}}]}\n\n'
-    server.queue(
-        Reply(
-            200,
-            {"content-type": "text/event-stream"},
-            [event[i : i + 1] for i in range(len(event))],
-            delay=0.02,
-        )
-    )
+    event = b'data: {"choices": [{"index": 0, "delta": {"content": "' + b"x" * 1500 + b'"}}]}\n\n'
+    reply = _trickle("text/event-stream", event)  # one chunk that never completes
+    server.queue(reply)
     started = time.monotonic()
     chunks, failure = caller.stream_until_error(
         "openai/m", USER, base_url=server.base_url, timeout=0.5, max_retries=0
     )
-    assert chunks == [] and isinstance(failure, ritellm.APITimeoutError)
-    assert time.monotonic() - started < 2.0
+    assert chunks == [] and isinstance(failure, ritellm.APITimeoutError), repr(failure)
+    assert time.monotonic() - started >= 0.5
+    assert not reply.sent_all.is_set()  # the stream ended while the server was still sending
 
 
 # Limits
@@ -528,10 +529,14 @@ def test_unasked_or_corrupt_encodings_are_errors(
 
 
 def test_a_stream_that_ends_after_a_quiet_spell_is_not_a_timeout(caller: Caller, server: FakeServer) -> None:
+    """A stream's deadline counts from its last chunk, and its end marker ends it whenever it
+    comes: here after a keep-alive comment and a spell without chunks longer than the deadline."""
     first = {"choices": [{"index": 0, "delta": {"content": "slow"}}]}
     pieces = [Reply.sse([first]).pieces[0], b": thinking\n\n", b"data: [DONE]\n\n"]
-    server.queue(Reply(200, {"content-type": "text/event-stream"}, pieces, delay=0.6))
-    assert caller.stream("openai/m", USER, base_url=server.base_url, timeout=1.0) == [first]
+    server.queue(Reply(200, {"content-type": "text/event-stream"}, pieces, pauses={2: 1.2}))
+    # A 1 s deadline and no read timeout, so that only the deadline could end the stream.
+    timeout = httpx.Timeout(1.0, read=None)
+    assert caller.stream("openai/m", USER, base_url=server.base_url, timeout=timeout) == [first]
 
 
 @pytest.mark.parametrize(
@@ -589,6 +594,17 @@ def test_a_key_echoed_in_any_server_field_is_redacted(caller: Caller, server: Fa
     assert chunks == [] and isinstance(error, ritellm.APIError)
     assert KEY not in _shown(error)
     assert error.type == "t-[redacted]"
+
+
+@pytest.mark.parametrize(
+    "cls", [ritellm.RitellmError, ritellm.InvalidRequestError, ritellm.APIError, ritellm.AuthenticationError]
+)
+def test_redaction_reaches_an_errors_notes(cls: type[ritellm.RitellmError]) -> None:
+    error = cls(f"bad key {KEY}")
+    error.__notes__ = [f"sent with {KEY.upper()}", "a note without secrets"]  # add_note, before 3.11
+    error.redact((KEY,))
+    assert error.__notes__ == ["sent with [redacted]", "a note without secrets"]
+    assert KEY.lower() not in _shown(error).lower()
 
 
 def test_short_keys_do_not_mangle_messages(
