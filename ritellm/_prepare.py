@@ -102,6 +102,9 @@ def prepare(
             "messages": messages,
             "stream": stream,
             "created": int(time.time()),
+            # Ids the core invents for answers that come without (Gemini's) derive from it,
+            # so they are unique per call.
+            "nonce": os.urandom(8).hex(),
         }
         optional: dict[str, Any] = {
             "base_url": base_url,

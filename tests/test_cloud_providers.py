@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import json
 import struct
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -130,17 +131,21 @@ def aws_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", "us-east-1")
 
 
-def assert_signed_as_sent(recorded: Recorded, url: str) -> None:
+def assert_signed_as_sent(
+    recorded: Recorded, url: str, credentials: Any = None, region: str = "us-east-1"
+) -> None:
     """The request arrived with the signature of what arrived (headers and body unchanged
-    after signing); test_sigv4_matches_botocore shows the signer is botocore's."""
+    after signing), by ``credentials`` (default: the test keys); test_sigv4_matches_botocore
+    shows the signer is botocore's."""
+    credentials = credentials or _aws.Credentials(KEY_ID, SECRET, None)
     headers = {name: recorded.headers[name] for name in ("content-type", "accept")}
     stamp = recorded.headers["x-amz-date"]
     now = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
-    ours = _aws.sign(
-        "POST", url, headers, recorded.body, _aws.Credentials(KEY_ID, SECRET, None), "us-east-1", now
-    )
+    ours = _aws.sign("POST", url, headers, recorded.body, credentials, region, now)
     assert recorded.headers["authorization"] == ours["authorization"]
-    assert f"Credential={KEY_ID}/" in ours["authorization"] and SECRET not in ours["authorization"]
+    assert f"Credential={credentials.access_key}/" in ours["authorization"]
+    assert credentials.secret_key not in ours["authorization"]
+    assert recorded.headers.get("x-amz-security-token") == credentials.token
 
 
 def test_bedrock_complete_call_with_tools(caller: Caller, server: FakeServer, aws_keys: None) -> None:
@@ -342,6 +347,79 @@ def test_bedrock_credentials_from_keywords_files_and_api_keys(
     assert "x-amz-date" not in server.requests[-1].headers
 
 
+@pytest.fixture
+def own_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Makes a profile of the test's own, in a config file of its own, the one calls use
+    (ritellm keeps botocore's credentials per profile name for the process): call it with the
+    profile's settings; it returns the profile's name."""
+    pytest.importorskip("botocore")
+
+    def make(settings: str) -> str:
+        name = f"ritellm-{tmp_path.name}"
+        (tmp_path / "config").write_text(f"[profile {name}]\nregion = eu-west-1\n{settings}")
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+        monkeypatch.setenv("AWS_PROFILE", name)
+        return name
+
+    return make
+
+
+PROCESS_CREDENTIALS = _aws.Credentials(
+    "ASIAPROCESS0123", "process-secret-0123456789", "process-token-0123456789"
+)
+
+
+def test_bedrock_credentials_from_a_credential_process(
+    caller: Caller, server: FakeServer, tmp_path: Path, own_profile: Any
+) -> None:
+    """``credential_process`` (aws-vault, SSO helpers) is botocore's to run: only its chain
+    finds these."""
+    script = tmp_path / "credentials.py"
+    key, secret, token = PROCESS_CREDENTIALS
+    issued = {"Version": 1, "AccessKeyId": key, "SecretAccessKey": secret, "SessionToken": token}
+    script.write_text(f"import json\nprint(json.dumps({issued!r}))\n")
+    own_profile(f"credential_process = {sys.executable} {script}\n")
+    server.queue(Reply.json(converse_answer()))
+    answer = caller.completion(f"bedrock/{MODEL_ID}", USER, base_url=root(server))
+    assert answer.choices[0].message.content == "Sunny."
+    recorded = server.requests[0]
+    assert_signed_as_sent(recorded, root(server) + recorded.path, PROCESS_CREDENTIALS, "eu-west-1")
+    # Credentials found here are secrets like a key: echoed back, they are redacted.
+    server.queue(Reply.json({"message": f"The security token {token} is invalid."}, 403))
+    with pytest.raises(ritellm.PermissionDeniedError) as raised:
+        caller.completion(f"bedrock/{MODEL_ID}", USER, base_url=root(server), max_retries=0)
+    assert token not in str(raised.value) and "[redacted]" in str(raised.value)
+
+
+def test_bedrock_credentials_from_a_container_endpoint(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch, own_profile: Any
+) -> None:
+    """ECS and EKS Pod Identity hand out credentials at a local endpoint that botocore asks."""
+    own_profile("")
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", root(server) + "/credentials")
+    monkeypatch.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-authorization-0123")
+    issued = _aws.Credentials("ASIACONTAINER0123", "container-secret-0123456789", "container-token-0123")
+
+    def answer(recorded: Recorded) -> Reply:
+        if recorded.path == "/credentials":
+            return Reply.json(
+                {
+                    "AccessKeyId": issued.access_key,
+                    "SecretAccessKey": issued.secret_key,
+                    "Token": issued.token,
+                    "Expiration": "2099-01-01T00:00:00Z",
+                }
+            )
+        return Reply.json(converse_answer())
+
+    server.answer = answer
+    assert caller.completion(f"bedrock/{MODEL_ID}", USER, base_url=root(server)).choices[0].message.content
+    asked, call = server.requests
+    assert (asked.method, asked.path) == ("GET", "/credentials")
+    assert asked.headers["authorization"] == "container-authorization-0123"
+    assert_signed_as_sent(call, root(server) + call.path, issued, "eu-west-1")
+
+
 def test_bedrock_default_url_needs_a_region(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key-0123456789")
     with pytest.raises(ritellm.InvalidRequestError, match="AWS_REGION"):
@@ -397,7 +475,7 @@ def test_vertex_claude_streams_through_raw_predict(
     recorded = server.requests[0]
     assert recorded.path == (
         "/v1/projects/fallback-project/locations/us-central1/publishers/anthropic/models/"
-        "claude-sonnet-4-5%4020250929:streamRawPredict"
+        "claude-sonnet-4-5@20250929:streamRawPredict"
     )
     sent = recorded.json()
     assert sent["anthropic_version"] == "vertex-2023-10-16" and "model" not in sent and sent["stream"] is True
