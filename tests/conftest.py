@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import tempfile
 from collections.abc import Iterator
 from typing import Any, Callable
 
@@ -11,6 +12,14 @@ import pytest
 import ritellm
 from ritellm._pools import ASYNC_TRANSPORT_ENV
 from tests.server import FakeServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests are parametrized by the core's provider table, so the core loads while they are
+    # collected: its compiled module goes to a cache of the tests' own, never the developer's.
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    os.environ["RITELLM_CACHE_DIR"] = os.path.join(tempfile.gettempdir(), f"ritellm-tests-{user}")
+
 
 #: Variables the host reads beside the core's table: cloud credentials and settings, ritellm's
 #: own, proxies. By prefix, case aside.

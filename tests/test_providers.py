@@ -1,57 +1,21 @@
-"""Every provider prefix: its default URL, key variable and header, and a real call."""
+"""Every provider of the core's table (``ritellm.providers()``): its default URL, key variable
+and header, its base-URL variables, and a real call; and the test suite's own environment."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
-from ritellm import _instance, _models, _prepare
-from tests.conftest import USER, Caller
-from tests.server import FakeServer
+import ritellm
+from ritellm import _models, _prepare
+from tests.conftest import USER, Caller, clear_config_env
+from tests.server import FakeServer, Reply
+from tests.wire_formats import SCENARIOS, anthropic_message, gemini_response
 
-#: prefix -> (default API base, key variable, key required)
-PROVIDERS: dict[str, tuple[str | None, str | None, bool]] = {
-    "openai": ("https://api.openai.com/v1", "OPENAI_API_KEY", True),
-    "groq": ("https://api.groq.com/openai/v1", "GROQ_API_KEY", True),
-    "mistral": ("https://api.mistral.ai/v1", "MISTRAL_API_KEY", True),
-    "deepseek": ("https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", True),
-    "xai": ("https://api.x.ai/v1", "XAI_API_KEY", True),
-    "openrouter": ("https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", True),
-    "together_ai": ("https://api.together.xyz/v1", "TOGETHER_API_KEY", True),
-    "fireworks_ai": ("https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY", True),
-    "cerebras": ("https://api.cerebras.ai/v1", "CEREBRAS_API_KEY", True),
-    "perplexity": ("https://api.perplexity.ai", "PERPLEXITY_API_KEY", True),
-    "deepinfra": ("https://api.deepinfra.com/v1/openai", "DEEPINFRA_API_KEY", True),
-    "ollama": ("http://localhost:11434/v1", "OLLAMA_API_KEY", False),
-    "lm_studio": ("http://localhost:1234/v1", "LM_STUDIO_API_KEY", False),
-    "hosted_vllm": (None, "HOSTED_VLLM_API_KEY", False),
-    "anthropic": ("https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", True),
-    "gemini": ("https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY", True),
-    "azure": (None, "AZURE_API_KEY", True),
-    "mock": ("mock://ritellm/v1", None, False),
-    "llamafile": ("http://localhost:8080/v1", "LLAMAFILE_API_KEY", False),
-    "huggingface": ("https://router.huggingface.co/v1", "HF_TOKEN", True),
-    "nvidia_nim": ("https://integrate.api.nvidia.com/v1", "NVIDIA_NIM_API_KEY", True),
-    "sambanova": ("https://api.sambanova.ai/v1", "SAMBANOVA_API_KEY", True),
-    "nebius": ("https://api.tokenfactory.nebius.com/v1", "NEBIUS_API_KEY", True),
-    "novita": ("https://api.novita.ai/v3/openai", "NOVITA_API_KEY", True),
-    "moonshot": ("https://api.moonshot.ai/v1", "MOONSHOT_API_KEY", True),
-    "dashscope": ("https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY", True),
-    "github": ("https://models.github.ai/inference", "GITHUB_TOKEN", True),
-    "hyperbolic": ("https://api.hyperbolic.xyz/v1", "HYPERBOLIC_API_KEY", True),
-    "lambda_ai": ("https://api.lambda.ai/v1", "LAMBDA_API_KEY", True),
-    "featherless_ai": ("https://api.featherless.ai/v1", "FEATHERLESS_API_KEY", True),
-    "cohere": ("https://api.cohere.ai/compatibility/v1", "COHERE_API_KEY", True),
-    "databricks": (None, "DATABRICKS_API_KEY", True),
-    # Its URL holds the account id (test_cloud_providers.py).
-    "cloudflare": (None, "CLOUDFLARE_API_KEY", True),
-    # Authorized by the host itself (test_cloud_providers.py); these keys are optional.
-    "bedrock": (None, "AWS_BEARER_TOKEN_BEDROCK", False),
-    "vertex_ai": (None, "VERTEXAI_ACCESS_TOKEN", False),
-}
-#: Providers with their own protocol and credentials, tested in test_cloud_providers.py.
-CLOUD = {"bedrock", "vertex_ai"}
+#: The core's provider table, as ritellm.providers() gives it: the one place it is written.
+PROVIDERS = {provider.prefix: provider for provider in ritellm.providers()}
 
 #: Providers with their own protocol: (endpoint after the base for model "m", key header, key prefix).
 NATIVE = {
@@ -59,10 +23,11 @@ NATIVE = {
     "gemini": ("/models/m:generateContent", "x-goog-api-key", ""),
     "azure": ("/openai/deployments/m/chat/completions?api-version=2024-10-21", "api-key", ""),
 }
-OPENAI_COMPATIBLE = [p for p in PROVIDERS if p not in NATIVE and p not in CLOUD and p != "mock"]
+OPENAI_COMPATIBLE = [p.prefix for p in PROVIDERS.values() if p.protocol == "openai" and p.prefix != "mock"]
 
 
 def prepare(model: str, **kwargs: Any) -> _models.Prepared:
+    """The request a call would send, without sending it (the one internal this file uses)."""
     options: dict[str, Any] = {
         "stream": False,
         "base_url": None,
@@ -76,32 +41,27 @@ def prepare(model: str, **kwargs: Any) -> _models.Prepared:
     return _prepare.prepare(model, USER, **options)
 
 
-def test_the_table_covers_every_provider_of_the_core() -> None:
-    described = {p["prefix"] for p in _instance.core().describe["providers"]}
-    assert described == set(PROVIDERS)
-
-
-@pytest.mark.parametrize("prefix", [p for p, (base, _, _) in PROVIDERS.items() if base and p not in NATIVE])
+@pytest.mark.parametrize(
+    "prefix",
+    [p for p in OPENAI_COMPATIBLE if PROVIDERS[p].base_url and "{" not in (PROVIDERS[p].base_url or "")],
+)
 def test_default_url_and_key_header(prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    base, key_env, _ = PROVIDERS[prefix]
-    if key_env:
-        monkeypatch.setenv(key_env, f"key-for-{prefix}")
+    provider = PROVIDERS[prefix]
+    if provider.key_env:
+        monkeypatch.setenv(provider.key_env, f"key-for-{prefix}")
     prepared = prepare(f"{prefix}/some/model")
-    assert prepared.url == f"{base}/chat/completions"
+    assert prepared.url == f"{provider.base_url}/chat/completions"  # where the table says
     assert prepared.model == "some/model"
-    if key_env:
-        assert prepared.headers["authorization"] == f"Bearer key-for-{prefix}"
-    else:
-        assert "authorization" not in prepared.headers
+    assert prepared.headers["authorization"] == f"Bearer key-for-{prefix}"
 
 
-@pytest.mark.parametrize("prefix", [p for p, (_, key_env, required) in PROVIDERS.items() if required])
+@pytest.mark.parametrize("prefix", [p.prefix for p in PROVIDERS.values() if p.key_required])
 def test_hosted_providers_need_their_key(prefix: str) -> None:
-    with pytest.raises(ValueError, match=PROVIDERS[prefix][1] or ""):
+    with pytest.raises(ritellm.MissingAPIKeyError, match=PROVIDERS[prefix].key_env or "no key variable"):
         prepare(f"{prefix}/m", base_url="https://example.invalid/v1")
 
 
-@pytest.mark.parametrize("prefix", ["ollama", "lm_studio", "hosted_vllm"])
+@pytest.mark.parametrize("prefix", [p for p in OPENAI_COMPATIBLE if not PROVIDERS[p].key_required])
 def test_local_providers_work_without_a_key(prefix: str) -> None:
     prepared = prepare(f"{prefix}/m", base_url="http://127.0.0.1:1/v1")
     assert "authorization" not in prepared.headers
@@ -120,12 +80,62 @@ def test_base_url_variables_yield_to_the_argument(monkeypatch: pytest.MonkeyPatc
     assert prepare("ollama/llama3", base_url="http://h/v1").url == "http://h/v1/chat/completions"
 
 
+#: What a server of each protocol answers (None: the test server's OpenAI echo), and the text.
+REPLIES: dict[str, tuple[Any, str]] = {
+    "openai": (None, "echo: hello"),
+    "azure": (None, "echo: hello"),
+    "anthropic": (lambda: anthropic_message("text"), SCENARIOS["text"][0]),
+    "gemini": (lambda: gemini_response("text"), SCENARIOS["text"][0]),
+    "vertex_ai": (lambda: gemini_response("text"), SCENARIOS["text"][0]),
+    "bedrock": (
+        lambda: Reply.json(
+            {
+                "output": {"message": {"role": "assistant", "content": [{"text": "Sunny."}]}},
+                "stopReason": "end_turn",
+                "usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2},
+            }
+        ),
+        "Sunny.",
+    ),
+}
+
+
+def test_every_protocol_has_a_server_reply_here() -> None:
+    assert {p.protocol for p in PROVIDERS.values()} == set(REPLIES)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "variable"), [(p.prefix, name) for p in PROVIDERS.values() for name in p.base_url_env]
+)
+def test_each_base_url_variable_aims_calls_at_its_server(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch, prefix: str, variable: str
+) -> None:
+    provider = PROVIDERS[prefix]
+    # Ollama's own variable is a host and port; the others are URLs.
+    where = (
+        server.base_url.removeprefix("http://").removesuffix("/v1")
+        if variable == "OLLAMA_HOST"
+        else server.base_url
+    )
+    monkeypatch.setenv(variable, where)
+    if provider.key_env:  # a Bedrock API key and a Vertex AI token included: nothing to sign
+        monkeypatch.setenv(provider.key_env, "key-0123456789")
+    reply, text = REPLIES[provider.protocol]
+    if reply is not None:
+        server.queue(reply())
+    options = {"vertex_project": "p"} if prefix == "vertex_ai" else {}
+    answer = caller.completion(f"{prefix}/m", USER, max_retries=0, **options)
+    assert answer.choices[0].message.content == text
+    assert len(server.requests) == 1 and server.requests[0].path.startswith("/v1/")
+
+
 @pytest.mark.parametrize("prefix", sorted(NATIVE))
 def test_native_protocol_url_and_key_header(prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
     path, header, value_prefix = NATIVE[prefix]
-    monkeypatch.setenv(PROVIDERS[prefix][1] or "", "sk-native")
-    base = PROVIDERS[prefix][0] or "https://res.openai.azure.com"
-    prepared = prepare(f"{prefix}/m", base_url=None if PROVIDERS[prefix][0] else base)
+    default = PROVIDERS[prefix].base_url
+    monkeypatch.setenv(PROVIDERS[prefix].key_env or "", "sk-native")
+    base = default or "https://res.openai.azure.com"
+    prepared = prepare(f"{prefix}/m", base_url=None if default else base)
     assert prepared.url == base + path
     assert prepared.headers[header] == value_prefix + "sk-native"
     assert "authorization" not in prepared.headers
@@ -149,7 +159,7 @@ def test_azure_needs_a_base_url_and_takes_an_api_version(monkeypatch: pytest.Mon
 def test_every_openai_protocol_provider_end_to_end(
     prefix: str, caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key_env = PROVIDERS[prefix][1]
+    key_env = PROVIDERS[prefix].key_env
     if key_env:
         monkeypatch.setenv(key_env, "sk-e2e")
     result = caller.completion(f"{prefix}/org/model-1", USER, base_url=server.base_url)
@@ -180,3 +190,14 @@ def test_every_openai_protocol_provider_end_to_end(
 def test_a_query_in_base_url_stays_after_the_path(model: str, options: dict[str, Any], url: str) -> None:
     prepared = prepare(model, base_url="https://h/v1?tenant=a", api_key="sk-query-test", **options)
     assert prepared.url == url
+
+
+def test_tests_start_without_any_variable_of_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What conftest clears before each test: every key and base-URL variable of the table, and
+    the settings that share their first word, so that no developer's key reaches a test."""
+    named = [name for p in PROVIDERS.values() for name in (p.key_env, *p.base_url_env) if name]
+    settings = ["CLOUDFLARE_ACCOUNT_ID", "OPENAI_ORGANIZATION", "AWS_PROFILE", "https_proxy", "RITELLM_MODEL"]
+    for name in named + settings:
+        monkeypatch.setenv(name, "from-the-developer")
+    clear_config_env(monkeypatch)
+    assert [name for name in named + settings if name in os.environ] == []
