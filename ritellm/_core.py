@@ -1,10 +1,10 @@
-"""The operations over the core: the input buffer, answers, stream decoders, and turning the
-core's errors and an engine's traps into ritellm's exceptions.
+"""The operations over the core: calls, answers, stream decoders, and turning the core's errors
+and an engine's traps into ritellm's exceptions.
 
-The boundary itself (exports, who owns which buffer, the answer format) is documented once, in
-``core-rs/src/abi.rs``. The engine that runs the module sits behind ``_engines``; this module
-knows only exports by name, addresses and lengths. The module is compiled once per process;
-each thread gets its own instance, made on first use and again after a trap.
+The boundary itself (exports, buffers, the answer format) is documented once, in
+``core-rs/src/abi.rs``, and driven by the engine (``_engines``): this module names an export,
+hands it bytes and reads the JSON answer, and knows no address. The module is compiled once per
+process; each thread gets its own instance, made on first use and again after a trap.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import platform
 import sys
 import threading
+import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ._engines import Engine, Settings, load_engine
 from ._engines.base import EngineUnavailable, Instance, Trap
@@ -84,10 +84,12 @@ class _Loaded:
         if cls.engine is None:
             with cls._lock:
                 if cls.engine is None:
-                    settings = Settings(EXPORTS, MEMORY_LIMIT, cache_dir())
+                    settings = Settings(EXPORTS, MEMORY_LIMIT, cache_dir(), quick_start=True)
                     try:
                         cls.engine = load_engine(wasm_path().read_bytes(), settings)
                     except EngineUnavailable as exc:
+                        import platform
+
                         raise UnsupportedPlatformError(
                             f"ritellm cannot run its core on this platform ({sys.platform}, "
                             f"{platform.machine()}, Python {platform.python_version()}): {exc}. It runs "
@@ -100,7 +102,9 @@ class _Loaded:
 
 
 def load() -> None:
-    """Compiles the module now (it is otherwise compiled by the first call)."""
+    """Compiles the module now (it is otherwise compiled by the first call). Where no compiled
+    code is cached, the engine may start on code compiled quickly and finish the optimized code,
+    which it caches, in the background, before the process exits."""
     _Loaded.get()
 
 
@@ -108,30 +112,62 @@ def loaded() -> bool:
     return _Loaded.engine is not None
 
 
+#: What the module says of itself, per engine: it is the same in every instance.
+_described: weakref.WeakKeyDictionary[Any, tuple[dict[str, Any], dict[str, list[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+#: JSON's own scanner, called directly: ``json.loads`` would first look for a byte order mark
+#: and the encoding of bytes, a sixth of the cost of reading a stream's batch.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _loads(answer: bytes) -> Any:
+    """Reads an answer of the core: UTF-8 JSON. Raises ValueError (JSONDecodeError or
+    UnicodeDecodeError) for anything else."""
+    text = answer.decode()
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration as stop:
+        raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+    if end != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
+
+
 class Core:
     """One instance of the core. Not shared between threads: see :func:`core`."""
 
     def __init__(self, engine: Engine | None = None) -> None:
-        self._instance: Instance = (engine or _Loaded.get()).instantiate()
-        self._input_address = 0
-        self._input_capacity = 0
+        engine = engine or _Loaded.get()
+        self._instance: Instance = engine.instantiate()
         # Streams may be read on another thread than the one that made the instance; two
         # threads inside one instance would crash the process.
         self._lock = threading.Lock()
         self._heads: dict[bytes, dict[str, Any]] = {}
         self.broken = False
-        self.describe: dict[str, Any] = self._op("ritellm_describe")
-        #: The non-secret environment variables each provider's requests depend on.
-        self.config_env: dict[str, list[str]] = {
-            p["prefix"]: [*p["base_url_env"], *p["extra_env"]] for p in self.describe["providers"]
-        }
+        described = _described.get(engine)
+        if described is None:
+            describe: dict[str, Any] = self._op("ritellm_describe")
+            #: The non-secret environment variables each provider's requests depend on.
+            config_env = {p["prefix"]: [*p["base_url_env"], *p["extra_env"]] for p in describe["providers"]}
+            described = _described[engine] = (describe, config_env)
+        #: What the module says of itself (shared by every instance: do not change it).
+        self.describe, self.config_env = described
 
-    def _call(self, name: str, *args: int, input_size: int = 0) -> int:
-        self._check()
-        try:
-            return self._instance.call(name, *args, input_size=input_size)
-        except Trap as trap:
-            raise self._failure(name, trap) from None
+    @property
+    def stale(self) -> bool:
+        """Broken by a trap, or superseded by an instance with better code."""
+        return self.broken or self._instance.superseded
+
+    def _call(self, name: str, *args: int) -> int:
+        """Calls an export that answers with a number or nothing."""
+        with self._lock:
+            self._check()
+            try:
+                return self._instance.call(name, *args)
+            except Trap as trap:
+                raise self._failure(name, trap) from None
 
     def _check(self) -> None:
         if self.broken:
@@ -142,40 +178,24 @@ class Core:
         self.broken = True  # a trapped instance's memory is in an unknown state
         if trap.out_of_work:
             return LimitExceededError(f"the core ran out of its work limit (fuel) in {name}")
-        if self._allocation_failed():
+        if self._instance.allocation_failed():
             return LimitExceededError(
                 f"the core ran out of its memory limit ({MEMORY_LIMIT >> 20} MiB) in {name}"
             )
         return InternalError(f"the core failed in {name}: {trap}")
 
-    def _allocation_failed(self) -> bool:
-        """After a trap: whether the core ran out of memory (see ``alloc_failed_at`` in abi.rs)."""
-        flag = getattr(self, "describe", {}).get("alloc_failed_at")
-        if flag is None:
-            return False
-        try:
-            return self._instance.read(flag, 1) == b"\x01"
-        except Trap:
-            return False
-
     def _raw(
         self, name: str, *args: int, data: bytes | None = None, rest: bytes = b"", work: int | None = None
     ) -> bytes:
-        """Calls export ``name``, with ``data`` then ``rest`` in the input buffer and their length
-        as the last argument; returns the answer's bytes. ``work`` is how many bytes the call
+        """Calls export ``name`` with ``data`` then ``rest`` as its input, their length as the
+        last argument; returns the answer's bytes. ``work`` is how many bytes the call
         processes, when that is not just its input: it sets the work the call is allowed."""
+        if work is None:
+            work = 0 if data is None else len(data) + len(rest)
         with self._lock:
-            size = 0 if data is None else len(data) + len(rest)
-            if size > self._input_capacity:
-                capacity = max(size, 2 * self._input_capacity, 64 << 10)
-                # An i32 result fills only the low half of the i64 slot.
-                self._input_address = self._call("ritellm_input", capacity, input_size=capacity) & 0xFFFFFFFF
-                self._input_capacity = capacity
             self._check()
             try:
-                return self._instance.run(
-                    name, args, self._input_address, data, rest, size if work is None else work
-                )
+                return self._instance.run(name, args, data, rest, work)
             except Trap as trap:
                 raise self._failure(name, trap) from None
 
@@ -222,11 +242,14 @@ class Core:
     def close_stream(self, handle: int) -> None:
         with self._lock:
             if not self.broken:
-                self._call("ritellm_stream_close", handle)
+                try:
+                    self._instance.call("ritellm_stream_close", handle)
+                except Trap as trap:
+                    raise self._failure("ritellm_stream_close", trap) from None
 
 
 def _unwrap(answer_json: bytes) -> Any:
-    answer = json.loads(answer_json)
+    answer = _loads(answer_json)
     if "ok" in answer:
         return answer["ok"]
     raise from_core(answer["error"])
@@ -238,8 +261,10 @@ _BATCH_HEAD = b'{"ok":{"chunks":['
 
 def _salvage(answer: bytes, exc: ValueError) -> dict[str, Any]:
     """A batch that Python's parser refused. The core checks a pass-through chunk's shape and
-    leaves parsing it to Python, so a chunk can still be invalid JSON: this returns the chunks
-    before the bad one, and the error that ends the stream."""
+    leaves parsing it to Python, so a chunk can still be invalid JSON (or not UTF-8): this
+    returns the chunks before the bad one, and the error that ends the stream."""
+    if isinstance(exc, UnicodeDecodeError):
+        answer = answer[: exc.start]  # the chunks before the bad bytes
     text = answer.decode()
     decoder = json.JSONDecoder()
     chunks: list[Any] = []
@@ -273,9 +298,17 @@ class StreamDecoder:
     def feed(self, data: bytes) -> dict[str, Any]:
         """Returns a batch: ``{"chunks": [...], "done": bool, "error"?: RitellmError}``, where the
         chunks are those before the error, if any."""
-        answer = self._core._raw(
-            "ritellm_stream_feed", self._live(), data=data, work=self._pending + len(data)
-        )
+        # The one crossing per network read: `Core._raw` inlined.
+        core = self._core
+        handle = self._live()
+        with core._lock:
+            core._check()
+            try:
+                answer = core._instance.run(
+                    "ritellm_stream_feed", (handle,), data, b"", self._pending + len(data)
+                )
+            except Trap as trap:
+                raise core._failure("ritellm_stream_feed", trap) from None
         batch = self._batch(answer)
         # After a chunk, what is held is at most the rest of this read.
         self._pending = len(data) if batch["chunks"] else self._pending + len(data)
@@ -289,7 +322,7 @@ class StreamDecoder:
 
     def _batch(self, answer: bytes) -> dict[str, Any]:
         try:
-            batch: dict[str, Any] = json.loads(answer)
+            batch: dict[str, Any] = _loads(answer)
         except ValueError as exc:
             if not answer.startswith(_BATCH_HEAD):
                 raise InternalError(f"the core's answer is not JSON: {exc}") from None
@@ -324,8 +357,9 @@ def _release_at_exit() -> None:
 
 
 def core() -> Core:
-    """This thread's instance, made on first use and again after a trap."""
+    """This thread's instance, made on first use, again after a trap, and again once the engine
+    has better code (a stream keeps the instance it opened on)."""
     instance: Core | None = getattr(_local, "core", None)
-    if instance is None or instance.broken:
+    if instance is None or instance.stale:
         instance = _local.core = Core()
     return instance

@@ -1,10 +1,10 @@
-// The same module, driven from Node: its contract, the shared SSE and event-stream vectors,
-// and a mock call.
+// The same module, driven from Node: its contract, the driver (the engine under Pyodide too),
+// the shared SSE and event-stream vectors, and a mock call.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { CoreError, load } from "./ritellm_core.mjs";
+import { compileModule, CoreError, instantiate, load } from "./ritellm_core.mjs";
 
 const here = new URL(".", import.meta.url);
 const bytes = readFileSync(new URL("ritellm_core.wasm", here));
@@ -89,4 +89,47 @@ test("errors cross as data with a kind", () => {
     (error) => error instanceof CoreError && error.kind === "unsupported_provider" && /"nope"/.test(error.message),
   );
   assert.deepEqual(core.describe().error_kinds.includes("limit_exceeded"), true);
+});
+
+test("the driver grows its input buffer and copies answers out", () => {
+  const sandbox = instantiate(new WebAssembly.Module(bytes));
+  const stream = JSON.parse(new TextDecoder().decode(sandbox.run("ritellm_stream_open", new TextEncoder().encode(RAW_SSE))));
+  const big = "x".repeat(200_000); // past the first buffer of 64 KiB
+  const event = new TextEncoder().encode(`data: ${big}\n\n`);
+  const answer = sandbox.runText("ritellm_stream_feed", event.subarray(0, 10), event.subarray(10), stream.ok);
+  assert.equal(typeof answer, "string");
+  assert.equal(JSON.parse(answer).ok.chunks[0].data, big);
+  assert.equal(sandbox.call("ritellm_stream_close", stream.ok), 0);
+});
+
+test("running out of memory is told apart from other traps", () => {
+  const module = new WebAssembly.Module(bytes);
+  const sandbox = instantiate(module);
+  assert.throws(() => sandbox.call("ritellm_input", 0x7fffffff)); // past the declared maximum
+  assert.equal(sandbox.allocationFailed(), true);
+  const fresh = instantiate(module);
+  assert.match(fresh.runText("ritellm_stream_feed", null, null, 0xdead, 0xbeef), /"error"/);
+  assert.equal(fresh.allocationFailed(), false);
+});
+
+test("the driver checks the exports it is told to expect", () => {
+  const expected = { ritellm_describe: 0, ritellm_prepare: 1 };
+  assert.throws(() => compileModule(bytes, expected), /the module exports/);
+  const abi = readFileSync(new URL("../core-rs/src/abi.rs", here), "utf8");
+  const all = Object.fromEntries(
+    [...abi.matchAll(/pub extern "C" fn (ritellm_\w+)\(([^)]*)\)/g)].map((m) => [m[1], m[2] ? m[2].split(",").length : 0]),
+  );
+  const module = compileModule(bytes, all);
+  instantiate(module, all);
+  assert.throws(() => instantiate(module, { ...all, ritellm_prepare: 2 }), /wrong signature/);
+});
+
+test("runs as a script with its exports taken out, as Pyodide runs it", () => {
+  // ritellm/_engines/javascript.py does the same with Python's re: keep them alike.
+  const source = readFileSync(new URL("ritellm_core.mjs", here), "utf8");
+  assert.doesNotMatch(source, /^\s*import\b/m);
+  const body = source.replace(/^export /gm, "");
+  const driver = new Function(`${body}\nreturn { compileModule, instantiate };`)();
+  const sandbox = driver.instantiate(driver.compileModule(bytes));
+  assert.match(sandbox.runText("ritellm_describe"), /"error_kinds"/);
 });

@@ -1,14 +1,28 @@
-"""The interface between ritellm's core operations (``ritellm._core``) and a WebAssembly engine.
+"""The seam between ritellm's core operations (``ritellm._core``) and a WebAssembly engine.
 
-An engine compiles the module once; an instance is one sandbox with its own memory, used by one
-thread at a time. The operations above know exports by name, addresses and lengths; nothing
-else about the engine.
+An engine is the one driver of the module's boundary in its language (``core-rs/src/abi.rs``
+documents that boundary): it owns the input buffer (``ritellm_input``), decodes the packed
+``address << 32 | length`` answers, reads the allocation-failure flag after a trap, and enforces
+the limits. The operations above it name an export, hand it bytes and get bytes back; they
+never see an address. Two engines implement this: ``wasmtime.py`` on CPython (wasmtime's C
+library) and ``javascript.py`` under Pyodide (the JavaScript host's ``WebAssembly``, driven by
+``wasm/ritellm_core.mjs``, the same driver Node and browser users import).
+
+An engine compiles the module once; an instance is one sandbox with its own memory, used by
+one thread at a time. After a :class:`Trap`, an instance must be thrown away.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import NamedTuple, Protocol
+
+#: The boundary's own exports, which engines drive and the operations never call: the input
+#: buffer, and the self-description that says where the allocation-failure flag is.
+INPUT_EXPORT = "ritellm_input"
+DESCRIBE_EXPORT = "ritellm_describe"
+#: The least an engine grows the input buffer to, in bytes.
+MIN_INPUT_CAPACITY = 64 << 10
 
 
 class Settings(NamedTuple):
@@ -19,6 +33,10 @@ class Settings(NamedTuple):
     memory_limit: int
     #: Where an engine that can keep compiled code between processes keeps it.
     cache_dir: Path
+    #: When no compiled code is cached: start at once on code compiled quickly, and compile
+    #: optimized code (the code the cache keeps) in the background for the instances made
+    #: after it is ready. Engines that compile quickly anyway ignore it.
+    quick_start: bool = False
 
 
 class EngineUnavailable(Exception):
@@ -35,23 +53,37 @@ class Trap(Exception):
 
 
 class Instance(Protocol):
-    def call(self, export: str, *args: int, input_size: int = 0) -> int:
-        """Calls an export with i32 arguments; returns its result as an unsigned integer.
-
-        ``input_size`` is how many input bytes the call processes, which sets the work it is
-        allowed; a call that needs far more raises :class:`Trap` with ``out_of_work``.
-        """
-
     def run(
-        self, export: str, args: tuple[int, ...], address: int, data: bytes | None, rest: bytes, work: int
+        self,
+        export: str,
+        args: tuple[int, ...] = (),
+        data: bytes | None = None,
+        rest: bytes = b"",
+        work: int = 0,
     ) -> bytes:
-        """One operation, in one crossing where crossings cost: writes ``data`` then ``rest`` at
-        ``address`` and passes their total length after ``args`` (no input if ``data`` is None),
-        calls ``export``, and returns the bytes its result points at (address << 32 | length).
-        ``work`` is the ``input_size`` of :meth:`call`."""
+        """One operation: writes ``data`` then ``rest`` into the input buffer and passes their
+        total length after ``args`` (no input, and no length, when ``data`` is None), calls
+        ``export``, and returns a copy of its answer.
 
-    def read(self, address: int, length: int) -> bytes:
-        """Raises :class:`Trap` if the range lies outside the instance's memory."""
+        ``work`` is how many bytes the call processes; it sets the work the call is allowed, and
+        a call that needs far more raises :class:`Trap` with ``out_of_work`` (engines without a
+        work limit ignore it). Raises :class:`Trap` for any other abnormal stop."""
+        ...
+
+    def call(self, export: str, *args: int, work: int = 0) -> int:
+        """Calls an export that answers with a number or nothing (0), with no input."""
+        ...
+
+    def allocation_failed(self) -> bool:
+        """After a :class:`Trap`: whether the module ran out of memory (its memory limit) rather
+        than failing otherwise."""
+        ...
+
+    @property
+    def superseded(self) -> bool:
+        """Whether the engine now makes instances with better code than this one's (see
+        ``Settings.quick_start``): its owner may replace it when it holds no state it needs."""
+        ...
 
 
 class Engine(Protocol):

@@ -1,9 +1,10 @@
-"""The engine under Pyodide: the JavaScript host's own ``WebAssembly`` (a browser's, Node's).
+"""The engine under Pyodide: the JavaScript host's own ``WebAssembly`` (a browser's, Node's),
+driven by ``ritellm_core.mjs``, the module's JavaScript driver, the one Node and browser users
+import (``wasm/`` in a checkout; the wheel carries it beside this file).
 
-Each operation is one call into a small JavaScript helper (``javascript.js``) that writes the
-input, calls the export and reads the answer, because every crossing between Python and
-JavaScript costs microseconds. Answers come back as text when they are UTF-8, which crosses in
-one step.
+Each operation is one call into the driver, which writes the input, calls the export and reads
+the answer, because every crossing between Python and JavaScript costs microseconds. Answers come
+back as text when they are UTF-8, which crosses in one step.
 
 JavaScript engines have no fuel: a call is not bounded in work, only in memory (the module
 declares its own maximum). The core's loops are bounded by their input, so only a bug in it
@@ -12,6 +13,7 @@ could run away.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,22 @@ try:
 except ImportError as exc:  # pragma: no cover - only outside Pyodide
     raise EngineUnavailable("this is not Pyodide") from exc
 
-_HELPER = Path(__file__).with_name("javascript.js")
+#: The driver: beside this file in a wheel, in wasm/ in a source checkout.
+DRIVER_PATHS = (
+    Path(__file__).with_name("ritellm_core.mjs"),
+    Path(__file__).parent.parent.parent / "wasm" / "ritellm_core.mjs",
+)
+
+
+def _driver() -> Any:
+    """The driver's exports. ``run_js`` takes a script, not a module; the driver imports nothing
+    and its exports are declarations at the start of a line, so it runs as a function's body with
+    its ``export`` keywords taken out (``wasm/ritellm_core.test.mjs`` checks that it does)."""
+    for path in DRIVER_PATHS:
+        if path.is_file():
+            source = re.sub(r"^export ", "", path.read_text("utf-8"), flags=re.MULTILINE)
+            return run_js(f"(() => {{\n{source}\nreturn {{ compileModule, instantiate }};\n}})()")
+    raise EngineUnavailable(f"ritellm_core.mjs is missing (looked in {', '.join(map(str, DRIVER_PATHS))})")
 
 
 def _answer(result: Any) -> bytes:
@@ -33,56 +50,55 @@ def _answer(result: Any) -> bytes:
 
 class JavaScriptEngine:
     def __init__(self, wasm: bytes, settings: Settings) -> None:
-        exports = to_js(
-            {name: [params] for name, (params, _) in settings.exports.items()},
+        self._driver = _driver()
+        self._expected = to_js(
+            {name: params for name, (params, _) in settings.exports.items()},
             dict_converter=js.Object.fromEntries,
         )
         try:
-            self._loaded = run_js(_HELPER.read_text())(to_js(wasm), exports)
+            self._module = self._driver.compileModule(to_js(wasm), self._expected)
         except JsException as exc:
-            raise Trap(f"compiling ritellm_core.wasm failed: {exc}", out_of_work=False) from None
-        names = set(self._loaded.names)
-        expected = set(settings.exports) | {"memory"}
-        if names != expected:
-            raise Trap(f"the module exports {sorted(names)}, expected {sorted(expected)}", out_of_work=False)
+            raise Trap(f"ritellm_core.wasm cannot be used: {exc}", out_of_work=False) from None
 
     def instantiate(self) -> JavaScriptInstance:
         try:
-            return JavaScriptInstance(self._loaded.instantiate())
+            return JavaScriptInstance(self._driver.instantiate(self._module, self._expected))
         except JsException as exc:
             raise Trap(f"instantiating ritellm_core.wasm failed: {exc}", out_of_work=False) from None
 
 
 class JavaScriptInstance:
-    def __init__(self, helper: Any) -> None:
-        self._call = helper.call
-        self._run = helper.run
-        self._read = helper.read
+    #: The JavaScript engine compiles once, with its best compiler tiers chosen by the host.
+    superseded = False
 
-    def call(self, export: str, *args: int, input_size: int = 0) -> int:
+    def __init__(self, sandbox: Any) -> None:
+        self._sandbox = sandbox
+        self._run = sandbox.runText
+        self._call = sandbox.call
+
+    def run(
+        self,
+        export: str,
+        args: tuple[int, ...] = (),
+        data: bytes | None = None,
+        rest: bytes = b"",
+        work: int = 0,
+    ) -> bytes:
+        try:
+            return _answer(
+                self._run(export, None if data is None else to_js(data), to_js(rest) if rest else None, *args)
+            )
+        except JsException as exc:
+            raise Trap(f"{export} trapped: {exc}", out_of_work=False) from None
+
+    def call(self, export: str, *args: int, work: int = 0) -> int:
         try:
             return int(self._call(export, *args))
         except JsException as exc:
             raise Trap(f"{export} trapped: {exc}", out_of_work=False) from None
 
-    def run(
-        self, export: str, args: tuple[int, ...], address: int, data: bytes | None, rest: bytes, work: int
-    ) -> bytes:
+    def allocation_failed(self) -> bool:
         try:
-            return _answer(
-                self._run(
-                    export,
-                    address,
-                    None if data is None else to_js(data),
-                    to_js(rest) if rest else None,
-                    *args,
-                )
-            )
-        except JsException as exc:
-            raise Trap(f"{export} trapped: {exc}", out_of_work=False) from None
-
-    def read(self, address: int, length: int) -> bytes:
-        try:
-            return _answer(self._read(address, length))
-        except JsException as exc:
-            raise Trap(f"reading the module's memory failed: {exc}", out_of_work=False) from None
+            return bool(self._sandbox.allocationFailed())
+        except JsException:
+            return False
