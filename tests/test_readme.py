@@ -1,5 +1,6 @@
 """Every Python example in the README runs as written, against a local OpenAI-compatible server
-that streams as real ones do (Azure's first chunk and a usage chunk carry no choices)."""
+that streams as real ones do (Azure's first chunk and a usage chunk carry no choices); and the
+README's provider table says what the core's table (``ritellm.providers()``) says."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import ritellm
 from tests.server import FakeServer, Recorded, Reply, echo_chunks
 
 ROOT = Path(__file__).parent.parent
@@ -65,3 +67,55 @@ def test_links_work_on_the_package_index_too() -> None:
     # no anchors (it gives headings no ids).
     links = re.findall(r"\]\(([^)]+)\)", README.read_text("utf-8"))
     assert links and all(link.startswith(("https://", "http://127.0.0.1")) for link in links)
+
+
+PROVIDER_TABLE_HEAD = "| prefix | API base (default) | base from the environment | key variable |"
+
+
+def _provider_rows() -> dict[str, list[str]]:
+    """The README's provider table: prefix -> its cells (prefix, default base, base variables,
+    key variable)."""
+    text = README.read_text("utf-8")
+    lines = text[text.index(PROVIDER_TABLE_HEAD) :].splitlines()[2:]
+    rows = {}
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        prefix = re.match(r"`([a-z0-9_]+)/", cells[0])
+        assert prefix, line
+        rows[prefix.group(1)] = cells
+    return rows
+
+
+def _pattern(url: str) -> str:
+    """A URL with its placeholders (the core's ``{NAME}``, the README's ``$NAME`` and
+    ``<name>``) as ``*``."""
+    return re.sub(r"\{[A-Z_]+\}|\$[A-Z_]+|<[a-z ]+>", "*", url)
+
+
+def test_the_readme_provider_table_is_the_cores() -> None:
+    rows = _provider_rows()
+    providers = {provider.prefix: provider for provider in ritellm.providers()}
+    assert sorted(rows) == sorted(providers)
+    for prefix, provider in providers.items():
+        _, base_cell, env_cell, key_cell = rows[prefix]
+        assert tuple(re.findall(r"`([A-Z0-9_]+)`", env_cell)) == provider.base_url_env, prefix
+        if provider.key_env is None:
+            assert key_cell.startswith("none"), prefix
+        else:
+            assert f"`{provider.key_env}`" in key_cell, prefix
+            # A key the table does not require is optional, or stands beside other credentials.
+            optional = "(optional)" in key_cell or "credentials" in key_cell
+            assert optional == (not provider.key_required), prefix
+        documented = re.match(r"`([^`]+)`", base_cell)
+        if provider.base_url is None:
+            assert base_cell.startswith("none"), prefix
+        elif provider.base_url.startswith("mock://"):
+            assert base_cell == "in-process", prefix
+        elif prefix == "vertex_ai":
+            # The core lists Vertex AI's global host; a call goes to its location's host
+            # (us-central1 by default), which is what the README shows.
+            assert documented and documented.group(1).endswith("-" + provider.base_url.split("//")[1])
+        else:
+            assert documented and _pattern(documented.group(1)) == _pattern(provider.base_url), prefix
