@@ -65,6 +65,10 @@ def scripted_api(server: FakeServer) -> None:
             return Reply.sse(echo_chunks(request)[:2], done=False, drop=True, delay=0.1)
         if model == "slow":
             return Reply(200, {"content-type": "application/json"}, [b"{}"], delay=3.0)
+        if model == "echo-key":  # a 400 that quotes the key where the core's 500-character cut falls
+            sent = f"authorization: {recorded.headers.get('authorization', '')}"
+            message = "x" * (500 - len("authorization: Bearer ") - 10) + sent + " was refused"
+            return Reply.json({"error": {"message": message, "type": "invalid_request_error"}}, 400)
         if model == "gzip":
             body = gzip.compress(json.dumps(echo_completion(request)).encode())
             return Reply(200, {"content-type": "application/json", "content-encoding": "gzip"}, [body])

@@ -91,6 +91,32 @@ async def authentication_error_is_typed_and_redacted(context: dict[str, Any]) ->
 
 
 @check
+async def an_echoed_key_cut_by_the_core_leaves_no_part_of_it(context: dict[str, Any]) -> None:
+    try:
+        await ritellm.acompletion("openai/echo-key", HELLO, **loopback(context))
+    except ritellm.BadRequestError as error:
+        shown = f"{error} {vars(error)!r}"
+        assert "\u2026" in error.message and "Bearer [r" in shown, shown
+        assert not [KEY[i : i + 7] for i in range(len(KEY) - 6) if KEY[i : i + 7] in shown], shown
+    else:
+        raise AssertionError("no BadRequestError")
+
+
+@check
+async def caller_headers_that_would_change_the_request_are_refused(context: dict[str, Any]) -> None:
+    hostile = {"Transfer-Encoding": "chunked", "Host": "evil.example", "X A": "1", "X-Ok": "caf\u00e9"}
+    for name, value in hostile.items():
+        try:
+            await ritellm.acompletion(
+                "openai/gpt-4o-mini", HELLO, **loopback(context, extra_headers={name: value})
+            )
+        except ritellm.InvalidRequestError as error:
+            assert "extra_headers" in str(error) and value not in str(error), error
+        else:
+            raise AssertionError(f"{name} was sent")
+
+
+@check
 async def rate_limit_is_retried_with_or_without_retry_after(context: dict[str, Any]) -> None:
     answer = await ritellm.acompletion("openai/rate-limited", HELLO, **loopback(context, max_retries=2))
     assert answer["choices"][0]["message"]["content"] == "echo: hello from Pyodide"
