@@ -376,6 +376,7 @@ def test_bedrock_credentials_from_a_credential_process(
     finds these."""
     script = tmp_path / "credentials.py"
     key, secret, token = PROCESS_CREDENTIALS
+    assert token is not None
     issued = {"Version": 1, "AccessKeyId": key, "SecretAccessKey": secret, "SessionToken": token}
     script.write_text(f"import json\nprint(json.dumps({issued!r}))\n")
     own_profile(f"credential_process = {sys.executable} {script}\n")

@@ -5,6 +5,7 @@ of the same answer."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tests.server import Reply
@@ -235,7 +236,7 @@ def tool_call_ids(answer: dict[str, Any]) -> list[str]:
     return ids
 
 
-def streamed_tool_call_ids(chunks: list[dict[str, Any]]) -> list[str]:
+def streamed_tool_call_ids(chunks: Sequence[Mapping[str, Any]]) -> list[str]:
     """The ids of a stream's tool calls, by index, checked as clients rely on them: each call's
     first piece carries its id, its later pieces carry that id or none, and no two calls share
     one."""
