@@ -185,10 +185,10 @@ def test_retry_after_headers(
 
 
 def test_retry_after_as_an_http_date(caller: Caller, server: FakeServer, sleeps: list[float]) -> None:
-    when = email.utils.formatdate(time.time() + 5, usegmt=True)
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)  # whole seconds: 29 to 30 s away
     server.queue(error(503, {"retry-after": when}))
     caller.completion("openai/m", USER, base_url=server.base_url)
-    assert 3.0 <= sleeps[0] <= 5.0
+    assert 20.0 <= sleeps[0] <= 30.0  # however long this machine took to get there
 
 
 def test_no_retry_that_would_outlive_the_deadline(
@@ -361,20 +361,26 @@ def test_cancelling_an_async_stream_releases_everything(
     server: FakeServer, transport: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(_pools.ASYNC_TRANSPORT_ENV, transport)
+    # Three chunks, then silence until the test is over: the task is cancelled mid-stream.
     server.queue(
-        Reply.sse([{"choices": [{"index": 0, "delta": {"content": str(i)}}]} for i in range(50)], delay=0.02)
+        Reply.sse(
+            [{"choices": [{"index": 0, "delta": {"content": str(i)}}]} for i in range(50)], pauses={3: 30}
+        )
     )
     received: list[dict[str, Any]] = []
 
-    async def consume() -> None:
-        stream = await ritellm.acompletion("openai/m", USER, base_url=server.base_url, stream=True)
-        async for chunk in stream:
-            received.append(chunk)
-
     async def main() -> bool:
+        three = asyncio.Event()
+
+        async def consume() -> None:
+            stream = await ritellm.acompletion("openai/m", USER, base_url=server.base_url, stream=True)
+            async for chunk in stream:
+                received.append(chunk)
+                if len(received) == 3:
+                    three.set()
+
         task = asyncio.create_task(consume())
-        while len(received) < 3:
-            await asyncio.sleep(0.01)
+        await three.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
