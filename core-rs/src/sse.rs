@@ -138,6 +138,9 @@ impl SseDecoder {
                 self.event_type.push_str(value);
             }
             "data" => {
+                // One allocation for an event's usual single data line, not one for the line and
+                // another for its line feed (the buffer leaves with each event).
+                self.data.reserve(value.len() + 1);
                 self.data.push_str(value);
                 self.data.push('\n');
             }
