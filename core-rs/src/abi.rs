@@ -36,8 +36,8 @@
 //!   `[start, end)` byte offsets in the body, so that a host may reuse the rest of the body for
 //!   a call alike with other messages.
 //! * `context`: JSON text, opaque to the host, to hand back with the answer (to `ritellm_parse`
-//!   or `ritellm_stream_open`). The contexts of calls alike are the same bytes unless their
-//!   answers need invented ids, which derive from the call's `nonce`.
+//!   or `ritellm_stream_open`). Calls alike in the same second get the same bytes, unless
+//!   their answers need invented ids, which derive from the call's `nonce`.
 //!
 //! A host that wants only the sandboxed decoders opens a stream with the context
 //! `{"reader": "raw_sse"}` or `{"reader": "raw_event_stream"}` (older hosts write `protocol`

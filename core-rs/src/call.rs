@@ -138,7 +138,7 @@ impl HttpRequest {
 }
 
 /// What the core needs to read one call's answer, carried by the host between calls. Calls
-/// alike have equal contexts, byte for byte, unless their reader invents ids (see `nonce`).
+/// alike made in the same second have equal contexts unless their reader invents ids (`nonce`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Context {
