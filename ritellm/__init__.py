@@ -98,10 +98,11 @@ __all__ = [
     "types",
 ]
 
-# Public names show as ritellm.X (``ritellm.AuthenticationError``) in tracebacks, reprs and
+# Public classes show as ritellm.X (``ritellm.AuthenticationError``) in tracebacks, reprs and
 # pickles, not as the private module that defines them, as httpx and openai-python do.
+# Functions keep theirs: typing.get_overloads finds overloads by the defining module.
 for _name in __all__:
     _public = globals()[_name]
-    if isinstance(_public, type) or callable(_public):
+    if isinstance(_public, type):
         _public.__module__ = __name__
 del _name, _public

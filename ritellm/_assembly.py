@@ -44,7 +44,10 @@ def stream_chunk_builder(chunks: Iterable[Mapping[str, Any]]) -> ChatCompletion:
             if logprobs:
                 merged = built.setdefault("logprobs", {})
                 for kind, entries in logprobs.items():
-                    merged[kind] = (merged.get(kind) or []) + (entries or [])
+                    if entries is None:  # OpenAI's "refusal": null stays null until a list comes
+                        merged.setdefault(kind, None)
+                    else:
+                        merged[kind] = (merged.get(kind) or []) + entries
     for index, built in choices.items():
         if calls[index]:
             built["message"]["tool_calls"] = [calls[index][i] for i in sorted(calls[index])]

@@ -86,7 +86,8 @@ class RitellmError(Exception):
     def redact(self, secrets: tuple[str, ...]) -> None:
         """Replaces each secret with ``[redacted]`` wherever the error shows text: its
         arguments, notes and, for :class:`APIError`, every field that came from the server.
-        Request signatures (SigV4's ``Signature=``) are redacted whatever ``secrets`` holds."""
+        Request signatures (SigV4's ``Signature=``) and the user name and password of any URL
+        are redacted whatever ``secrets`` holds."""
         secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
         self.args = tuple(_redacted(a, secrets) for a in self.args)
         notes = getattr(self, "__notes__", None)
@@ -100,6 +101,8 @@ CUT_MARK = "\u2026"
 MIN_CUT_PREFIX = 3
 #: A request signature echoed back (SigV4: ``Signature=<64 hex>``, or its start before a cut).
 _SIGNATURE = re.compile(r"(?i)(signature=)[0-9a-f]+")
+#: The user name and password of a URL (a proxy's, from ``HTTPS_PROXY``), as a library quotes it.
+_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/\s@'\"]+@")
 
 
 def redacted(text: str, secrets: tuple[str, ...]) -> str:
@@ -116,7 +119,7 @@ def _redacted(text: Any, secrets: tuple[str, ...]) -> Any:
     if CUT_MARK in text and secrets:  # a cut can leave the start of a secret before its mark
         pieces = text.split(CUT_MARK)
         text = CUT_MARK.join([*(_without_secret_start(p, secrets) for p in pieces[:-1]), pieces[-1]])
-    return _SIGNATURE.sub(r"\1[redacted]", text)
+    return _USERINFO.sub(r"\1[redacted]@", _SIGNATURE.sub(r"\1[redacted]", text))
 
 
 def _without_secret_start(piece: str, secrets: tuple[str, ...]) -> str:

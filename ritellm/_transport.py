@@ -96,13 +96,17 @@ def deadline_error(prepared: Prepared) -> APITimeoutError:
 
 class Decompressor:
     """Decodes a ``content-encoding`` in slices of at most :data:`SLICE` bytes, so that a few
-    kilobytes of gzip cannot become gigabytes at once: the caller stops at its limit."""
+    kilobytes of gzip cannot become gigabytes at once: the caller stops at its limit.
+
+    ``deflate`` is zlib-wrapped as HTTP says; a body that is raw deflate instead (some servers
+    send that) is read as such, as httpx and browsers read it."""
 
     SLICE = 64 << 10
 
     def __init__(self, encoding: str, prepared: Prepared) -> None:
         self._provider, self._model = prepared.provider, prepared.model
         name = encoding.strip().lower()
+        self._raw_deflate_allowed = name == "deflate"
         if name in ("", "identity"):
             self._zlib = None
         elif name in ("gzip", "x-gzip"):
@@ -122,6 +126,15 @@ class Decompressor:
             yield data
             return
         try:
+            if self._raw_deflate_allowed:  # the first bytes tell whether it has zlib's wrapping
+                self._raw_deflate_allowed = False
+                try:
+                    first = self._zlib.decompress(data, self.SLICE)
+                except zlib.error:
+                    self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                    first = self._zlib.decompress(data, self.SLICE)
+                yield first
+                data = self._zlib.unconsumed_tail
             while data:
                 yield self._zlib.decompress(data, self.SLICE)
                 data = self._zlib.unconsumed_tail
@@ -172,6 +185,18 @@ def _redirect(prepared: Prepared, response: Response | AsyncResponse) -> Prepare
         model=prepared.model,
         status_code=response.status,
     )
+
+
+def _counted(redirects: int, prepared: Prepared, response: Response | AsyncResponse) -> int:
+    """One more redirect followed; past :data:`MAX_REDIRECTS` the call fails."""
+    if redirects >= MAX_REDIRECTS:
+        raise APIStatusError(
+            f"stopped after {MAX_REDIRECTS} redirects; the last, HTTP {response.status}, was to {prepared.url}",
+            provider=prepared.provider,
+            model=prepared.model,
+            status_code=response.status,
+        )
+    return redirects + 1
 
 
 def _wait_after_failure(prepared: Prepared, attempt: int, started: float, exc: APIError) -> float:
@@ -330,8 +355,8 @@ def _request(pools: Pools[Transport], prepared: Prepared, *, stream: bool) -> Se
             continue
         if not success:
             redirected = _redirect(prepared, response)
-            if redirected is not None and redirects < MAX_REDIRECTS:
-                prepared, redirects = redirected, redirects + 1
+            if redirected is not None:
+                prepared, redirects = redirected, _counted(redirects, prepared, response)
                 continue
             wait = _wait_after_error_answer(prepared, attempt, started, response)
             if wait is not None:
@@ -363,8 +388,8 @@ async def _arequest(pools: Pools[AsyncTransport], prepared: Prepared, *, stream:
             continue
         if not success:
             redirected = _redirect(prepared, response)
-            if redirected is not None and redirects < MAX_REDIRECTS:
-                prepared, redirects = redirected, redirects + 1
+            if redirected is not None:
+                prepared, redirects = redirected, _counted(redirects, prepared, response)
                 continue
             wait = _wait_after_error_answer(prepared, attempt, started, response)
             if wait is not None:

@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import ritellm
+from ritellm import _core, _instance
 from tests.conftest import USER, Caller
 from tests.server import FakeServer, Reply
 
@@ -176,6 +179,24 @@ def raw_server() -> Iterator[RawServer]:
 HOSTILE_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "header value with tab and spaces": ("openai/m", {"extra_headers": {"X-Trace": "a b\tc"}}),
     "model with query and fragment": ("azure/d?x=1#y", {"api_version": "2024-10-21"}),
+    "model with a space and non-ASCII": ("gemini/m x\u00fc", {}),
+    "model with CR/LF": ("azure/d\r\nX-Injected: 1", {"api_version": "2024-10-21"}),
+    "model climbing the path (vertex)": ("vertex_ai/../../x", {"vertex_project": "p"}),
+    "model climbing the path (azure)": ("azure/../../admin", {"api_version": "2024-10-21"}),
+    "model that is a dot segment (bedrock)": ("bedrock/..", {"aws_region_name": "us-east-1"}),
+    "base URL with a space in its path": ("openai/m", {"base_url": "http://127.0.0.1:{port}/a b/v1"}),
+    "base URL with non-ASCII in its query": (
+        "openai/m",
+        {"base_url": "http://127.0.0.1:{port}/v1?q=\u00fc x"},
+    ),
+    "base URL with CR/LF": ("openai/m", {"base_url": "http://127.0.0.1:{port}/v1\r\nX-Injected: 1"}),
+    "base URL with a dot segment": ("openai/m", {"base_url": "http://127.0.0.1:{port}/x/../v1"}),
+    "vertex location naming another host": (
+        "vertex_ai/gemini-2.5-flash",
+        {"vertex_project": "p", "vertex_location": "evil.example#"},
+    ),
+    "AWS region with CR/LF": ("bedrock/m", {"aws_region_name": "us-east-1\r\nX-Injected: 1"}),
+    "azure api_version with a query": ("azure/d", {"api_version": "2024-10-21&x=1"}),
 }
 
 
@@ -249,3 +270,174 @@ def test_a_hostile_redirect_location_is_a_typed_error(
     with pytest.raises(ritellm.APIError) as info:
         caller.completion("openai/m", USER, base_url=server.base_url, api_key=KEY)
     assert "redirect" in str(info.value)
+
+
+# Numbers from the server. The stream translators keep a little state per content block
+# (Anthropic, Bedrock) or candidate (Gemini), known by the index the server gives it: an index
+# is data, never a size. Once, 4294967295 wrapped `index + 1` on wasm32 and trapped the core
+# (InternalError), and 8,000,000 in a 300-byte frame made it allocate ~61 MB and keep it.
+HUGE_INDEXES = [2**64 - 1, 2**32 - 1, 2**32, 2**31, 8_000_000, 64, 63]
+
+
+def _sse(*events: dict[str, Any]) -> bytes:
+    return b"".join(b"data: " + json.dumps(event).encode() + b"\n\n" for event in events)
+
+
+def _aws_frame(event_type: str, payload: dict[str, Any]) -> bytes:
+    """One message of AWS's event stream, with its two checksums."""
+    headers = b""
+    for name, value in ((":event-type", event_type), (":message-type", "event")):
+        headers += (
+            bytes([len(name)]) + name.encode() + b"\x07" + len(value).to_bytes(2, "big") + value.encode()
+        )
+    body = json.dumps(payload).encode()
+    prelude = (12 + len(headers) + len(body) + 4).to_bytes(4, "big") + len(headers).to_bytes(4, "big")
+    message = prelude + zlib.crc32(prelude).to_bytes(4, "big") + headers + body
+    return message + zlib.crc32(message).to_bytes(4, "big")
+
+
+def _anthropic_stream(index: int) -> bytes:
+    return _sse(
+        {"type": "message_start", "message": {"id": "m", "model": "c", "usage": {}}},
+        {
+            "type": "content_block_start",
+            "index": index,
+            "content_block": {"type": "tool_use", "id": "t", "name": "f"},
+        },
+        {
+            "type": "content_block_delta",
+            "index": index,
+            "delta": {"type": "input_json_delta", "partial_json": "{}"},
+        },
+        {"type": "content_block_stop", "index": index},
+        {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": index}},
+        {"type": "message_stop"},
+    )
+
+
+def _bedrock_stream(index: int) -> bytes:
+    return b"".join(
+        [
+            _aws_frame("messageStart", {"role": "assistant"}),
+            _aws_frame(
+                "contentBlockStart",
+                {"contentBlockIndex": index, "start": {"toolUse": {"toolUseId": "t", "name": "f"}}},
+            ),
+            _aws_frame(
+                "contentBlockDelta", {"contentBlockIndex": index, "delta": {"toolUse": {"input": "{}"}}}
+            ),
+            _aws_frame("contentBlockStop", {"contentBlockIndex": index}),
+            _aws_frame("messageStop", {"stopReason": "tool_use"}),
+            _aws_frame("metadata", {"usage": {"inputTokens": index, "outputTokens": index}}),
+        ]
+    )
+
+
+def _gemini_stream(index: int) -> bytes:
+    candidate = {"index": index, "content": {"parts": [{"functionCall": {"name": "f", "args": {}}}]}}
+    return _sse(
+        {"candidates": [candidate], "responseId": "r"},
+        {"candidates": [{**candidate, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": index}},
+    )
+
+
+STREAMS_WITH_INDEXES = {"anthropic": _anthropic_stream, "bedrock": _bedrock_stream, "gemini": _gemini_stream}
+
+
+def _memory_size(core: Any) -> int | None:
+    """The size of a core instance's linear memory, where its engine (wasmtime) tells."""
+    instance = core._instance
+    size = getattr(getattr(instance, "_c", None), "wasmtime_memory_data_size", None)
+    return None if size is None else int(size(instance._context, instance._memory))
+
+
+def _read_stream(core: Any, reader: str, pieces: list[bytes]) -> tuple[list[Any], str | None]:
+    """The chunks of a stream fed in ``pieces``, and the class of its error: typed, never internal."""
+    context = json.dumps({"reader": reader, "provider": "p", "model": "m", "include_usage": True}).encode()
+    stream = core.open_stream(context)
+    chunks: list[Any] = []
+    try:
+        for batch in [*(stream.feed(piece) for piece in pieces), stream.finish()]:
+            chunks.extend(batch["chunks"])
+            error = batch.get("error")
+            if error is not None:
+                assert isinstance(error, ritellm.RitellmError), error
+                assert not isinstance(error, ritellm.InternalError), error
+                return chunks, type(error).__name__
+    finally:
+        stream.close()
+    return chunks, None
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(sorted(STREAMS_WITH_INDEXES)),
+    st.sampled_from(HUGE_INDEXES) | st.integers(0, 2**64 - 1) | st.integers(-(2**63), 2**70),
+)
+def test_indexes_from_the_server_are_data_split_anywhere(reader: str, index: int) -> None:
+    core = _instance.core()
+    body = STREAMS_WITH_INDEXES[reader](index)
+    before = _memory_size(core)
+    whole = _read_stream(core, reader, [body])
+    for cut in range(len(body) + 1):
+        assert _read_stream(core, reader, [body[:cut], body[cut:]]) == whole, cut
+    if before is not None:
+        grown = (_memory_size(core) or 0) - before
+        assert grown < 1 << 20, f"the core grew by {grown} bytes reading a {len(body)}-byte stream"
+
+
+@pytest.mark.parametrize("index", [2**32 - 1, 8_000_000])
+@pytest.mark.parametrize("reader", sorted(STREAMS_WITH_INDEXES))
+def test_a_huge_index_costs_a_fresh_core_no_memory(reader: str, index: int) -> None:
+    core = _core.Core()  # fresh: no free memory left over from other tests to hide a growth in
+    before = _memory_size(core)
+    chunks, error = _read_stream(core, reader, [STREAMS_WITH_INDEXES[reader](index)])
+    if reader == "gemini":  # candidates are few (candidateCount <= 8): a huge index is refused
+        assert (chunks, error) == ([], "InvalidResponseError")
+    else:  # blocks are many, one open at a time: an index is a key
+        assert error is None and chunks[1]["choices"][0]["delta"]["tool_calls"][0]["index"] == 0
+    if before is not None:
+        assert (_memory_size(core) or 0) - before < 1 << 20
+
+
+def test_bytes_after_a_bedrock_streams_end_are_ignored() -> None:
+    body = _bedrock_stream(0)
+    expected = _read_stream(_instance.core(), "bedrock", [body])
+    assert expected[1] is None
+    for after in (b"\xff" * 40, b"garbage that is no frame", body):
+        assert _read_stream(_instance.core(), "bedrock", [body + after]) == expected
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "ALL_PROXY"])
+def test_a_proxys_password_never_shows(
+    caller: Caller, server: FakeServer, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    # The test server refuses tunnels (CONNECT) with a 403, and the stacks quote the proxy's URL.
+    proxy = server.base_url.replace("http://", "http://alice:proxy-pass-0123456789@").removesuffix("/v1")
+    monkeypatch.setenv(variable, proxy)
+    ritellm.close()
+    try:
+        with pytest.raises(ritellm.APIConnectionError) as info:
+            caller.completion(
+                "openai/m", USER, base_url="https://api.example.invalid/v1", api_key=KEY, max_retries=0
+            )
+    finally:
+        ritellm.close()
+    assert server.requests and server.requests[0].method == "CONNECT"
+    assert "proxy-pass-0123456789" not in shown(info.value) and "alice" not in shown(info.value)
+
+
+def test_a_socks_proxy_without_its_package_fails_only_the_calls_through_it(
+    caller: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # socksio is not a dependency (httpx[socks] brings it): the stacks must say so, typed.
+    monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1")
+    ritellm.close()
+    try:
+        assert caller.completion("mock/echo", USER)["choices"][0]["message"]["content"]
+        with pytest.raises(ritellm.APIConnectionError):
+            caller.completion(
+                "openai/m", USER, base_url="https://api.example.invalid/v1", api_key=KEY, max_retries=0
+            )
+    finally:
+        ritellm.close()

@@ -122,6 +122,16 @@ def test_a_deflate_answer_decodes(caller: Caller, server: FakeServer) -> None:
     assert caller.completion("openai/m", USER, base_url=server.base_url) == answer
 
 
+def test_a_raw_deflate_answer_decodes_as_browsers_and_httpx_read_it(
+    caller: Caller, server: FakeServer
+) -> None:
+    answer = echo_completion({"model": "m", "messages": [{"role": "user", "content": "raw " * 50_000}]})
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    body = raw.compress(json.dumps(answer).encode()) + raw.flush()
+    server.queue(Reply(200, {"content-type": "application/json", "content-encoding": "deflate"}, [body]))
+    assert caller.completion("openai/m", USER, base_url=server.base_url) == answer
+
+
 # Redirects -----------------------------------------------------------------------------------
 
 
@@ -132,7 +142,7 @@ def test_a_redirect_loop_ends_in_an_error(caller: Caller, server: FakeServer) ->
         return None
 
     server.answer = redirect_loop
-    with pytest.raises(ritellm.APIStatusError) as raised:
+    with pytest.raises(ritellm.APIStatusError, match="stopped after 5 redirects") as raised:
         caller.completion("openai/m", USER, base_url=server.base_url)
     assert raised.value.status_code == 308
     assert len(server.requests) == 6  # the call and five redirects (_transport.MAX_REDIRECTS)

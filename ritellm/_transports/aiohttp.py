@@ -87,6 +87,8 @@ class AiohttpTransport:
             )
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise _error(exc) from exc
+        except ValueError as exc:  # a proxy scheme aiohttp does not speak (socks5://)
+            raise TransportError(str(exc)) from exc
         return AsyncResponse(response)
 
     async def aclose(self) -> None:

@@ -53,16 +53,28 @@ Pool = TypeVar("Pool", httpx.HTTPTransport, httpx.AsyncHTTPTransport)
 
 class _Pools(Generic[Pool]):
     def __init__(self, pool: type[Pool]) -> None:
+        self._pool = pool
         self._proxies = Proxies()
         self._direct: Pool = pool(limits=POOL_LIMITS, verify=_tls())
-        self._proxied: dict[str, Pool] = {
-            url: pool(limits=POOL_LIMITS, proxy=url, verify=_tls())
-            for url in set(self._proxies.by_scheme.values())
-        }
+        #: Made on first use: a proxy that needs what is not installed (SOCKS without socksio)
+        #: fails only the calls that go through it.
+        self._proxied: dict[str, Pool] = {}
 
     def _route(self, url: httpx.URL) -> Pool:
         proxy = self._proxies.for_url(url.scheme, url.host)
-        return self._direct if proxy is None else self._proxied[proxy]
+        if proxy is None:
+            return self._direct
+        pool = self._proxied.get(proxy)
+        if pool is None:
+            try:
+                pool = self._proxied[proxy] = self._pool(limits=POOL_LIMITS, proxy=proxy, verify=_tls())
+            except ImportError as exc:  # socks5:// without httpx[socks]
+                raise TransportError(
+                    f"the proxy {proxy} needs a package that is not installed: {exc}"
+                ) from None
+            except ValueError as exc:  # a scheme httpx does not proxy through
+                raise TransportError(f"the proxy {proxy} cannot be used: {exc}") from None
+        return pool
 
     def _all(self) -> list[Pool]:
         return [self._direct] + list(self._proxied.values())
