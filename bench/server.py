@@ -22,7 +22,7 @@ import sys
 
 PACE_SECONDS = 0.0002
 #: Chunks per stream, by how it is written.
-STREAM_CHUNKS = {"paced": 2_000, "burst": 10_000}
+STREAM_CHUNKS = {"paced": 10_000, "burst": 10_000}
 
 COMPLETION = json.dumps(
     {

@@ -49,6 +49,10 @@ MEMORY_LIMIT = 512 << 20
 MOCK_OUTPUT_PER_BYTE = 32
 #: Parsed request heads kept per instance (see `Core.prepare`).
 HEADS_KEPT = 256
+#: A stream decoder feeds the core at most this many bytes at a time: a read of many events
+#: (a burst, a proxy relaying a finished answer) then becomes a few batches of a few dozen
+#: chunks each rather than one of hundreds, which would stay in memory all at once.
+FEED_SLICE = 16 << 10
 
 _PACKAGE_DIR = Path(__file__).parent
 #: Installed wheels carry the module inside the package; a source checkout keeps it in wasm/.
@@ -298,20 +302,45 @@ class StreamDecoder:
     def feed(self, data: bytes) -> dict[str, Any]:
         """Returns a batch: ``{"chunks": [...], "done": bool, "error"?: RitellmError}``, where the
         chunks are those before the error, if any."""
-        # The one crossing per network read: `Core._raw` inlined.
+        if len(data) > FEED_SLICE:
+            return self._feed_slices(data)
+        # The one crossing per network read, so `Core._raw` and the common case of `_batch` are
+        # written out here: between reads of a slowly paced stream the CPU's caches go cold,
+        # and every function on this path then costs about a microsecond.
         core = self._core
-        handle = self._live()
+        handle = self._handle
+        if handle is None:
+            handle = self._live()  # raises
         with core._lock:
-            core._check()
+            if core.broken:
+                core._check()
             try:
                 answer = core._instance.run(
                     "ritellm_stream_feed", (handle,), data, b"", self._pending + len(data)
                 )
             except Trap as trap:
                 raise core._failure("ritellm_stream_feed", trap) from None
-        batch = self._batch(answer)
+        try:
+            text = answer.decode()
+            value, end = _scan(text, 0)
+            batch: dict[str, Any] = value["ok"]
+        except (ValueError, StopIteration, KeyError, TypeError):
+            batch = self._batch(answer)
+        else:
+            if end != len(text) or "error" in batch:
+                batch = self._batch(answer)
         # After a chunk, what is held is at most the rest of this read.
         self._pending = len(data) if batch["chunks"] else self._pending + len(data)
+        return batch
+
+    def _feed_slices(self, data: bytes) -> dict[str, Any]:
+        chunks: list[Any] = []
+        for start in range(0, len(data), FEED_SLICE):
+            batch = self.feed(data[start : start + FEED_SLICE])
+            chunks += batch["chunks"]
+            if batch["done"] or "error" in batch:
+                break  # the core ignores what follows
+        batch["chunks"] = chunks
         return batch
 
     def finish(self) -> dict[str, Any]:
