@@ -167,6 +167,13 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         drop_params: input.drop_params,
     };
     let mut request = providers::build_request(provider.api, call, &mut context)?;
+    if request.url.len() > providers::url::MAX_URL_BYTES {
+        return Err(CoreError::invalid_request(format!(
+            "the request's URL would be {} bytes long, more than the {} ritellm sends: shorten the model or base_url",
+            request.url.len(),
+            providers::url::MAX_URL_BYTES
+        )));
+    }
     request.provider = provider.prefix;
     request.model = context.model.clone();
     request.auth = provider.auth;
@@ -460,11 +467,15 @@ mod tests {
         assert!(error
             .message
             .contains("cloudflare/ builds its URL from CLOUDFLARE_ACCOUNT_ID"));
-        let request = call(json!({"CLOUDFLARE_ACCOUNT_ID": "acc/1"})).unwrap();
+        let request = call(json!({"CLOUDFLARE_ACCOUNT_ID": "0123abcd"})).unwrap();
         assert_eq!(
             request.url,
-            "https://api.cloudflare.com/client/v4/accounts/acc%2F1/ai/v1/chat/completions"
+            "https://api.cloudflare.com/client/v4/accounts/0123abcd/ai/v1/chat/completions"
         );
+        let error = call(json!({"CLOUDFLARE_ACCOUNT_ID": "acc/../1"})).unwrap_err();
+        assert!(error
+            .message
+            .starts_with("CLOUDFLARE_ACCOUNT_ID \"acc/../1\" is not a Cloudflare account id"));
         let error = prepare(
             json!({"model": "databricks/m", "messages": user("x")})
                 .to_string()
@@ -562,6 +573,151 @@ mod tests {
         let members: Vec<String> = head.as_object().unwrap().keys().cloned().collect();
         assert_eq!(documented, members);
         assert!(head.get("messages_slot").is_some());
+    }
+
+    /// The URL of a call, or the message of its error.
+    fn url_of(model: &str, extra: Value) -> Result<String, String> {
+        let mut call = json!({"model": model, "messages": user("x")});
+        call.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        prepare(call.to_string().as_bytes())
+            .map(|request| request.url)
+            .map_err(|error| {
+                assert_eq!(error.kind, ErrorKind::InvalidRequest, "{}", error.message);
+                error.message
+            })
+    }
+
+    #[test]
+    fn settings_that_steer_the_request_are_checked_from_every_source() {
+        let vertex = |env: Value| url_of("vertex_ai/gemini-2.5-flash", json!({"env": env}));
+        let project = json!({"VERTEXAI_PROJECT": "p", "VERTEXAI_LOCATION": "evil.example#"});
+        // Once: https://evil.example#-aiplatform.googleapis.com/..., the token sent there.
+        assert!(vertex(project).unwrap_err().starts_with("vertex_location "));
+        let project = json!({"VERTEXAI_PROJECT": "p/../q", "VERTEXAI_LOCATION": "global"});
+        assert!(vertex(project).unwrap_err().starts_with("vertex_project "));
+        let fine = json!({"VERTEXAI_PROJECT": "example.com:p", "VERTEXAI_LOCATION": "us-east5"});
+        assert_eq!(
+            vertex(fine).unwrap(),
+            "https://us-east5-aiplatform.googleapis.com/v1/projects/example.com:p/locations/us-east5/publishers/google/models/gemini-2.5-flash:generateContent"
+        );
+        for extra in [
+            json!({"env": {"AWS_REGION": "us-east-1\r\nX-Injected: 1"}}),
+            json!({"env": {"AWS_REGION": "us east 1"}}),
+            // Not in the URL, but in the signature the host makes for it.
+            json!({"env": {"AWS_REGION": "evil.example#"}, "base_url": "http://127.0.0.1:1"}),
+        ] {
+            let error = url_of("bedrock/m", extra).unwrap_err();
+            assert!(error.starts_with("aws_region_name "), "{}", error);
+        }
+        assert_eq!(
+            url_of("bedrock/m", json!({"env": {"AWS_REGION": "us-gov-west-1"}})).unwrap(),
+            "https://bedrock-runtime.us-gov-west-1.amazonaws.com/model/m/converse"
+        );
+        let azure = |extra: Value| {
+            let mut extra = extra;
+            extra["base_url"] = json!("https://r.openai.azure.com");
+            url_of("azure/d", extra)
+        };
+        for extra in [
+            json!({"api_version": "2024-10-21&x=1"}),
+            json!({"env": {"AZURE_API_VERSION": "2024-10-21 "}}),
+        ] {
+            assert!(azure(extra)
+                .unwrap_err()
+                .starts_with("api_version (or AZURE_API_VERSION) "));
+        }
+        // The caller's api_version wins, and an unused variable is not checked.
+        let chosen =
+            json!({"api_version": "2025-01-01-preview", "env": {"AZURE_API_VERSION": "#"}});
+        assert!(azure(chosen)
+            .unwrap()
+            .ends_with("?api-version=2025-01-01-preview"));
+    }
+
+    #[test]
+    fn model_names_stay_one_segment_of_the_path() {
+        let vertex = json!({"env": {"VERTEXAI_PROJECT": "p"}});
+        let azure = json!({"base_url": "https://r.openai.azure.com", "api_version": "2024-10-21"});
+        let none = json!({});
+        for (model, extra) in [
+            // Once: posted to /v1/projects/p/x:generateContent, /admin/chat/completions, /converse.
+            ("vertex_ai/../../../../../x", &vertex),
+            ("vertex_ai/claude-x/../../y", &vertex),
+            ("azure/../../admin", &azure),
+            ("azure/.", &azure),
+            ("gemini/../x", &none),
+            ("gemini/models/..", &none),
+            ("gemini/models/", &none),
+            ("bedrock/..", &json!({"env": {"AWS_REGION": "us-east-1"}})),
+        ] {
+            let error = url_of(model, extra.clone()).unwrap_err();
+            assert!(error.starts_with("model "), "{}: {}", model, error);
+        }
+        for (model, extra, path) in [
+            (
+                "azure/d?x=1#y",
+                &azure,
+                "/openai/deployments/d%3Fx%3D1%23y/chat/completions?api-version=2024-10-21",
+            ),
+            (
+                "azure/d\r\ne",
+                &azure,
+                "/openai/deployments/d%0D%0Ae/chat/completions?api-version=2024-10-21",
+            ),
+            (
+                "azure/org/d 1",
+                &azure,
+                "/openai/deployments/org/d%201/chat/completions?api-version=2024-10-21",
+            ),
+            ("gemini/m x\u{fc}", &none, "/v1beta/models/m%20x%C3%BC:generateContent"),
+            (
+                "bedrock/arn:aws:bedrock:us-east-1:1:inference-profile/us.m-v1:0",
+                &json!({"env": {"AWS_REGION": "us-east-1"}}),
+                "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fus.m-v1%3A0/converse",
+            ),
+        ] {
+            let url = url_of(model, extra.clone()).unwrap();
+            assert!(url.ends_with(path), "{}: {}", model, url);
+        }
+    }
+
+    #[test]
+    fn base_urls_are_sent_encoded_and_refused_naming_their_source() {
+        let base =
+            |base: &str, env: Value| url_of("openai/m", json!({"base_url": base, "env": env}));
+        assert_eq!(
+            base("http://127.0.0.1:8/a b/v1?q=\u{fc}", json!({})).unwrap(),
+            "http://127.0.0.1:8/a%20b/v1/chat/completions?q=%C3%BC"
+        );
+        assert!(base("http://h/v1\r\nX: 1", json!({}))
+            .unwrap_err()
+            .starts_with("base_url has a control character"));
+        let from_env = json!({"OPENAI_BASE_URL": "http://h/v1\n"});
+        assert!(base("", from_env)
+            .unwrap_err()
+            .starts_with("OPENAI_BASE_URL has a control character"));
+        let ollama = url_of(
+            "ollama/l",
+            json!({"env": {"OLLAMA_HOST": "127.0.0.1 :11434"}}),
+        );
+        assert!(ollama.unwrap_err().starts_with("OLLAMA_HOST has host"));
+        let gemini = url_of("gemini/m", json!({"base_url": "https://g.example/v1beta#"}));
+        assert!(gemini.unwrap_err().starts_with("base_url has a fragment"));
+        let long = url_of(&format!("gemini/{}", "x".repeat(20000)), json!({}));
+        assert!(long
+            .unwrap_err()
+            .contains("more than the 16384 ritellm sends"));
+    }
+
+    #[test]
+    fn input_after_the_end_is_not_even_decoded() {
+        let context = br#"{"reader": "openai", "limits": {"max_event_bytes": 64}}"#;
+        let mut stream = open_stream(context).unwrap();
+        let long_line = format!("data: [DONE]\n\n{}", "x".repeat(100));
+        let batch: Value = serde_json::from_str(&stream.feed(long_line.as_bytes())).unwrap();
+        assert_eq!(batch, json!({"chunks": [], "done": true}));
     }
 
     #[test]
@@ -677,5 +833,30 @@ mod tests {
             url("groq/m", "http://h:4000"),
             "http://h:4000/openai/v1/chat/completions"
         );
+    }
+
+    #[test]
+    fn token_counts_from_the_wire_add_up_without_overflowing() {
+        let max = u64::MAX;
+        for (reader, body) in [
+            (
+                "anthropic",
+                json!({"content": [], "usage": {"input_tokens": max, "cache_creation_input_tokens": max, "output_tokens": max}}),
+            ),
+            (
+                "bedrock",
+                json!({"output": {"message": {"content": []}}, "usage": {"inputTokens": max, "cacheReadInputTokens": max, "outputTokens": max}}),
+            ),
+            (
+                "gemini",
+                json!({"candidates": [], "usageMetadata": {"promptTokenCount": max, "candidatesTokenCount": max, "thoughtsTokenCount": max}}),
+            ),
+        ] {
+            let context = json!({"reader": reader}).to_string();
+            let answer = parse_response(context.as_bytes(), 200, body.to_string().as_bytes());
+            let answer: Value = serde_json::from_str(&answer.unwrap()).unwrap();
+            assert_eq!(answer["usage"]["total_tokens"], max, "{}", reader);
+            assert_eq!(answer["usage"]["prompt_tokens"], max, "{}", reader);
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! (`providers::reading`); this file knows neither providers nor protocols.
 
 use crate::call::Context;
-use crate::error::CoreError;
+use crate::error::{CoreError, ErrorKind};
 use crate::eventstream::EventStreamDecoder;
 use crate::sse::{Event, SseDecoder};
 use crate::translate::{Chunks, Framing, Translate};
@@ -34,6 +34,12 @@ impl Decoder {
     }
 }
 
+/// What the sink answers a decoder with at the end of the stream, to stop it: never reported
+/// (the stream is done by then, which tells it from an error).
+fn stop() -> CoreError {
+    CoreError::new(ErrorKind::StreamIncomplete, String::new())
+}
+
 pub struct ChunkStream {
     decoder: Decoder,
     translator: Box<dyn Translate>,
@@ -55,22 +61,27 @@ impl ChunkStream {
 
     /// Decodes the next bytes of the body. The answer is a batch, as JSON:
     /// `{"chunks": [...], "done": bool, "error"?: {...}}`, where `chunks` are those decoded
-    /// before the error, if any. Input after the end of the stream or an error is ignored.
+    /// before the error, if any. Input after the end of the stream or an error is ignored, in
+    /// the same read or a later one, whatever the framing: it is not even decoded, so bytes
+    /// after a Bedrock stream's last message are no framing error, as lines after `[DONE]` are
+    /// none.
     pub fn feed(&mut self, bytes: &[u8]) -> String {
         let mut error = None;
         if !self.done {
             let (translator, chunks, done) =
                 (&mut self.translator, &mut self.chunks, &mut self.done);
             let result = self.decoder.feed(bytes, &mut |event| {
-                if *done {
-                    return Ok(()); // input after the end marker is ignored
-                }
                 *done = translator.event(event, chunks)?;
+                if *done {
+                    return Err(stop());
+                }
                 Ok(())
             });
             if let Err(e) = result {
-                self.done = true;
-                error = Some(e);
+                if !self.done {
+                    self.done = true;
+                    error = Some(e);
+                }
             }
         }
         self.batch(error)

@@ -232,7 +232,9 @@ fn content_blocks(content: &Value, index: usize) -> Result<Vec<Value>, CoreError
 fn translate_usage(usage_in: &Value) -> Value {
     let count = |name: &str| usage_in[name].as_u64().unwrap_or(0);
     let cached = count("cache_read_input_tokens");
-    let prompt = count("input_tokens") + count("cache_creation_input_tokens") + cached;
+    let prompt = count("input_tokens")
+        .saturating_add(count("cache_creation_input_tokens"))
+        .saturating_add(cached);
     usage(prompt, count("output_tokens"), cached, None)
 }
 
@@ -290,7 +292,8 @@ struct StreamTranslator {
 impl Translate for StreamTranslator {
     fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
         let data = parse_json(event.data.as_bytes(), self.max_depth)?;
-        let index = data["index"].as_u64().unwrap_or(u64::MAX) as usize;
+        // A key for the block's state (see `BlockStream`): a block without one is none known.
+        let index = data["index"].as_u64().unwrap_or(u64::MAX);
         let blocks = &mut self.blocks;
         match data["type"].as_str().unwrap_or(&event.event_type) {
             "message_start" => {
@@ -304,18 +307,20 @@ impl Translate for StreamTranslator {
             }
             "content_block_start" => {
                 let block = &data["content_block"];
-                let index = data["index"].as_u64().unwrap_or(0) as usize;
+                let index = data["index"].as_u64().unwrap_or(0);
                 match block["type"].as_str() {
-                    Some("text") => blocks.start_text(index, &block["text"], out),
+                    Some("text") => blocks.start_text(index, &block["text"], out)?,
                     Some("thinking") => {
-                        blocks.start_thinking(index, &block["thinking"], &block["signature"])
+                        blocks.start_thinking(index, &block["thinking"], &block["signature"])?
                     }
                     Some("redacted_thinking") => {
                         blocks.redacted(&block["data"], out);
-                        blocks.start_other(index);
+                        blocks.start_other(index)?;
                     }
-                    Some("tool_use") => blocks.start_tool(index, &block["id"], &block["name"], out),
-                    _ => blocks.start_other(index),
+                    Some("tool_use") => {
+                        blocks.start_tool(index, &block["id"], &block["name"], out)?
+                    }
+                    _ => blocks.start_other(index)?,
                 }
             }
             "content_block_delta" => {

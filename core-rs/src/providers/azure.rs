@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use super::openai::{self, item, Item};
-use super::url::{join_query, split_query};
+use super::url::{join_query, path_segments, setting, split_query};
 use crate::call::{Call, Context, HttpRequest};
 use crate::error::CoreError;
 use crate::sse::Event;
@@ -20,16 +20,7 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
         .clone()
         .or_else(|| call.env.get("AZURE_API_VERSION").cloned())
         .unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
-    if version.is_empty()
-        || !version
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    {
-        return Err(CoreError::invalid_request(format!(
-            "api_version {:?} is not an API version like {:?}",
-            version, DEFAULT_API_VERSION
-        )));
-    }
+    setting("AZURE_API_VERSION", &version)?;
     let (base, query) = split_query(&call.base_url);
     let base = base.trim_end_matches('/');
     let url = if base.ends_with("/chat/completions") {
@@ -38,7 +29,8 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
         let resource = base.strip_suffix("/openai").unwrap_or(base);
         format!(
             "{}/openai/deployments/{}/chat/completions",
-            resource, call.model
+            resource,
+            path_segments(&call.model)?
         )
     };
     let url = join_query(format!("{}?api-version={}", url, version), query);
@@ -130,9 +122,9 @@ impl Translate for StreamTranslator {
             out.push_raw(chunk);
             return Ok(false);
         }
-        let parsed: Map<String, Value> = match serde_json::from_str(chunk) {
-            Ok(parsed) => parsed,
-            Err(_) => {
+        let parsed = match serde_json::from_str(chunk) {
+            Ok(Value::Object(parsed)) => parsed,
+            _ => {
                 out.push_raw(chunk); // the host's parser decides, as for any chunk
                 return Ok(false);
             }

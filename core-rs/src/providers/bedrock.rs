@@ -18,7 +18,7 @@ use super::shared::{
     data_url, function_tool, image_url_of, json_format, parse_json, thinking_budget, tool_choice,
     unsupported_part, usage, Meta, Params, ToolChoice,
 };
-use super::url::{endpoint, path_segment};
+use super::url::{endpoint, path_segment, setting};
 use crate::call::{Call, Context, HttpRequest};
 use crate::error::{api_error, CoreError};
 use crate::sse::Event;
@@ -121,8 +121,12 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
     } else {
         "converse"
     };
+    // The host signs for this region (SigV4), with a custom endpoint too.
+    if let Some(region) = call.env.get("AWS_REGION").filter(|r| !r.is_empty()) {
+        setting("AWS_REGION", region)?;
+    }
     // Model ids and ARNs hold `:` and `/`: one path segment, percent-encoded.
-    let path = format!("/model/{}/{}", path_segment(&call.model), action);
+    let path = format!("/model/{}/{}", path_segment(&call.model)?, action);
     let mut request = HttpRequest::post_json(endpoint(&call.base_url, &path), &body, call.stream);
     if call.stream {
         request
@@ -205,7 +209,9 @@ fn content_blocks(content: &Value, index: usize) -> Result<Vec<Value>, CoreError
 fn translate_usage(usage_in: &Value) -> Value {
     let count = |name: &str| usage_in[name].as_u64().unwrap_or(0);
     let cached = count("cacheReadInputTokens");
-    let prompt = count("inputTokens") + cached + count("cacheWriteInputTokens");
+    let prompt = count("inputTokens")
+        .saturating_add(cached)
+        .saturating_add(count("cacheWriteInputTokens"));
     usage(prompt, count("outputTokens"), cached, None)
 }
 
@@ -269,7 +275,8 @@ impl Translate for StreamTranslator {
             return Err(stream_exception(kind, event.data.as_bytes()));
         }
         let data = parse_json(event.data.as_bytes(), self.max_depth)?;
-        let index = data["contentBlockIndex"].as_u64().unwrap_or(0) as usize;
+        // A key for the block's state (see `BlockStream`), never a size.
+        let index = data["contentBlockIndex"].as_u64().unwrap_or(0);
         let blocks = &mut self.blocks;
         match event.event_type.as_str() {
             "messageStart" => blocks.start(out),
@@ -277,7 +284,7 @@ impl Translate for StreamTranslator {
                 // Converse announces only tool blocks.
                 let used = &data["start"]["toolUse"];
                 if used.is_object() {
-                    blocks.start_tool(index, &used["toolUseId"], &used["name"], out);
+                    blocks.start_tool(index, &used["toolUseId"], &used["name"], out)?;
                 }
             }
             "contentBlockDelta" => {
@@ -509,6 +516,27 @@ mod tests {
         assert_eq!(whole[7]["usage"]["total_tokens"], 7);
         for cut in 0..=bytes.len() {
             assert_eq!(decode(&[&bytes[..cut], &bytes[cut..]]), whole, "{}", cut);
+        }
+    }
+
+    #[test]
+    fn bytes_after_the_final_metadata_are_ignored() {
+        let whole = decode(&[&stream_bytes()]);
+        for after in [
+            &b"garbage that is no frame"[..],
+            &[0xff; 64][..],
+            &stream_bytes()[..],
+        ] {
+            let mut bytes = stream_bytes();
+            bytes.extend_from_slice(after);
+            let context = serde_json::to_string(&context()).unwrap();
+            let mut stream = crate::open_stream(context.as_bytes()).unwrap();
+            let batch: Value = serde_json::from_str(&stream.feed(&bytes)).unwrap();
+            assert!(batch.get("error").is_none(), "{}", batch);
+            assert_eq!(batch["done"], true);
+            assert_eq!(batch["chunks"], whole);
+            let more: Value = serde_json::from_str(&stream.feed(b"more")).unwrap();
+            assert_eq!(more, json!({"chunks": [], "done": true}));
         }
     }
 

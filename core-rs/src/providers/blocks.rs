@@ -169,6 +169,12 @@ pub enum Block {
     Other,
 }
 
+/// The most content blocks a stream may have open (started and not yet stopped) at once. Both
+/// APIs stream their blocks one after another, each stopping before the next starts; a stream
+/// that opens more is refused as invalid, so the numbers a server sends cannot make the
+/// translator hold more than this.
+const MAX_OPEN_BLOCKS: usize = 64;
+
 /// A stream's chunks, written as its content blocks start, grow and stop. Blocks are known by
 /// the index the stream gives them.
 pub struct BlockStream {
@@ -176,7 +182,11 @@ pub struct BlockStream {
     pub meta: Meta,
     include_usage: bool,
     json_tool: Option<String>,
-    blocks: Vec<Block>,
+    /// The blocks open, by the index the stream gave them: a number from the server is a key
+    /// here, never a size or a position (an index of 4294967295 or 8,000,000 is one entry).
+    open: Vec<(u64, Block)>,
+    /// A block carried the `json_tool`'s answer.
+    answered_in_json: bool,
     tool_count: usize,
     /// The thinking being streamed and its signature, sent whole as a thinking block when its
     /// content block stops.
@@ -190,22 +200,31 @@ impl BlockStream {
             meta,
             include_usage: context.include_usage,
             json_tool: context.json_tool.clone(),
-            blocks: Vec::new(),
+            open: Vec::new(),
+            answered_in_json: false,
             tool_count: 0,
             thinking: String::new(),
             signature: None,
         }
     }
 
-    fn block(&self, index: usize) -> Block {
-        self.blocks.get(index).copied().unwrap_or(Block::Other)
+    fn block(&self, index: u64) -> Block {
+        self.open
+            .iter()
+            .find(|(open, _)| *open == index)
+            .map_or(Block::Other, |&(_, kind)| kind)
     }
 
-    fn set_block(&mut self, index: usize, kind: Block) {
-        if self.blocks.len() <= index {
-            self.blocks.resize(index + 1, Block::Other);
+    fn set_block(&mut self, index: u64, kind: Block) -> Result<(), CoreError> {
+        self.open.retain(|(open, _)| *open != index);
+        if self.open.len() == MAX_OPEN_BLOCKS {
+            return Err(CoreError::invalid_response(format!(
+                "the stream opened more than {} content blocks at once",
+                MAX_OPEN_BLOCKS
+            )));
         }
-        self.blocks[index] = kind;
+        self.open.push((index, kind));
+        Ok(())
     }
 
     fn delta(&self, delta: Value, out: &mut Chunks) {
@@ -218,37 +237,56 @@ impl BlockStream {
     }
 
     /// A text block starts, with its first text if any.
-    pub fn start_text(&mut self, index: usize, text: &Value, out: &mut Chunks) {
-        self.set_block(index, Block::Text);
+    pub fn start_text(
+        &mut self,
+        index: u64,
+        text: &Value,
+        out: &mut Chunks,
+    ) -> Result<(), CoreError> {
+        self.set_block(index, Block::Text)?;
         if text.as_str().map_or(false, |text| !text.is_empty()) {
             self.text(text, out);
         }
+        Ok(())
     }
 
-    pub fn start_thinking(&mut self, index: usize, text: &Value, signature: &Value) {
-        self.set_block(index, Block::Thinking);
+    pub fn start_thinking(
+        &mut self,
+        index: u64,
+        text: &Value,
+        signature: &Value,
+    ) -> Result<(), CoreError> {
+        self.set_block(index, Block::Thinking)?;
         self.thinking = text.as_str().unwrap_or("").to_string();
         self.signature = Some(signature.clone()).filter(|s| !s.is_null());
+        Ok(())
     }
 
     /// A tool call starts; or the answer, when the tool is the context's `json_tool`.
-    pub fn start_tool(&mut self, index: usize, id: &Value, name: &Value, out: &mut Chunks) {
+    pub fn start_tool(
+        &mut self,
+        index: u64,
+        id: &Value,
+        name: &Value,
+        out: &mut Chunks,
+    ) -> Result<(), CoreError> {
         if self.json_tool.as_deref() == name.as_str() {
-            self.set_block(index, Block::JsonAnswer);
-            return;
+            self.answered_in_json = true;
+            return self.set_block(index, Block::JsonAnswer);
         }
         let position = self.tool_count;
+        self.set_block(index, Block::Tool(position))?;
         self.tool_count += 1;
-        self.set_block(index, Block::Tool(position));
         let mut call = tool_call(id, name, String::new());
         call["index"] = json!(position);
         self.delta(json!({ "tool_calls": [call] }), out);
+        Ok(())
     }
 
     /// A block this stream does not turn into chunks (or, for redacted thinking, turned into
     /// one already).
-    pub fn start_other(&mut self, index: usize) {
-        self.set_block(index, Block::Other);
+    pub fn start_other(&mut self, index: u64) -> Result<(), CoreError> {
+        self.set_block(index, Block::Other)
     }
 
     pub fn text(&self, text: &Value, out: &mut Chunks) {
@@ -256,7 +294,7 @@ impl BlockStream {
     }
 
     /// Part of a tool call's arguments, as JSON text; or of the answer, for the `json_tool`.
-    pub fn tool_input(&self, index: usize, partial: &Value, out: &mut Chunks) {
+    pub fn tool_input(&self, index: u64, partial: &Value, out: &mut Chunks) {
         match self.block(index) {
             Block::Tool(position) => self.delta(
                 json!({"tool_calls": [{"index": position, "function": {"arguments": partial}}]}),
@@ -282,8 +320,10 @@ impl BlockStream {
     }
 
     /// A block stops: a thinking block (or thinking that came with a signature) is sent whole.
-    pub fn stop_block(&mut self, index: usize, out: &mut Chunks) {
-        if self.block(index) == Block::Thinking || self.signature.is_some() {
+    pub fn stop_block(&mut self, index: u64, out: &mut Chunks) {
+        let kind = self.block(index);
+        self.open.retain(|(open, _)| *open != index);
+        if kind == Block::Thinking || self.signature.is_some() {
             let text = json!(std::mem::take(&mut self.thinking));
             let signature = self.signature.take().unwrap_or(Value::Null);
             let blocks = json!([thinking_block(&text, &signature)]);
@@ -293,8 +333,7 @@ impl BlockStream {
 
     /// The chunk with the finish reason.
     pub fn finish(&self, stop_reason: &Value, out: &mut Chunks) {
-        let answered_in_json = self.blocks.contains(&Block::JsonAnswer);
-        let finish = finish_reason(stop_reason, answered_in_json);
+        let finish = finish_reason(stop_reason, self.answered_in_json);
         out.push(&self.meta.chunk(0, json!({}), finish));
     }
 
@@ -302,6 +341,120 @@ impl BlockStream {
     pub fn usage(&self, usage: Value, out: &mut Chunks) {
         if self.include_usage {
             out.push(&self.meta.usage_chunk(usage));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::MAX_OPEN_BLOCKS;
+    use crate::eventstream::testing::event;
+    use crate::providers::testing;
+
+    /// The chunks and the outcome of `body` read as one stream by `prefix`'s reader.
+    fn read(prefix: &str, body: &[u8]) -> (Vec<Value>, Value) {
+        let context = serde_json::to_string(&testing::context(prefix, "m")).unwrap();
+        let mut stream = crate::open_stream(context.as_bytes()).unwrap();
+        let batch: Value = serde_json::from_str(&stream.feed(body)).unwrap();
+        let mut chunks = batch["chunks"].as_array().unwrap().clone();
+        if batch.get("error").is_some() {
+            return (chunks, batch["error"].clone());
+        }
+        let end: Value = serde_json::from_str(&stream.finish()).unwrap();
+        chunks.extend(end["chunks"].as_array().unwrap().clone());
+        (chunks, end.get("error").cloned().unwrap_or(Value::Null))
+    }
+
+    /// A tool call in a block numbered by each of `indexes`, stopped if `stop`, in Anthropic's
+    /// stream.
+    fn anthropic(indexes: &[u64], stop: bool) -> Vec<u8> {
+        let mut events =
+            vec![json!({"type": "message_start", "message": {"id": "m", "model": "c"}})];
+        for &index in indexes {
+            events.extend([
+                json!({"type": "content_block_start", "index": index, "content_block": {"type": "tool_use", "id": "t", "name": "f"}}),
+                json!({"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": "{}"}}),
+            ]);
+            if stop {
+                events.push(json!({"type": "content_block_stop", "index": index}));
+            }
+        }
+        events.extend([
+            json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}}),
+            json!({"type": "message_stop"}),
+        ]);
+        events
+            .iter()
+            .flat_map(|e| format!("data: {}\n\n", e).into_bytes())
+            .collect()
+    }
+
+    /// The same in Bedrock's.
+    fn bedrock(indexes: &[u64], stop: bool) -> Vec<u8> {
+        let mut bytes = event("messageStart", r#"{"role":"assistant"}"#);
+        for &index in indexes {
+            let start = json!({"contentBlockIndex": index, "start": {"toolUse": {"toolUseId": "t", "name": "f"}}});
+            let delta = json!({"contentBlockIndex": index, "delta": {"toolUse": {"input": "{}"}}});
+            bytes.extend(event("contentBlockStart", &start.to_string()));
+            bytes.extend(event("contentBlockDelta", &delta.to_string()));
+            if stop {
+                let stop = json!({ "contentBlockIndex": index });
+                bytes.extend(event("contentBlockStop", &stop.to_string()));
+            }
+        }
+        bytes.extend(event("messageStop", r#"{"stopReason":"tool_use"}"#));
+        bytes.extend(event("metadata", r#"{"usage":{}}"#));
+        bytes
+    }
+
+    #[test]
+    fn block_indexes_from_the_wire_are_data_not_sizes() {
+        // Once, u64::MAX wrapped `index + 1` and 8,000,000 made the translator hold 61 MB.
+        for index in [u64::MAX, 4294967295, 4294967296, 8_000_000, 0] {
+            for (prefix, body) in [
+                ("anthropic", anthropic(&[index], false)),
+                ("bedrock", bedrock(&[index], false)),
+            ] {
+                let (chunks, error) = read(prefix, &body);
+                assert_eq!(error, Value::Null, "{} {}", prefix, index);
+                let calls: Vec<&Value> = chunks
+                    .iter()
+                    .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0))
+                    .collect();
+                assert_eq!(calls.len(), 2, "{} {}", prefix, index);
+                assert_eq!(calls[1]["function"]["arguments"], "{}");
+                assert_eq!(calls[1]["index"], 0);
+            }
+        }
+    }
+
+    #[test]
+    fn more_blocks_open_at_once_than_an_answer_has_are_refused() {
+        let many: Vec<u64> = (0..=MAX_OPEN_BLOCKS as u64).map(|i| i * 1000).collect();
+        for (prefix, body) in [
+            ("anthropic", anthropic(&many, false)),
+            ("bedrock", bedrock(&many, false)),
+        ] {
+            let (chunks, error) = read(prefix, &body);
+            assert_eq!(error["kind"], "invalid_response", "{}", prefix);
+            assert!(
+                error["message"].as_str().unwrap().contains("64"),
+                "{}",
+                error
+            );
+            assert_eq!(chunks.len(), 1 + 2 * MAX_OPEN_BLOCKS, "{}", prefix);
+        }
+        // Blocks that stop make room: a long answer has as many as it likes.
+        let long: Vec<u64> = (0..1000).collect();
+        for (prefix, body) in [
+            ("anthropic", anthropic(&long, true)),
+            ("bedrock", bedrock(&long, true)),
+        ] {
+            let (chunks, error) = read(prefix, &body);
+            assert_eq!(error, Value::Null, "{}", prefix);
+            assert_eq!(chunks.len(), 1 + 2 * 1000 + 2, "{}", prefix);
         }
     }
 }

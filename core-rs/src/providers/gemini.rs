@@ -2,6 +2,10 @@
 //! translated from and to OpenAI chat completions
 //! (<https://ai.google.dev/api/generate-content>).
 //!
+//! The model is one path segment under `models/` (a leading `models/` is taken off), encoded as
+//! Google's clients send it: a tuned model's `tunedModels/x` is no route ritellm builds, and its
+//! `/` goes as `%2F`.
+//!
 //! Gemini gives function calls no ids; ritellm derives one from the call's nonce and the call
 //! itself, the same for a streamed and a complete answer, and finds a tool result's function
 //! name by looking up its `tool_call_id` in the conversation.
@@ -18,6 +22,11 @@ use crate::call::{Call, Context, HttpRequest};
 use crate::error::{api_error, error_in_success, CoreError, ErrorKind};
 use crate::sse::Event;
 use crate::translate::{Chunks, Translate};
+
+/// The candidates a stream may number (`index` 0 to 63): Gemini answers with at most 8
+/// (`candidateCount`). The translator keeps a little per candidate; a higher index is refused as
+/// invalid, so the numbers a server sends cannot make it hold more.
+const MAX_CANDIDATES: u64 = 64;
 
 /// OpenAI parameter -> `generationConfig` field, for those that only change name.
 const GENERATION_CONFIG: &[(&str, &str)] = &[
@@ -43,7 +52,7 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
     let url = format!(
         "{}/models/{}:{}",
         base.trim_end_matches('/'),
-        model_segment(model),
+        model_segment(model)?,
         action
     );
     let url = join_query(url, query);
@@ -237,7 +246,7 @@ fn translate_usage(metadata: &Value) -> Value {
     let thoughts = metadata.get("thoughtsTokenCount").and_then(Value::as_u64);
     usage(
         count("promptTokenCount"),
-        count("candidatesTokenCount") + thoughts.unwrap_or(0),
+        count("candidatesTokenCount").saturating_add(thoughts.unwrap_or(0)),
         count("cachedContentTokenCount"),
         thoughts,
     )
@@ -409,7 +418,14 @@ impl Translate for StreamTranslator {
             .get_or_insert_with(|| meta_of(&answer, &self.context))
             .clone();
         for candidate in answer["candidates"].as_array().into_iter().flatten() {
-            let slot = candidate["index"].as_u64().unwrap_or(0) as usize;
+            let slot = candidate["index"].as_u64().unwrap_or(0);
+            if slot >= MAX_CANDIDATES {
+                return Err(CoreError::invalid_response(format!(
+                    "the stream numbers a candidate {}, past the {} ritellm reads (Gemini answers with at most 8)",
+                    slot, MAX_CANDIDATES
+                )));
+            }
+            let slot = slot as usize; // below MAX_CANDIDATES
             if self.started.len() <= slot {
                 self.started.resize(slot + 1, false);
                 self.tools_sent.resize(slot + 1, 0);
@@ -771,5 +787,38 @@ mod tests {
         };
         assert!(url("gemini-1.5-pro@002").ends_with("/models/gemini-1.5-pro@002:generateContent"));
         assert!(url("models/x y?z").ends_with("/models/x%20y%3Fz:generateContent"));
+    }
+
+    #[test]
+    fn candidate_indexes_from_the_wire_are_bounded() {
+        let read = |index: Value| {
+            let context_json = serde_json::to_string(&context()).unwrap();
+            let mut stream = crate::open_stream(context_json.as_bytes()).unwrap();
+            let event = json!({"candidates": [{"index": index, "finishReason": "STOP",
+                "content": {"parts": [{"text": "hi"}]}}]});
+            let batch: Value =
+                serde_json::from_str(&stream.feed(format!("data: {}\n\n", event).as_bytes()))
+                    .unwrap();
+            batch
+        };
+        // Once, u64::MAX wrapped `index + 1` and 8,000,000 made the translator hold 40 MB.
+        for index in [u64::MAX, 4294967295, 4294967296, 8_000_000, MAX_CANDIDATES] {
+            let batch = read(json!(index));
+            assert_eq!(batch["error"]["kind"], "invalid_response", "{}", index);
+            assert!(
+                batch["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("candidate"),
+                "{}",
+                batch
+            );
+        }
+        let last = read(json!(MAX_CANDIDATES - 1));
+        assert!(last.get("error").is_none(), "{}", last);
+        assert_eq!(last["chunks"][0]["choices"][0]["index"], MAX_CANDIDATES - 1);
+        // Not a number: the first candidate, as before.
+        let unnumbered = read(json!("x"));
+        assert_eq!(unnumbered["chunks"][0]["choices"][0]["index"], 0);
     }
 }

@@ -32,7 +32,7 @@ pub fn reply(request_body: &[u8]) -> Result<Reply, CoreError> {
         .get("max_completion_tokens")
         .or_else(|| request.get("max_tokens"))
         .and_then(Value::as_u64)
-        .map_or(usize::MAX, |n| n as usize);
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX)); // wasm32: no wrap
     let finish_reason = if words.len() > limit {
         words.truncate(limit);
         "length"

@@ -27,7 +27,7 @@ use serde::Serialize;
 use crate::call::{Auth, Call, Context, HttpRequest, Operation, Reader};
 use crate::error::CoreError;
 use crate::translate::{Framing, Translate};
-use url::{is_version, join_query, path_of, path_segment, split_query};
+use url::{is_version, join_query, path_of, setting, split_query};
 
 pub mod anthropic;
 pub mod azure;
@@ -112,26 +112,27 @@ impl Provider {
     }
 
     /// The caller's `base_url`, else the provider's environment variable, else its default,
-    /// with the path the provider's client adds (see [`BasePath`]).
+    /// with the path the provider's client adds (see [`BasePath`]). A base URL from the caller
+    /// or the environment is checked and encoded as [`url::base_url`] says, and errors name
+    /// where it came from.
     pub fn base_url(
         &self,
         given: Option<String>,
         env: &BTreeMap<String, String>,
     ) -> Result<String, CoreError> {
         // A host from the environment may come without a scheme (OLLAMA_HOST=127.0.0.1:11434).
-        let from_env = self
-            .base_url_env
-            .iter()
-            .find_map(|name| env.get(*name).filter(|url| !url.is_empty()))
-            .map(|url| {
-                if url.contains("://") {
-                    url.clone()
-                } else {
-                    format!("http://{}", url)
-                }
-            });
-        let url = match given.filter(|url| !url.is_empty()).or(from_env) {
-            Some(url) => url,
+        let from_env = self.base_url_env.iter().find_map(|name| {
+            let url = env.get(*name).filter(|url| !url.is_empty())?;
+            let url = if url.contains("://") {
+                url.clone()
+            } else {
+                format!("http://{}", url)
+            };
+            Some((*name, url))
+        });
+        let given = given.filter(|url| !url.is_empty());
+        let (source, url) = match given.map(|url| ("base_url", url)).or(from_env) {
+            Some(found) => found,
             None => {
                 if let Some(template) = self.base_url.filter(|url| url.contains('{')) {
                     return self.fill_template(template, env);
@@ -150,10 +151,11 @@ impl Provider {
         };
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(CoreError::invalid_request(format!(
-                "base_url must start with http:// or https://, got {:?}",
-                url
+                "{} must start with http:// or https://, got {:?}",
+                source, url
             )));
         }
+        let url = url::base_url(&url, source)?;
         let segments: Vec<&str> = path_of(&url).split('/').filter(|s| !s.is_empty()).collect();
         let added = match self.base_path {
             BasePath::Root(path) if segments.is_empty() => path,
@@ -177,7 +179,8 @@ impl Provider {
     }
 
     /// A default base URL with `{NAME}` parts, filled from those environment variables (listed
-    /// in `extra_env`); a missing one is refused before any I/O.
+    /// in `extra_env`); a missing one, or one without the shape its provider gives it
+    /// ([`url::setting`]), is refused before any I/O.
     fn fill_template(
         &self,
         template: &str,
@@ -190,7 +193,7 @@ impl Provider {
                 continue;
             }
             match env.get(*name).filter(|value| !value.is_empty()) {
-                Some(value) => url = url.replace(&part, &path_segment(value)),
+                Some(value) => url = url.replace(&part, setting(name, value)?),
                 None => {
                     return Err(CoreError::invalid_request(format!(
                         "{}/ builds its URL from {}: set it, or pass base_url",

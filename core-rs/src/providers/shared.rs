@@ -308,12 +308,12 @@ pub fn tool_call(id: &Value, name: &Value, arguments: String) -> Value {
     json!({"id": id, "type": "function", "function": {"name": name, "arguments": arguments}})
 }
 
-/// OpenAI's usage object.
+/// OpenAI's usage object. Counts come from the server: sums saturate rather than wrap.
 pub fn usage(prompt: u64, completion: u64, cached: u64, reasoning: Option<u64>) -> Value {
     let mut usage = json!({
         "prompt_tokens": prompt,
         "completion_tokens": completion,
-        "total_tokens": prompt + completion,
+        "total_tokens": prompt.saturating_add(completion),
         "prompt_tokens_details": {"cached_tokens": cached},
     });
     if let Some(reasoning) = reasoning {

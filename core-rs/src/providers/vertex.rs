@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use super::url::{model_segment, path_segment};
+use super::url::{model_segment, setting};
 use super::{anthropic, gemini};
 use crate::call::{Call, Context, HttpRequest, Reader};
 use crate::error::CoreError;
@@ -22,13 +22,17 @@ pub const DEFAULT_LOCATION: &str = "us-central1";
 const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
 
 pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
-    let setting = |name: &str| call.env.get(name).filter(|v| !v.is_empty()).cloned();
-    let project = setting("VERTEXAI_PROJECT").ok_or_else(|| {
+    let value = |name: &str| call.env.get(name).filter(|v| !v.is_empty()).cloned();
+    let project = value("VERTEXAI_PROJECT").ok_or_else(|| {
         CoreError::invalid_request(
             "vertex_ai/ needs a project: pass vertex_project= or set VERTEXAI_PROJECT (or GOOGLE_CLOUD_PROJECT)",
         )
     })?;
-    let location = setting("VERTEXAI_LOCATION").unwrap_or_else(|| DEFAULT_LOCATION.to_string());
+    let location = value("VERTEXAI_LOCATION").unwrap_or_else(|| DEFAULT_LOCATION.to_string());
+    // Checked, not encoded: the location names a host, and both go in the path as Google's
+    // clients write them (`example.com:my-project` keeps its `:`).
+    let project = setting("VERTEXAI_PROJECT", &project)?;
+    let location = setting("VERTEXAI_LOCATION", &location)?;
     let host = if call.base_url == GLOBAL_HOST && location != "global" {
         format!("https://{}-aiplatform.googleapis.com", location)
     } else {
@@ -36,9 +40,7 @@ pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpReques
     };
     let publishers = format!(
         "{}/v1/projects/{}/locations/{}/publishers",
-        host,
-        path_segment(&project),
-        path_segment(&location)
+        host, project, location
     );
     if call.reader != Reader::Anthropic {
         call.base_url = format!("{}/google", publishers);
@@ -53,7 +55,7 @@ pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpReques
     let url = format!(
         "{}/anthropic/models/{}:{}",
         publishers,
-        model_segment(&call.model),
+        model_segment(&call.model)?,
         action
     );
     let stream = call.stream;
@@ -155,7 +157,7 @@ mod tests {
         assert!(url("gemini-1.5-pro@002")
             .ends_with("/publishers/google/models/gemini-1.5-pro@002:generateContent"));
         assert!(
-            url("claude-x/../y?z#w%").ends_with("/models/claude-x%2F..%2Fy%3Fz%23w%25:rawPredict")
+            url("claude-x/y?z#w% q").ends_with("/models/claude-x%2Fy%3Fz%23w%25%20q:rawPredict")
         );
     }
 }
