@@ -18,10 +18,14 @@
 //! contains a raw line feed.
 //!
 //! # The prepare head
-//! `ritellm_prepare` takes the call as JSON (`CallInput` in `lib.rs`: `model`, `messages`, and
-//! optionally `stream`, `base_url`, `params`, `additional_params`, `env`, `api_version`,
-//! `created`, `nonce`, `limits`, `drop_params`) and answers `{"ok": head}`, a line feed, then
-//! the request body. The head (`HttpRequest` in `call.rs`) has these members:
+//! `ritellm_prepare` takes the call as JSON (`CallInput` in `lib.rs`: `model`, then `messages`
+//! for a chat call or, with `"operation": "embedding"`, `input` (a string, a list of strings,
+//! a list of token ids, or a list of lists of token ids); and optionally `stream` (chat only),
+//! `base_url`, `params`, `additional_params`, `env`, `api_version`, `created`, `nonce`,
+//! `limits`, `drop_params`). An embedding call's `params` carry `dimensions`,
+//! `encoding_format` (`"float"` or `"base64"`), `input_type` (`"query"`, `"document"` or the
+//! provider's own) and any field of the provider's. It answers `{"ok": head}`, a line feed,
+//! then the request body. The head (`HttpRequest` in `call.rs`) has these members:
 //!
 //! * `provider`: the provider prefix (`"anthropic"`), for the host's error messages.
 //! * `model`: the provider's model name, the model string after the prefix.
@@ -31,13 +35,27 @@
 //! * `auth`: `null`, or how to send the key: `{env, required, header, prefix}`; the header's
 //!   value is `prefix` then the key, which comes from the caller or the variable `env`.
 //! * `passthrough`: true when a success answer is already a chat.completion, which the host may
-//!   take as it is if it is a JSON object without an `error` member.
+//!   take as it is if it is a JSON object without an `error` member. Always false for embeddings.
 //! * `messages_slot`: present when the body holds the caller's messages as given: their
 //!   `[start, end)` byte offsets in the body, so that a host may reuse the rest of the body for
 //!   a call alike with other messages.
+//! * `inputs`: an embedding call's only: how many of the call's inputs, from the first, this
+//!   request carries.
+//! * `max_inputs`: an embedding call's only: the most inputs one request to this provider and
+//!   model may carry. When `inputs` is less than the call's, the host prepares the rest as
+//!   calls of their own, in slices of `max_inputs`, and merges the answers (adding each slice's
+//!   offset to its indexes, summing usage).
 //! * `context`: JSON text, opaque to the host, to hand back with the answer (to `ritellm_parse`
 //!   or `ritellm_stream_open`). Calls alike in the same second get the same bytes, unless
 //!   their answers need invented ids, which derive from the call's `nonce`.
+//!
+//! An embedding call's answer, read by `ritellm_parse` with its context, is OpenAI's
+//! `{"object": "list", "data": [{"object": "embedding", "index", "embedding"}], "model",
+//! "usage": {"prompt_tokens", "total_tokens"}}`, checked (one vector per input, finite numbers,
+//! equal lengths, the `dimensions` asked). Each `embedding` is a list of numbers, or a string:
+//! base64 of little-endian float32 values, either as the provider sent it or, when the caller
+//! asked for base64 and the provider sent numbers, made from them. The host decodes strings
+//! into floats unless the caller asked for base64. Embedding calls have no streams.
 //!
 //! A host that wants only the sandboxed decoders opens a stream with the context
 //! `{"reader": "raw_sse"}` or `{"reader": "raw_event_stream"}` (older hosts write `protocol`
@@ -192,7 +210,8 @@ pub extern "C" fn ritellm_prepare(len: u32) -> u64 {
 }
 
 /// Input: a call's context (`context_len` bytes) followed by the answer's body. Answers
-/// `{"ok": chat.completion}` for a success `status`, else the provider's error.
+/// `{"ok": chat.completion}` (or a list of embeddings) for a success `status`, else the
+/// provider's error.
 #[no_mangle]
 pub extern "C" fn ritellm_parse(status: u32, context_len: u32, len: u32) -> u64 {
     let input = match input(len) {

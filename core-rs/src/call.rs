@@ -10,13 +10,17 @@ use serde_json::{Map, Value};
 use crate::error::CoreError;
 use crate::limits::Limits;
 
-/// What a call asks for. Chat completions only, for now: embeddings or responses would be
-/// further variants, built and read in the same two matches of `providers/mod.rs`.
+/// The most dimensions a caller may ask for: far more than any model gives (3072 or 4096).
+pub const MAX_DIMENSIONS: u64 = 1 << 16;
+
+/// What a call asks for: a chat completion or embeddings. Each is built and read in the two
+/// matches of `providers/mod.rs`; a further one (responses) would be another variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     #[default]
     Chat,
+    Embedding,
 }
 
 impl Operation {
@@ -63,6 +67,8 @@ pub struct Auth {
 
 /// A validated call, handed to the module that builds the provider's request.
 pub struct Call {
+    /// The provider prefix, for errors.
+    pub provider: &'static str,
     pub operation: Operation,
     /// Who reads the answer: a builder whose API serves models of several families (Vertex AI)
     /// builds the body of that family.
@@ -77,6 +83,138 @@ pub struct Call {
     pub env: BTreeMap<String, String>,
     pub api_version: Option<String>,
     pub drop_params: bool,
+    /// An embedding call's inputs and fields (empty for chat).
+    pub embedding: Embedding,
+}
+
+/// One input of an embedding call: a text, or a text already cut into token ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Input {
+    Text(String),
+    Tokens(Vec<u64>),
+}
+
+/// An embedding call's inputs, and the caller's fields that every embeddings API reads in its
+/// own words (the others stay in `Call::params`).
+#[derive(Debug, Default)]
+pub struct Embedding {
+    pub input: Vec<Input>,
+    pub dimensions: Option<u64>,
+    /// The caller asked for `encoding_format="base64"`. (`"float"` is every API's default.)
+    pub base64: bool,
+    /// `"query"` and `"document"` are ritellm's; other values are the provider's own.
+    pub input_type: Option<String>,
+}
+
+impl Embedding {
+    /// Reads `input` (a string, a list of strings, a list of token ids or a list of such lists)
+    /// as a list of inputs, and takes `dimensions`, `encoding_format` and `input_type` out of
+    /// `params`. Refuses, naming the field, what no embeddings API takes: an empty list, an
+    /// empty string, other kinds of items, strings mixed with token ids.
+    pub fn read(input: Value, params: &mut Map<String, Value>) -> Result<Self, CoreError> {
+        let input = match input {
+            Value::String(text) => vec![Value::String(text)],
+            Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_number) => {
+                vec![Value::Array(items)]
+            }
+            Value::Array(items) if !items.is_empty() => items,
+            Value::Array(_) => return Err(CoreError::invalid_request("input is an empty list")),
+            _ => {
+                return Err(CoreError::invalid_request(
+                    "an embedding call's input must be a string, a list of strings, or token ids (a list of integers, or a list of such lists)",
+                ))
+            }
+        };
+        let input = input
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| read_input(item, index))
+            .collect::<Result<Vec<_>, _>>()?;
+        if input.iter().any(|i| matches!(i, Input::Text(_)))
+            && input.iter().any(|i| matches!(i, Input::Tokens(_)))
+        {
+            return Err(CoreError::invalid_request(
+                "input mixes strings and token ids: send one kind per call",
+            ));
+        }
+        let mut take = |name: &str| params.remove(name).filter(|v| !v.is_null());
+        let dimensions = match take("dimensions") {
+            None => None,
+            Some(value) => match value.as_u64() {
+                Some(n) if (1..=MAX_DIMENSIONS).contains(&n) => Some(n),
+                _ => {
+                    return Err(CoreError::invalid_request(format!(
+                        "dimensions must be a whole number from 1 to {}, got {}",
+                        MAX_DIMENSIONS, value
+                    )))
+                }
+            },
+        };
+        let base64 = match take("encoding_format") {
+            None => false,
+            Some(value) if value == "float" => false,
+            Some(value) if value == "base64" => true,
+            Some(value) => {
+                return Err(CoreError::invalid_request(format!(
+                    "encoding_format must be \"float\" or \"base64\", got {}",
+                    value
+                )))
+            }
+        };
+        let input_type = match take("input_type") {
+            None => None,
+            Some(Value::String(kind)) if !kind.is_empty() => Some(kind),
+            Some(value) => {
+                return Err(CoreError::invalid_request(format!(
+                    "input_type must be \"query\", \"document\" or the provider's own name, got {}",
+                    value
+                )))
+            }
+        };
+        Ok(Embedding {
+            input,
+            dimensions,
+            base64,
+            input_type,
+        })
+    }
+
+    /// Keeps the first `max` inputs (the host sends the rest in calls of their own) and returns
+    /// how many are kept.
+    pub fn keep(&mut self, max: usize) -> usize {
+        self.input.truncate(max);
+        self.input.len()
+    }
+}
+
+fn read_input(item: Value, index: usize) -> Result<Input, CoreError> {
+    match item {
+        Value::String(text) if text.is_empty() => Err(CoreError::invalid_request(format!(
+            "input[{}] is an empty string, which embeddings APIs refuse",
+            index
+        ))),
+        Value::String(text) => Ok(Input::Text(text)),
+        Value::Array(ids) if !ids.is_empty() => ids
+            .iter()
+            .map(Value::as_u64)
+            .collect::<Option<Vec<u64>>>()
+            .map(Input::Tokens)
+            .ok_or_else(|| {
+                CoreError::invalid_request(format!(
+                    "input[{}] must be a list of token ids (whole numbers from 0)",
+                    index
+                ))
+            }),
+        Value::Array(_) => Err(CoreError::invalid_request(format!(
+            "input[{}] is an empty list of token ids",
+            index
+        ))),
+        _ => Err(CoreError::invalid_request(format!(
+            "input[{}] must be a string or a list of token ids",
+            index
+        ))),
+    }
 }
 
 /// The HTTP request for the host to send: the head that `ritellm_prepare` answers (its schema
@@ -100,6 +238,12 @@ pub struct HttpRequest {
     /// builder that wrote the body, which knows its layout.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages_slot: Option<(usize, usize)>,
+    /// For an embedding call: how many of the call's inputs, from the start, this request carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<usize>,
+    /// For an embedding call: the most inputs one request to this provider and model may carry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_inputs: Option<usize>,
     /// Opaque to the host: JSON text to pass to `parse_response` or `open_stream`.
     pub context: String,
     #[serde(skip)]
@@ -126,6 +270,8 @@ impl HttpRequest {
             auth: None,
             passthrough: false,
             messages_slot: None,
+            inputs: None,
+            max_inputs: None,
             context: String::new(),
             body,
         }
@@ -134,6 +280,13 @@ impl HttpRequest {
     pub fn post_json(url: String, body: &Map<String, Value>, stream: bool) -> Self {
         // Serializing plain data to a Vec cannot fail.
         Self::post(url, serde_json::to_vec(body).unwrap_or_default(), stream)
+    }
+
+    /// An embedding request that carries `inputs` of the call's inputs, of at most `max`.
+    pub fn carrying(mut self, inputs: usize, max: usize) -> Self {
+        self.inputs = Some(inputs);
+        self.max_inputs = Some(max);
+        self
     }
 }
 
@@ -168,6 +321,24 @@ pub struct Context {
     pub json_tool: Option<String>,
     #[serde(default)]
     pub limits: Limits,
+    /// For an embedding call: how many vectors the answer must hold (0: not checked).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub inputs: usize,
+    /// For an embedding call: the length every vector must have, where the caller asked one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<u64>,
+    /// For an embedding call: the caller asked for base64, so vectors that come as numbers are
+    /// written as base64 of little-endian float32, as OpenAI sends them.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub base64: bool,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Context {

@@ -2,7 +2,8 @@
 //!
 //! It turns a caller's OpenAI-shaped request into an HTTP request for one provider, and the
 //! provider's answer (a JSON body, or stream bytes fed as they arrive) into OpenAI-shaped
-//! chat.completion and chat.completion.chunk JSON. It does no I/O, reads no clock or
+//! chat.completion and chat.completion.chunk JSON, or, for an embedding call, OpenAI's list of
+//! embeddings, checked. It does no I/O, reads no clock or
 //! environment and never sees an API key: the host owns sockets, keys, retries and time.
 //!
 //! # Layout
@@ -38,18 +39,27 @@ pub mod translate;
 #[cfg(target_arch = "wasm32")]
 mod abi;
 
-pub use call::{Call, Context, HttpRequest, Operation, Reader};
+pub use call::{Call, Context, Embedding, HttpRequest, Operation, Reader};
 pub use error::{CoreError, ErrorKind};
 pub use limits::Limits;
 use providers::Provider;
 pub use stream::ChunkStream;
 
-/// What the host sends to [`prepare`]. Every field but `model` and `messages` is optional.
+/// What the host sends to [`prepare`]. Every field but `model`, and `messages` (chat) or
+/// `input` (embedding), is optional.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CallInput {
     model: Value,
+    /// `"chat"` (the default) or `"embedding"`.
+    #[serde(default)]
+    operation: Operation,
+    #[serde(default)]
     messages: Value,
+    /// An embedding call's input: a string, a list of strings, a list of token ids, or a list of
+    /// lists of token ids.
+    #[serde(default)]
+    input: Value,
     #[serde(default)]
     stream: bool,
     #[serde(default)]
@@ -89,12 +99,26 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
     let input: CallInput = serde_json::from_slice(input)
         .map_err(|e| CoreError::invalid_request(format!("malformed call: {}", e)))?;
     let (provider, model) = split_model(&input.model)?;
-    let messages = match input.messages {
-        Value::Array(list) if list.iter().all(Value::is_object) => Value::Array(list),
-        _ => {
-            return Err(CoreError::invalid_request(
-                "messages must be a list of message objects, like [{\"role\": \"user\", \"content\": \"Hi\"}]",
-            ))
+    let operation = input.operation;
+    provider.serves(operation)?;
+    let mut params = input.params;
+    let (messages, embedding) = match operation {
+        Operation::Chat => (
+            messages(input.messages, &input.input)?,
+            Embedding::default(),
+        ),
+        Operation::Embedding => {
+            if !input.messages.is_null() {
+                return Err(CoreError::invalid_request(
+                    "an embedding call takes input, not messages",
+                ));
+            }
+            if input.stream {
+                return Err(CoreError::invalid_request(
+                    "embedding calls have no streams: stream=True is for chat",
+                ));
+            }
+            (Value::Null, Embedding::read(input.input, &mut params)?)
         }
     };
     if input.nonce.len() > MAX_NONCE || !input.nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -129,12 +153,10 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
             )))
         }
     };
-    let include_usage = input
-        .params
+    let include_usage = params
         .get("stream_options")
         .and_then(|o| o.get("include_usage"))
         == Some(&Value::Bool(true));
-    let operation = Operation::Chat;
     let reader = provider.reader_for(&model);
     let reading = providers::reading(reader, operation);
     let mut context = Context {
@@ -152,21 +174,27 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         include_usage,
         json_tool: None,
         limits: input.limits,
+        inputs: 0,
+        dimensions: embedding.dimensions,
+        base64: embedding.base64,
     };
     let call = Call {
+        provider: provider.prefix,
         operation,
         reader,
         model,
         messages,
         stream: input.stream,
         base_url,
-        params: input.params,
+        params,
         additional_params,
         env: input.env,
         api_version: input.api_version,
         drop_params: input.drop_params,
+        embedding,
     };
-    let mut request = providers::build_request(provider.api, call, &mut context)?;
+    let mut request = providers::build_request(provider, call, &mut context)?;
+    context.inputs = request.inputs.unwrap_or(0);
     if request.url.len() > providers::url::MAX_URL_BYTES {
         return Err(CoreError::invalid_request(format!(
             "the request's URL would be {} bytes long, more than the {} ritellm sends: shorten the model or base_url",
@@ -180,6 +208,21 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
     request.passthrough = reading.passthrough;
     request.context = serde_json::to_string(&context).unwrap_or_default();
     Ok(request)
+}
+
+/// A chat call's messages, checked: a list of objects, and no embedding `input`.
+fn messages(messages: Value, input: &Value) -> Result<Value, CoreError> {
+    if !input.is_null() {
+        return Err(CoreError::invalid_request(
+            "input is an embedding call's: a chat call takes messages",
+        ));
+    }
+    match messages {
+        Value::Array(list) if list.iter().all(Value::is_object) => Ok(Value::Array(list)),
+        _ => Err(CoreError::invalid_request(
+            "messages must be a list of message objects, like [{\"role\": \"user\", \"content\": \"Hi\"}]",
+        )),
+    }
 }
 
 /// Splits `"prefix/name"` at the first `/`; the name may contain more slashes.
@@ -238,7 +281,8 @@ pub fn parse_context(context: &[u8]) -> Result<Context, CoreError> {
         .map_err(|e| CoreError::invalid_request(format!("malformed call context: {}", e)))
 }
 
-/// Translates a complete answer with HTTP `status` into a chat.completion, as JSON text.
+/// Translates a complete answer with HTTP `status` into a chat.completion, or for an embedding
+/// call a list of embeddings, as JSON text.
 pub fn parse_response(context: &[u8], status: u16, body: &[u8]) -> Result<String, CoreError> {
     let context = parse_context(context)?;
     match providers::reading(context.reader, context.operation).complete {
@@ -569,10 +613,538 @@ mod tests {
             .map(|line| line.split('`').next().unwrap().to_string())
             .collect();
         let (request, _) = prepared(json!({"model": "openai/m", "messages": user("x")})).unwrap();
-        let head = serde_json::to_value(&request).unwrap();
-        let members: Vec<String> = head.as_object().unwrap().keys().cloned().collect();
+        let chat = serde_json::to_value(&request).unwrap();
+        assert!(chat.get("messages_slot").is_some());
+        let (request, _) = embedded(json!({"model": "openai/m", "input": "x"})).unwrap();
+        let embedding = serde_json::to_value(&request).unwrap();
+        assert!(embedding.get("max_inputs").is_some());
+        // Every member of either head is documented, in order, and nothing else is.
+        let mut members: Vec<String> = Vec::new();
+        for name in documented.iter() {
+            if chat.get(name).is_some() || embedding.get(name).is_some() {
+                members.push(name.clone());
+            }
+        }
         assert_eq!(documented, members);
-        assert!(head.get("messages_slot").is_some());
+        for head in [&chat, &embedding] {
+            let keys: Vec<&String> = head.as_object().unwrap().keys().collect();
+            let known: Vec<&String> = documented
+                .iter()
+                .filter(|d| head.get(*d).is_some())
+                .collect();
+            assert_eq!(keys, known);
+        }
+    }
+
+    /// Prepares an embedding call: `call` with `"operation": "embedding"`.
+    fn embedded(mut call: Value) -> Result<(HttpRequest, Value), CoreError> {
+        call["operation"] = json!("embedding");
+        prepared(call)
+    }
+
+    #[test]
+    fn openai_embedding_requests_carry_the_fields_as_the_api_takes_them() {
+        let (request, body) = embedded(json!({
+            "model": "openai/text-embedding-3-small", "input": ["a", "b"],
+            "params": {"dimensions": 256, "user": "u-1", "encoding_format": "float", "input_type": "query", "seed": null},
+        }))
+        .unwrap();
+        assert_eq!(request.url, "https://api.openai.com/v1/embeddings");
+        assert_eq!(
+            body,
+            json!({"model": "text-embedding-3-small", "input": ["a", "b"], "dimensions": 256,
+                   "encoding_format": "base64", "user": "u-1"})
+        );
+        assert_eq!((request.inputs, request.max_inputs), (Some(2), Some(2048)));
+        assert!(!request.passthrough);
+        assert_eq!(request.messages_slot, None);
+        let context = parse_context(request.context.as_bytes()).unwrap();
+        assert_eq!(context.operation, Operation::Embedding);
+        assert_eq!(
+            (context.inputs, context.dimensions, context.base64),
+            (2, Some(256), false)
+        );
+        assert!(!request.context.contains("nonce"));
+        // One string, one list of token ids, lists of them: always a list of inputs.
+        for (input, sent) in [
+            (json!("hi"), json!(["hi"])),
+            (json!([1, 2, 3]), json!([[1, 2, 3]])),
+            (json!([[1], [2, 3]]), json!([[1], [2, 3]])),
+        ] {
+            let (_, body) = embedded(json!({"model": "openai/m", "input": input})).unwrap();
+            assert_eq!(body["input"], sent);
+        }
+        let (_, body) = embedded(
+            json!({"model": "azure/d", "input": [7], "base_url": "https://r.openai.azure.com"}),
+        )
+        .unwrap();
+        assert_eq!(body["input"], json!([[7]]));
+    }
+
+    #[test]
+    fn embedding_inputs_and_fields_are_refused_naming_them() {
+        for (input, needle) in [
+            (json!([]), "input is an empty list"),
+            (json!(""), "input[0] is an empty string"),
+            (json!(["a", ""]), "input[1] is an empty string"),
+            (json!([1.5]), "input[0] must be a list of token ids"),
+            (json!([[1, -2]]), "input[0] must be a list of token ids"),
+            (json!([[]]), "input[0] is an empty list of token ids"),
+            (
+                json!([true]),
+                "input[0] must be a string or a list of token ids",
+            ),
+            (json!(["a", [1]]), "mixes strings and token ids"),
+            (json!({"a": 1}), "input must be a string"),
+            (Value::Null, "input must be a string"),
+        ] {
+            let error = embedded(json!({"model": "openai/m", "input": input})).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::InvalidRequest);
+            assert!(
+                error.message.contains(needle),
+                "{}: {}",
+                needle,
+                error.message
+            );
+        }
+        for (params, needle) in [
+            (
+                json!({"dimensions": 0}),
+                "dimensions must be a whole number",
+            ),
+            (
+                json!({"dimensions": "256"}),
+                "dimensions must be a whole number",
+            ),
+            (
+                json!({"encoding_format": "bytes"}),
+                "encoding_format must be",
+            ),
+            (json!({"input_type": 3}), "input_type must be"),
+        ] {
+            let error =
+                embedded(json!({"model": "openai/m", "input": "x", "params": params})).unwrap_err();
+            assert!(
+                error.message.contains(needle),
+                "{}: {}",
+                needle,
+                error.message
+            );
+        }
+        let error = embedded(json!({"model": "together_ai/m", "input": [[1, 2]]})).unwrap_err();
+        assert!(error
+            .message
+            .contains("together_ai/ takes text input only: input[0] is a list of token ids"));
+        let error =
+            embedded(json!({"model": "openai/m", "input": "x", "stream": true})).unwrap_err();
+        assert!(error.message.contains("no streams"));
+        let error = embedded(json!({"model": "openai/m", "messages": user("x")})).unwrap_err();
+        assert!(error.message.contains("takes input, not messages"));
+        let error = prepared(json!({"model": "openai/m", "messages": user("x"), "input": "x"}))
+            .unwrap_err();
+        assert!(error.message.contains("a chat call takes messages"));
+    }
+
+    #[test]
+    fn rows_refuse_operations_they_do_not_serve_before_anything_else() {
+        let error = embedded(json!({"model": "groq/m", "input": []})).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::UnsupportedProvider);
+        assert!(error
+            .message
+            .starts_with("openai-compatible row groq/ has no embeddings endpoint; providers with embeddings: openai, mistral,"),
+            "{}", error.message);
+        let error = embedded(json!({"model": "anthropic/c", "input": "x"})).unwrap_err();
+        assert!(error
+            .message
+            .starts_with("anthropic/ has no embeddings endpoint"));
+        let error =
+            prepared(json!({"model": "voyage/voyage-3.5", "messages": user("x")})).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::UnsupportedProvider);
+        assert_eq!(
+            error.message,
+            "voyage/ has no chat endpoint: it serves embeddings only"
+        );
+        let described: Value = serde_json::from_str(&describe()).unwrap();
+        let operations = |prefix: &str| {
+            described["providers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["prefix"] == prefix)
+                .unwrap()["operations"]
+                .clone()
+        };
+        assert_eq!(operations("openai"), json!(["chat", "embedding"]));
+        assert_eq!(operations("gemini"), json!(["chat", "embedding"]));
+        assert_eq!(operations("groq"), json!(["chat"]));
+        assert_eq!(operations("voyage"), json!(["embedding"]));
+    }
+
+    #[test]
+    fn each_request_carries_at_most_its_providers_limit_of_inputs() {
+        let many: Vec<String> = (0..2100).map(|i| format!("t{}", i)).collect();
+        for (model, extra, max) in [
+            ("openai/m", json!({}), 2048),
+            ("dashscope/text-embedding-v4", json!({}), 10),
+            ("cohere/embed-v4.0", json!({}), 96),
+            ("voyage/voyage-3.5", json!({}), 1000),
+            (
+                "cloudflare/@cf/baai/bge-m3",
+                json!({"env": {"CLOUDFLARE_ACCOUNT_ID": "a1"}}),
+                100,
+            ),
+            ("mock/e", json!({}), 2048),
+        ] {
+            let mut call = json!({"model": model, "input": many});
+            call.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let (request, body) = embedded(call).unwrap();
+            assert_eq!(
+                (request.inputs, request.max_inputs),
+                (Some(max), Some(max)),
+                "{}",
+                model
+            );
+            assert_eq!(body["input"].as_array().unwrap().len(), max);
+            assert_eq!(body["input"][max - 1], format!("t{}", max - 1));
+            let context = parse_context(request.context.as_bytes()).unwrap();
+            assert_eq!(context.inputs, max);
+        }
+        let (request, _) = embedded(json!({"model": "dashscope/m", "input": ["a", "b"]})).unwrap();
+        assert_eq!((request.inputs, request.max_inputs), (Some(2), Some(10)));
+    }
+
+    #[test]
+    fn base64_is_asked_for_only_where_honoured_and_float_never_sent() {
+        let sent = |model: &str, params: Value| {
+            let mut call = json!({"model": model, "input": "x", "params": params});
+            if model.starts_with("hosted_vllm") {
+                call["base_url"] = json!("http://h:8000/v1");
+            }
+            embedded(call).unwrap().1.get("encoding_format").cloned()
+        };
+        let base64 = Some(json!("base64"));
+        for model in [
+            "openai/m",
+            "mistral/mistral-embed",
+            "openrouter/o/m",
+            "deepinfra/m",
+            "voyage/voyage-3.5",
+            "mock/m",
+        ] {
+            assert_eq!(sent(model, json!({})), base64, "{}", model);
+            assert_eq!(
+                sent(model, json!({"encoding_format": "float"})),
+                base64,
+                "{}",
+                model
+            );
+        }
+        for model in [
+            "ollama/m",
+            "lm_studio/m",
+            "hosted_vllm/m",
+            "llamafile/m",
+            "together_ai/m",
+            "cohere/m",
+        ] {
+            assert_eq!(
+                sent(model, json!({"encoding_format": "base64"})),
+                None,
+                "{}",
+                model
+            );
+            assert_eq!(
+                sent(model, json!({"encoding_format": "float"})),
+                None,
+                "{}",
+                model
+            );
+        }
+        // Voyage's base64 of int8 or bits is not float32: then numbers are asked for.
+        assert_eq!(
+            sent("voyage/voyage-3.5", json!({"output_dtype": "int8"})),
+            None
+        );
+        // The caller's additional_params win.
+        let (_, body) = embedded(json!({"model": "openai/m", "input": "x", "additional_params": {"encoding_format": "float"}})).unwrap();
+        assert_eq!(body["encoding_format"], "float");
+        let (request, _) = embedded(
+            json!({"model": "ollama/m", "input": "x", "params": {"encoding_format": "base64"}}),
+        )
+        .unwrap();
+        assert!(parse_context(request.context.as_bytes()).unwrap().base64);
+    }
+
+    #[test]
+    fn input_types_and_dimensions_in_each_rows_fields() {
+        let body = |model: &str, params: Value| {
+            embedded(json!({"model": model, "input": "x", "params": params})).map(|(_, body)| body)
+        };
+        let nim = "nvidia_nim/nvidia/nv-embedqa-e5-v5";
+        assert_eq!(body(nim, json!({})).unwrap()["input_type"], "passage");
+        assert_eq!(
+            body(nim, json!({"input_type": "query"})).unwrap()["input_type"],
+            "query"
+        );
+        assert_eq!(
+            body(nim, json!({"input_type": "document"})).unwrap()["input_type"],
+            "passage"
+        );
+        let voyage = body(
+            "voyage/voyage-3.5",
+            json!({"input_type": "document", "dimensions": 512}),
+        )
+        .unwrap();
+        assert_eq!(voyage["input_type"], "document");
+        assert_eq!(voyage["output_dimension"], 512);
+        assert!(voyage.get("dimensions").is_none());
+        assert!(body("voyage/voyage-3.5", json!({}))
+            .unwrap()
+            .get("input_type")
+            .is_none());
+        assert_eq!(
+            body("openrouter/m", json!({"input_type": "search_query"})).unwrap()["input_type"],
+            "search_query"
+        );
+        assert!(body("openai/m", json!({"input_type": "query"}))
+            .unwrap()
+            .get("input_type")
+            .is_none());
+        assert_eq!(
+            body("mistral/codestral-embed", json!({"dimensions": 256})).unwrap()
+                ["output_dimension"],
+            256
+        );
+        let error = body("openai/text-embedding-ada-002", json!({"dimensions": 256})).unwrap_err();
+        assert_eq!(error.param.as_deref(), Some("dimensions"));
+        assert!(error
+            .message
+            .contains("openai/text-embedding-ada-002 cannot shorten its vectors"));
+        let (request, body) = embedded(
+            json!({"model": "openai/text-embedding-ada-002", "input": "x",
+            "params": {"dimensions": 256}, "drop_params": true}),
+        )
+        .unwrap();
+        assert!(body.get("dimensions").is_none());
+        assert_eq!(
+            parse_context(request.context.as_bytes())
+                .unwrap()
+                .dimensions,
+            None
+        );
+    }
+
+    #[test]
+    fn embeddings_urls_follow_each_rows_base() {
+        let url = |model: &str, extra: Value| {
+            let mut call = json!({"model": model, "input": "x"});
+            call.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            embedded(call).unwrap().0.url
+        };
+        let none = json!({});
+        assert_eq!(
+            url("ollama/m", none.clone()),
+            "http://localhost:11434/v1/embeddings"
+        );
+        assert_eq!(
+            url("deepinfra/m", none.clone()),
+            "https://api.deepinfra.com/v1/openai/embeddings"
+        );
+        assert_eq!(
+            url("voyage/voyage-3.5", none.clone()),
+            "https://api.voyageai.com/v1/embeddings"
+        );
+        assert_eq!(
+            url(
+                "voyage/v",
+                json!({"env": {"VOYAGE_API_BASE": "http://v:1"}})
+            ),
+            "http://v:1/v1/embeddings"
+        );
+        assert_eq!(
+            url("cohere/embed-v4.0", none.clone()),
+            "https://api.cohere.ai/compatibility/v1/embeddings"
+        );
+        for base in [
+            "http://h:8/v1",
+            "http://h:8/v1/",
+            "http://h:8/v1/embeddings",
+            "http://h:8/v1/chat/completions",
+        ] {
+            assert_eq!(
+                url("openai/m", json!({"base_url": base})),
+                "http://h:8/v1/embeddings",
+                "{}",
+                base
+            );
+        }
+        assert_eq!(
+            url("openai/m", json!({"base_url": "http://h:8/v1?k=1"})),
+            "http://h:8/v1/embeddings?k=1"
+        );
+        assert_eq!(
+            url(
+                "azure/emb",
+                json!({"base_url": "https://r.openai.azure.com", "api_version": "2024-10-21"})
+            ),
+            "https://r.openai.azure.com/openai/deployments/emb/embeddings?api-version=2024-10-21"
+        );
+    }
+
+    /// Reads `answer` as the answer to an embedding call prepared from `call`.
+    fn read_embeddings(call: Value, status: u16, answer: &str) -> Result<Value, CoreError> {
+        let (request, _) = embedded(call)?;
+        let read = parse_response(request.context.as_bytes(), status, answer.as_bytes())?;
+        Ok(serde_json::from_str(&read).unwrap())
+    }
+
+    #[test]
+    fn openai_compatible_answers_in_every_shape_are_read_into_openais() {
+        let two = json!({"model": "openai/text-embedding-3-small", "input": ["a", "b"]});
+        let answer = read_embeddings(
+            two.clone(),
+            200,
+            r#"{"object": "list", "data": [
+            {"object": "embedding", "index": 1, "embedding": "AACAPwAAAEA="},
+            {"object": "embedding", "index": 0, "embedding": "AAAAPwAAgD8="}],
+            "model": "text-embedding-3-small", "usage": {"prompt_tokens": 2, "total_tokens": 2}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            answer["data"][0],
+            json!({"object": "embedding", "index": 0, "embedding": "AAAAPwAAgD8="})
+        );
+        assert_eq!(answer["data"][1]["embedding"], "AACAPwAAAEA=");
+        assert_eq!(
+            answer["usage"],
+            json!({"prompt_tokens": 2, "total_tokens": 2})
+        );
+        for bare in [
+            r#"[{"index": 0, "embedding": [0.5, 1]}, {"index": 1, "embedding": [[1, 2]]}]"#,
+            r#"[[0.5, 1], [1, 2]]"#,
+        ] {
+            let answer = read_embeddings(two.clone(), 200, bare).unwrap();
+            assert_eq!(answer["data"][1]["embedding"], json!([1, 2]), "{}", bare);
+            assert_eq!(answer["model"], "text-embedding-3-small");
+            assert_eq!(
+                answer["usage"],
+                json!({"prompt_tokens": 0, "total_tokens": 0})
+            );
+        }
+        let voyage = json!({"model": "voyage/voyage-3.5", "input": "a", "params": {"encoding_format": "base64"}});
+        let answer = read_embeddings(voyage, 200, r#"{"object": "list", "data": [{"object": "embedding", "embedding": [0.5, 1], "index": 0}], "model": "voyage-3.5", "usage": {"total_tokens": 10}}"#).unwrap();
+        assert_eq!(answer["data"][0]["embedding"], "AAAAPwAAgD8=");
+        assert_eq!(
+            answer["usage"],
+            json!({"prompt_tokens": 10, "total_tokens": 10})
+        );
+        for (status, body, kind, needle) in [
+            (
+                200,
+                r#"[[0.5, 1]]"#,
+                ErrorKind::InvalidResponse,
+                "1 vectors for the 2 inputs",
+            ),
+            (
+                200,
+                r#"[[0.5, NaN], [1, 2]]"#,
+                ErrorKind::InvalidResponse,
+                "NaN and Infinity",
+            ),
+            (
+                200,
+                r#"[[0.5, 1], [1]]"#,
+                ErrorKind::InvalidResponse,
+                "differ in length",
+            ),
+            (
+                200,
+                r#"[{"index": 0, "embedding": [1]}, {"index": 0, "embedding": [2]}]"#,
+                ErrorKind::InvalidResponse,
+                "numbers its vectors wrong",
+            ),
+            (
+                200,
+                r#"[{"index": 0, "embedding": [[1], [2]]}, {"index": 1, "embedding": [2]}]"#,
+                ErrorKind::InvalidResponse,
+                "a vector per token",
+            ),
+            (
+                200,
+                r#"{"data": "x"}"#,
+                ErrorKind::InvalidResponse,
+                "not what its API sends",
+            ),
+            (
+                200,
+                r#"{"error": {"message": "hidden", "type": "invalid_request_error"}}"#,
+                ErrorKind::ApiError,
+                "hidden",
+            ),
+            (
+                400,
+                r#"{"error": {"message": "Invalid value for 'encoding_format'", "type": "invalid_request_error"}}"#,
+                ErrorKind::ApiError,
+                "encoding_format",
+            ),
+            (
+                413,
+                r#"{"error": {"message": "This model's maximum context length is 8192 tokens"}}"#,
+                ErrorKind::ContextWindowExceeded,
+                "8192",
+            ),
+        ] {
+            let error = read_embeddings(two.clone(), status, body).unwrap_err();
+            assert_eq!(error.kind, kind, "{}", body);
+            assert!(
+                error.message.contains(needle),
+                "{}: {}",
+                needle,
+                error.message
+            );
+            assert_eq!(error.provider.as_deref(), Some("openai"));
+        }
+        let dims = json!({"model": "openai/m", "input": "a", "params": {"dimensions": 3}});
+        let error = read_embeddings(dims, 200, r#"{"data": [{"embedding": [1, 2]}]}"#).unwrap_err();
+        assert!(error
+            .message
+            .contains("dimensions: asked for 3, the provider sent vectors of 2"));
+    }
+
+    #[test]
+    fn mock_embeddings_round_trip_through_the_core() {
+        let answer = |call: Value| {
+            let (request, _) = embedded(call).unwrap();
+            let reply = providers::mock::reply(&request.body).unwrap();
+            let read = parse_response(request.context.as_bytes(), 200, &reply.body).unwrap();
+            serde_json::from_str::<Value>(&read).unwrap()
+        };
+        let answer = answer(
+            json!({"model": "mock/e", "input": ["hello world", "x"], "params": {"dimensions": 4}}),
+        );
+        assert_eq!(answer["data"].as_array().unwrap().len(), 2);
+        assert_eq!(answer["model"], "e");
+        assert_eq!(answer["usage"]["prompt_tokens"], 3);
+        let vector =
+            providers::vectors::decode(answer["data"][1]["embedding"].as_str().unwrap()).unwrap();
+        assert_eq!(vector.len(), 16);
+        let error = parse_response(
+            br#"{"reader": "openai", "operation": "embedding"}"#,
+            200,
+            b"",
+        )
+        .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidResponse);
+        let mut stream = open_stream(br#"{"reader": "openai", "operation": "embedding"}"#).unwrap();
+        let batch: Value = serde_json::from_str(&stream.feed(b"data: {}\n\n")).unwrap();
+        assert!(batch["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no streams"));
     }
 
     /// The URL of a call, or the message of its error.

@@ -1,11 +1,13 @@
 //! Azure OpenAI: OpenAI chat completions at a deployment URL, with an `api-version` query and
 //! an `api-key` header. Answers and chunks are OpenAI's, passed through as sent, except the
-//! chunks that carry only content-filter results (see [`translator`]).
+//! chunks that carry only content-filter results (see [`translator`]). Embeddings are
+//! OpenAI's too, at the deployment's `/embeddings`.
 
 use serde_json::{json, Map, Value};
 
 use super::openai::{self, item, Item};
 use super::url::{join_query, path_segments, setting, split_query};
+use super::vectors::Row;
 use crate::call::{Call, Context, HttpRequest};
 use crate::error::CoreError;
 use crate::sse::Event;
@@ -15,6 +17,27 @@ use crate::translate::{cut_short, Chunks, Translate};
 pub const DEFAULT_API_VERSION: &str = "2024-10-21";
 
 pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
+    let url = url(&call, "/chat/completions")?;
+    let stream = call.stream;
+    let (body, slot) = openai::body(call);
+    let mut request = HttpRequest::post(url, body, stream);
+    request.messages_slot = slot;
+    Ok(request)
+}
+
+pub fn build_embedding(
+    call: Call,
+    row: Row,
+    context: &mut Context,
+) -> Result<HttpRequest, CoreError> {
+    let url = url(&call, "/embeddings")?;
+    let (body, inputs) = openai::embedding_body(call, row, context)?;
+    Ok(HttpRequest::post_json(url, &body, false).carrying(inputs, row.max_inputs))
+}
+
+/// The deployment's URL for `endpoint` (`/chat/completions`), with the API version; a base that
+/// already ends in the endpoint is the whole URL.
+fn url(call: &Call, endpoint: &str) -> Result<String, CoreError> {
     let version = call
         .api_version
         .clone()
@@ -23,22 +46,21 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
     setting("AZURE_API_VERSION", &version)?;
     let (base, query) = split_query(&call.base_url);
     let base = base.trim_end_matches('/');
-    let url = if base.ends_with("/chat/completions") {
+    let url = if base.ends_with(endpoint) {
         base.to_string()
     } else {
         let resource = base.strip_suffix("/openai").unwrap_or(base);
         format!(
-            "{}/openai/deployments/{}/chat/completions",
+            "{}/openai/deployments/{}{}",
             resource,
-            path_segments(&call.model)?
+            path_segments(&call.model)?,
+            endpoint
         )
     };
-    let url = join_query(format!("{}?api-version={}", url, version), query);
-    let stream = call.stream;
-    let (body, slot) = openai::body(call);
-    let mut request = HttpRequest::post(url, body, stream);
-    request.messages_slot = slot;
-    Ok(request)
+    Ok(join_query(
+        format!("{}?api-version={}", url, version),
+        query,
+    ))
 }
 
 /// Azure's stream reader. Azure sends some chunks with only content-filter results and no

@@ -334,6 +334,22 @@ fn stream_exception(kind: &str, payload: &[u8]) -> CoreError {
     error
 }
 
+/// Embeddings: not yet.
+pub fn build_embedding(call: Call) -> Result<HttpRequest, CoreError> {
+    Err(CoreError::invalid_request(format!(
+        "{}/ embeddings: not yet",
+        call.provider
+    )))
+}
+
+pub fn parse_embeddings(
+    _context: &Context,
+    _status: u16,
+    _body: &[u8],
+) -> Result<String, CoreError> {
+    Err(CoreError::invalid_request("not yet"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -481,6 +481,22 @@ impl Translate for StreamTranslator {
     }
 }
 
+/// Embeddings: not yet.
+pub fn build_embedding(call: Call) -> Result<HttpRequest, CoreError> {
+    Err(CoreError::invalid_request(format!(
+        "{}/ embeddings: not yet",
+        call.provider
+    )))
+}
+
+pub fn parse_embeddings(
+    _context: &Context,
+    _status: u16,
+    _body: &[u8],
+) -> Result<String, CoreError> {
+    Err(CoreError::invalid_request("not yet"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

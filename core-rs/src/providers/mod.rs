@@ -10,24 +10,28 @@
 //! * A new API is one file in this folder, plus one variant of [`Api`] and its arm in
 //!   [`build_request`], and, if its answers are new too, one variant of [`Reader`] (in
 //!   `call.rs`) and its arm in [`reading`]. Nothing else matches on either name.
-//! * A new operation (embeddings, responses) is a variant of `Operation` (in `call.rs`): both
-//!   matches take it, so each API and reader says which operations it serves.
+//! * A new operation (responses) is a variant of `Operation` (in `call.rs`): both matches take
+//!   it, so each API and reader says which operations it serves; each row says which it offers
+//!   ([`Operations`]), and a call for one it lacks is refused before any I/O.
 //!
-//! Files: `openai.rs` (OpenAI chat completions, passed through), `azure.rs`, `anthropic.rs`,
-//! `gemini.rs`, `bedrock.rs`, `vertex.rs` (one per API); `blocks.rs` (what Anthropic's and
-//! Bedrock's APIs share: turns of content blocks, both ways); `shared.rs` (reading OpenAI-shaped
-//! input, writing OpenAI-shaped answers); `url.rs`; `raw.rs` (plain decoders for hosts);
-//! `mock.rs` (the `mock/` provider's in-process server). The protocol files import only these
+//! Files: `openai.rs` (OpenAI chat completions, passed through, and embeddings), `azure.rs`,
+//! `anthropic.rs`, `gemini.rs`, `bedrock.rs`, `vertex.rs` (one per API, each with its
+//! embeddings where it has them); `blocks.rs` (what Anthropic's and Bedrock's APIs share: turns
+//! of content blocks, both ways); `shared.rs` (reading OpenAI-shaped input, writing
+//! OpenAI-shaped answers); `vectors.rs` (what embeddings APIs share: rows' endpoints, input
+//! types, the answer's checks); `url.rs`; `raw.rs` (plain decoders for hosts); `mock.rs` (the
+//! `mock/` provider's in-process server). The protocol files import only these
 //! leaves and the crate's leaf modules, never this file.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::call::{Auth, Call, Context, HttpRequest, Operation, Reader};
-use crate::error::CoreError;
+use crate::error::{CoreError, ErrorKind};
 use crate::translate::{Framing, Translate};
 use url::{is_version, join_query, path_of, setting, split_query};
+use vectors::{InputTypes, Row};
 
 pub mod anthropic;
 pub mod azure;
@@ -41,6 +45,7 @@ pub mod shared;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod url;
+pub mod vectors;
 pub mod vertex;
 
 /// How a provider's requests are built: the API they are written for.
@@ -100,9 +105,99 @@ pub struct Provider {
     /// Other environment variables the protocol module reads (never keys).
     pub extra_env: &'static [&'static str],
     pub auth: Option<Auth>,
+    /// What the row serves; `describe()` lists the names (`["chat", "embedding"]`).
+    pub operations: Operations,
 }
 
+/// The operations a row serves.
+#[derive(Debug, Clone, Copy)]
+pub struct Operations {
+    pub chat: bool,
+    pub embedding: Embeddings,
+}
+
+/// Whether and how a row serves embeddings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Embeddings {
+    /// No embeddings endpoint, or none its documentation confirms.
+    None,
+    /// The API's module decides per model (Gemini, Vertex AI, Bedrock).
+    ByModel,
+    /// An OpenAI-compatible `/embeddings` endpoint, spoken as the row says.
+    Endpoint(Row),
+}
+
+impl Serialize for Operations {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut names = Vec::new();
+        if self.chat {
+            names.push(Operation::Chat);
+        }
+        if self.embedding != Embeddings::None {
+            names.push(Operation::Embedding);
+        }
+        names.serialize(serializer)
+    }
+}
+
+/// A row that serves chat and, as `embedding` says, embeddings.
+const fn chat_and(embedding: Embeddings) -> Operations {
+    Operations {
+        chat: true,
+        embedding,
+    }
+}
+
+/// An OpenAI-compatible row without embeddings.
+const CHAT: Operations = chat_and(Embeddings::None);
+
+/// An OpenAI-compatible row with chat and an `/embeddings` endpoint.
+const fn with_embeddings(row: Row) -> Operations {
+    chat_and(Embeddings::Endpoint(row))
+}
+
+/// OpenAI's limit of inputs per request, taken where a provider documents none.
+const MAX_INPUTS: usize = 2048;
+
 impl Provider {
+    /// Refuses, before any I/O, an operation the row does not serve.
+    pub fn serves(&self, operation: Operation) -> Result<(), CoreError> {
+        let refuse = |what: String| Err(CoreError::new(ErrorKind::UnsupportedProvider, what));
+        match operation {
+            Operation::Chat if !self.operations.chat => refuse(format!(
+                "{}/ has no chat endpoint: it serves embeddings only",
+                self.prefix
+            )),
+            Operation::Embedding if self.operations.embedding == Embeddings::None => {
+                let row = if self.api == Api::OpenAi {
+                    "openai-compatible row "
+                } else {
+                    ""
+                };
+                let offered: Vec<&str> = PROVIDERS
+                    .iter()
+                    .filter(|p| p.operations.embedding != Embeddings::None)
+                    .map(|p| p.prefix)
+                    .collect();
+                refuse(format!(
+                    "{}{}/ has no embeddings endpoint; providers with embeddings: {}",
+                    row,
+                    self.prefix,
+                    offered.join(", ")
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// How an OpenAI-compatible row's embeddings endpoint is spoken.
+    fn embeddings_row(&self) -> Row {
+        match self.operations.embedding {
+            Embeddings::Endpoint(row) => row,
+            _ => Row::new(MAX_INPUTS),
+        }
+    }
+
     /// The reader of `model`'s answers.
     pub fn reader_for(&self, model: &str) -> Reader {
         self.readers_by_model
@@ -232,6 +327,7 @@ const fn openai_compatible(
     base_url_env: &'static [&'static str],
     root_path: &'static str,
     auth: Option<Auth>,
+    operations: Operations,
 ) -> Provider {
     Provider {
         prefix,
@@ -243,6 +339,7 @@ const fn openai_compatible(
         base_path: BasePath::Root(root_path),
         extra_env: &[],
         auth,
+        operations,
     }
 }
 
@@ -254,6 +351,7 @@ pub const PROVIDERS: &[Provider] = &[
         &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
         "/v1",
         bearer("OPENAI_API_KEY", true),
+        with_embeddings(Row::new(MAX_INPUTS).token_ids().base64()),
     ),
     openai_compatible(
         "groq",
@@ -261,6 +359,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["GROQ_API_BASE"],
         "/openai/v1",
         bearer("GROQ_API_KEY", true),
+        // No embeddings endpoint in Groq's documentation.
+        CHAT,
     ),
     openai_compatible(
         "mistral",
@@ -268,6 +368,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["MISTRAL_API_BASE"],
         "/v1",
         bearer("MISTRAL_API_KEY", true),
+        // Embeddings take `output_dimension` (codestral-embed) and base64 (docs.mistral.ai).
+        with_embeddings(Row::new(MAX_INPUTS).base64().dimensions("output_dimension")),
     ),
     openai_compatible(
         "deepseek",
@@ -275,6 +377,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["DEEPSEEK_API_BASE"],
         "/v1",
         bearer("DEEPSEEK_API_KEY", true),
+        // No embedding models.
+        CHAT,
     ),
     openai_compatible(
         "xai",
@@ -282,6 +386,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["XAI_API_BASE"],
         "/v1",
         bearer("XAI_API_KEY", true),
+        // Embeddings unconfirmed: none.
+        CHAT,
     ),
     openai_compatible(
         "openrouter",
@@ -289,6 +395,13 @@ pub const PROVIDERS: &[Provider] = &[
         &["OPENROUTER_API_BASE"],
         "/api/v1",
         bearer("OPENROUTER_API_KEY", true),
+        // Embeddings documented with token ids, base64 and `input_type` passed on to the model's provider.
+        with_embeddings(
+            Row::new(MAX_INPUTS)
+                .token_ids()
+                .base64()
+                .input_type(InputTypes::Given),
+        ),
     ),
     openai_compatible(
         "together_ai",
@@ -296,6 +409,7 @@ pub const PROVIDERS: &[Provider] = &[
         &["TOGETHER_API_BASE", "TOGETHERAI_API_BASE"],
         "/v1",
         bearer("TOGETHER_API_KEY", true),
+        with_embeddings(Row::new(MAX_INPUTS)),
     ),
     openai_compatible(
         "fireworks_ai",
@@ -303,6 +417,7 @@ pub const PROVIDERS: &[Provider] = &[
         &["FIREWORKS_API_BASE", "FIREWORKS_AI_API_BASE"],
         "/inference/v1",
         bearer("FIREWORKS_API_KEY", true),
+        with_embeddings(Row::new(MAX_INPUTS)),
     ),
     openai_compatible(
         "cerebras",
@@ -310,6 +425,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["CEREBRAS_API_BASE"],
         "/v1",
         bearer("CEREBRAS_API_KEY", true),
+        // No embeddings endpoint.
+        CHAT,
     ),
     openai_compatible(
         "perplexity",
@@ -317,6 +434,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["PERPLEXITY_API_BASE"],
         "",
         bearer("PERPLEXITY_API_KEY", true),
+        // Embeddings unconfirmed: none.
+        CHAT,
     ),
     openai_compatible(
         "deepinfra",
@@ -324,6 +443,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["DEEPINFRA_API_BASE"],
         "/v1/openai",
         bearer("DEEPINFRA_API_KEY", true),
+        // Its validator takes encoding_format float or base64.
+        with_embeddings(Row::new(MAX_INPUTS).base64()),
     ),
     openai_compatible(
         "ollama",
@@ -331,6 +452,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["OLLAMA_API_BASE", "OLLAMA_HOST"],
         "/v1",
         bearer("OLLAMA_API_KEY", false),
+        // Older servers ignore base64: floats are asked for.
+        with_embeddings(Row::new(MAX_INPUTS)),
     ),
     openai_compatible(
         "lm_studio",
@@ -338,6 +461,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["LM_STUDIO_API_BASE"],
         "/v1",
         bearer("LM_STUDIO_API_KEY", false),
+        // Ignores encoding_format: floats.
+        with_embeddings(Row::new(MAX_INPUTS)),
     ),
     openai_compatible(
         "hosted_vllm",
@@ -345,6 +470,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["HOSTED_VLLM_API_BASE"],
         "/v1",
         bearer("HOSTED_VLLM_API_KEY", false),
+        // Older servers refuse base64: floats.
+        with_embeddings(Row::new(MAX_INPUTS)),
     ),
     openai_compatible(
         "llamafile",
@@ -352,6 +479,7 @@ pub const PROVIDERS: &[Provider] = &[
         &["LLAMAFILE_API_BASE"],
         "/v1",
         bearer("LLAMAFILE_API_KEY", false),
+        with_embeddings(Row::new(MAX_INPUTS)),
     ),
     // Hugging Face's Inference Providers router.
     openai_compatible(
@@ -360,6 +488,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["HUGGINGFACE_API_BASE"],
         "/v1",
         bearer("HF_TOKEN", true),
+        // The router has no OpenAI /embeddings route (feature-extraction is its own API): none.
+        CHAT,
     ),
     openai_compatible(
         "nvidia_nim",
@@ -367,6 +497,12 @@ pub const PROVIDERS: &[Provider] = &[
         &["NVIDIA_NIM_API_BASE"],
         "/v1",
         bearer("NVIDIA_NIM_API_KEY", true),
+        // Retrieval models require `input_type`: `passage` unless the caller says.
+        with_embeddings(Row::new(MAX_INPUTS).input_type(InputTypes::Spelled {
+            query: "query",
+            document: "passage",
+            default: Some("passage"),
+        })),
     ),
     openai_compatible(
         "sambanova",
@@ -374,6 +510,7 @@ pub const PROVIDERS: &[Provider] = &[
         &["SAMBANOVA_API_BASE"],
         "/v1",
         bearer("SAMBANOVA_API_KEY", true),
+        with_embeddings(Row::new(MAX_INPUTS)),
     ),
     // Nebius AI Studio, now Nebius Token Factory.
     openai_compatible(
@@ -382,6 +519,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["NEBIUS_API_BASE"],
         "/v1",
         bearer("NEBIUS_API_KEY", true),
+        // Embeddings unconfirmed: none.
+        CHAT,
     ),
     openai_compatible(
         "novita",
@@ -389,6 +528,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["NOVITA_API_BASE"],
         "/v3/openai",
         bearer("NOVITA_API_KEY", true),
+        // Embeddings unconfirmed: none.
+        CHAT,
     ),
     openai_compatible(
         "moonshot",
@@ -396,6 +537,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["MOONSHOT_API_BASE"],
         "/v1",
         bearer("MOONSHOT_API_KEY", true),
+        // No embeddings endpoint found: none.
+        CHAT,
     ),
     // Alibaba Cloud Model Studio (Qwen), international endpoint.
     openai_compatible(
@@ -404,6 +547,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["DASHSCOPE_API_BASE"],
         "/compatible-mode/v1",
         bearer("DASHSCOPE_API_KEY", true),
+        // text-embedding-v3 and v4 take at most 10 inputs per request.
+        with_embeddings(Row::new(10)),
     ),
     // GitHub Models; a GitHub token with the models scope is the key.
     openai_compatible(
@@ -412,6 +557,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["GITHUB_API_BASE"],
         "/inference",
         bearer("GITHUB_TOKEN", true),
+        // Embeddings unconfirmed: none.
+        CHAT,
     ),
     openai_compatible(
         "hyperbolic",
@@ -419,6 +566,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["HYPERBOLIC_API_BASE"],
         "/v1",
         bearer("HYPERBOLIC_API_KEY", true),
+        // No embeddings endpoint found: none.
+        CHAT,
     ),
     openai_compatible(
         "lambda_ai",
@@ -426,6 +575,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["LAMBDA_API_BASE"],
         "/v1",
         bearer("LAMBDA_API_KEY", true),
+        // No embeddings endpoint found: none.
+        CHAT,
     ),
     openai_compatible(
         "featherless_ai",
@@ -433,6 +584,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["FEATHERLESS_API_BASE"],
         "/v1",
         bearer("FEATHERLESS_API_KEY", true),
+        // Chat and completions only.
+        CHAT,
     ),
     // Cohere's OpenAI compatibility endpoint.
     openai_compatible(
@@ -441,6 +594,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["COHERE_API_BASE"],
         "/compatibility/v1",
         bearer("COHERE_API_KEY", true),
+        // Embeddings: 96 texts per request, as Cohere's own API; whether it takes `input_type` or base64 is unconfirmed, so neither is sent.
+        with_embeddings(Row::new(96)),
     ),
     // A workspace's serving endpoints: https://<workspace>/serving-endpoints.
     openai_compatible(
@@ -449,6 +604,8 @@ pub const PROVIDERS: &[Provider] = &[
         &["DATABRICKS_API_BASE"],
         "/serving-endpoints",
         bearer("DATABRICKS_API_KEY", true),
+        // Embeddings through this base unconfirmed: none.
+        CHAT,
     ),
     // Workers AI; the URL holds the account id.
     Provider {
@@ -463,6 +620,34 @@ pub const PROVIDERS: &[Provider] = &[
         base_path: BasePath::Root(""),
         extra_env: &["CLOUDFLARE_ACCOUNT_ID"],
         auth: bearer("CLOUDFLARE_API_KEY", true),
+        // Workers AI's native limit is 100 texts; its OpenAI route documents none.
+        operations: with_embeddings(Row::new(100)),
+    },
+    // Voyage AI: embeddings only, OpenAI's body with its own fields (`output_dimension`,
+    // `output_dtype`, `truncation`); its client asks for base64, and `"float"` is never sent.
+    Provider {
+        prefix: "voyage",
+        api: Api::OpenAi,
+        reader: Reader::OpenAi,
+        readers_by_model: &[],
+        base_url: Some("https://api.voyageai.com/v1"),
+        base_url_env: &["VOYAGE_API_BASE"],
+        base_path: BasePath::Root("/v1"),
+        extra_env: &[],
+        auth: bearer("VOYAGE_API_KEY", true),
+        operations: Operations {
+            chat: false,
+            embedding: Embeddings::Endpoint(
+                Row::new(1000)
+                    .base64()
+                    .dimensions("output_dimension")
+                    .input_type(InputTypes::Spelled {
+                        query: "query",
+                        document: "document",
+                        default: None,
+                    }),
+            ),
+        },
     },
     Provider {
         prefix: "anthropic",
@@ -477,6 +662,7 @@ pub const PROVIDERS: &[Provider] = &[
         },
         extra_env: &[],
         auth: key_header("ANTHROPIC_API_KEY", "x-api-key"),
+        operations: CHAT,
     },
     Provider {
         prefix: "gemini",
@@ -491,6 +677,7 @@ pub const PROVIDERS: &[Provider] = &[
         },
         extra_env: &[],
         auth: key_header("GEMINI_API_KEY", "x-goog-api-key"),
+        operations: chat_and(Embeddings::ByModel),
     },
     // Converse, signed by the host with the caller's AWS credentials (SigV4), or a Bedrock API
     // key sent as a bearer token. The host fills AWS_REGION from aws_region_name=,
@@ -505,6 +692,7 @@ pub const PROVIDERS: &[Provider] = &[
         base_path: BasePath::Root(""),
         extra_env: &["AWS_REGION"],
         auth: bearer("AWS_BEARER_TOKEN_BEDROCK", false),
+        operations: chat_and(Embeddings::ByModel),
     },
     // Gemini and Claude on Google Cloud; the host finds the OAuth2 token (api_key=,
     // VERTEXAI_ACCESS_TOKEN, or google-auth's application default credentials) and fills the
@@ -519,6 +707,7 @@ pub const PROVIDERS: &[Provider] = &[
         base_path: BasePath::Root(""),
         extra_env: &["VERTEXAI_PROJECT", "VERTEXAI_LOCATION"],
         auth: bearer("VERTEXAI_ACCESS_TOKEN", false),
+        operations: chat_and(Embeddings::ByModel),
     },
     Provider {
         prefix: "azure",
@@ -530,9 +719,17 @@ pub const PROVIDERS: &[Provider] = &[
         base_path: BasePath::Root(""),
         extra_env: &["AZURE_API_VERSION"],
         auth: key_header("AZURE_API_KEY", "api-key"),
+        operations: with_embeddings(Row::new(MAX_INPUTS).token_ids().base64()),
     },
     // Answered in-process by the host through `mock::reply`; no network, no key.
-    openai_compatible("mock", Some("mock://ritellm/v1"), &[], "", None),
+    openai_compatible(
+        "mock",
+        Some("mock://ritellm/v1"),
+        &[],
+        "",
+        None,
+        with_embeddings(Row::new(MAX_INPUTS).token_ids().base64()),
+    ),
 ];
 
 pub fn lookup(prefix: &str) -> Option<&'static Provider> {
@@ -543,20 +740,34 @@ pub fn prefixes() -> Vec<&'static str> {
     PROVIDERS.iter().map(|p| p.prefix).collect()
 }
 
-/// Builds the HTTP request of `call` for `api`: the one place where requests are built. A
-/// builder may note in `context` what reading the answer needs (`json_tool`).
+/// Builds the HTTP request of `call` for `provider`'s API: the one place where requests are
+/// built. A builder may note in `context` what reading the answer needs (`json_tool`, or the
+/// vectors an embedding answer must hold). The row serves the operation (`Provider::serves`).
 pub fn build_request(
-    api: Api,
+    provider: &Provider,
     call: Call,
     context: &mut Context,
 ) -> Result<HttpRequest, CoreError> {
-    match (api, call.operation) {
+    match (provider.api, call.operation) {
         (Api::OpenAi, Operation::Chat) => openai::build_request(call),
         (Api::Azure, Operation::Chat) => azure::build_request(call),
         (Api::Anthropic, Operation::Chat) => anthropic::build_request(call, context),
         (Api::Gemini, Operation::Chat) => gemini::build_request(call),
         (Api::Bedrock, Operation::Chat) => bedrock::build_request(call, context),
         (Api::Vertex, Operation::Chat) => vertex::build_request(call, context),
+        (Api::OpenAi, Operation::Embedding) => {
+            openai::build_embedding(call, provider.embeddings_row(), context)
+        }
+        (Api::Azure, Operation::Embedding) => {
+            azure::build_embedding(call, provider.embeddings_row(), context)
+        }
+        (Api::Gemini, Operation::Embedding) => gemini::build_embedding(call),
+        (Api::Bedrock, Operation::Embedding) => bedrock::build_embedding(call),
+        (Api::Vertex, Operation::Embedding) => vertex::build_embedding(call),
+        (Api::Anthropic, Operation::Embedding) => Err(CoreError::new(
+            ErrorKind::UnsupportedProvider,
+            "anthropic/ has no embeddings endpoint",
+        )),
     }
 }
 
@@ -616,6 +827,12 @@ pub fn reading(reader: Reader, operation: Operation) -> Reading {
             framing: Framing::EventStream,
             translator: bedrock::translator,
         },
+        (Reader::OpenAi | Reader::Azure, Operation::Embedding) => {
+            embeddings(openai::parse_embeddings)
+        }
+        (Reader::Gemini, Operation::Embedding) => embeddings(gemini::parse_embeddings),
+        (Reader::Bedrock, Operation::Embedding) => embeddings(bedrock::parse_embeddings),
+        (Reader::Anthropic, Operation::Embedding) => embeddings(vectors::none),
         (Reader::RawSse, _) => Reading {
             passthrough,
             invents_ids,
@@ -630,6 +847,17 @@ pub fn reading(reader: Reader, operation: Operation) -> Reading {
             framing: Framing::EventStream,
             translator: raw::translator,
         },
+    }
+}
+
+/// An embeddings reader: complete answers only, never passed through.
+fn embeddings(read: ReadComplete) -> Reading {
+    Reading {
+        passthrough: false,
+        invents_ids: false,
+        complete: Some(read),
+        framing: Framing::Sse,
+        translator: vectors::translator,
     }
 }
 

@@ -1,9 +1,16 @@
 //! OpenAI chat completions, spoken by OpenAI and every OpenAI-compatible provider. Requests are
 //! assembled from the caller's fields as given; answers and chunks pass through as sent.
+//!
+//! Also OpenAI's embeddings (`/embeddings`), as each row's [`Row`] says it takes them; their
+//! answers are read into OpenAI's shape, bare lists too (llama.cpp's own routes send
+//! `[{"index": 0, "embedding": [...]}]` or `[[...], ...]`).
 
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
-use super::url::endpoint;
+use super::url::{endpoint, join_query, split_query};
+use super::vectors::{self, no_dimensions, Row};
 use crate::call::{Call, Context, HttpRequest};
 use crate::error::{api_error, error_in_success, CoreError};
 use crate::limits::{scan_object, ProbeError, Scan};
@@ -54,6 +61,155 @@ pub fn body(call: Call) -> (Vec<u8>, Option<(usize, usize)>) {
 fn write<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     // Writing plain data to a Vec cannot fail.
     let _ = serde_json::to_writer(out, value);
+}
+
+/// An embeddings request, as `row` says the provider takes it.
+pub fn build_embedding(
+    call: Call,
+    row: Row,
+    context: &mut Context,
+) -> Result<HttpRequest, CoreError> {
+    let url = embeddings_url(&call.base_url);
+    let (body, inputs) = embedding_body(call, row, context)?;
+    Ok(HttpRequest::post_json(url, &body, false).carrying(inputs, row.max_inputs))
+}
+
+/// `/embeddings` under the base; a base that names chat completions is taken as the API's base.
+fn embeddings_url(base: &str) -> String {
+    let (path, query) = split_query(base);
+    let path = path.trim_end_matches('/');
+    let path = path.strip_suffix("/chat/completions").unwrap_or(path);
+    endpoint(&join_query(path.to_string(), query), "/embeddings")
+}
+
+/// The body of an embeddings request (also Azure's), with the number of inputs it carries: the
+/// model, the first `row.max_inputs` inputs, `dimensions` in the row's field, base64 where the
+/// row honours it, `input_type` in the row's words, then the caller's other fields and
+/// `additional_params`, whose keys win. No field is sent null.
+pub fn embedding_body(
+    mut call: Call,
+    row: Row,
+    context: &mut Context,
+) -> Result<(Map<String, Value>, usize), CoreError> {
+    let mut embedding = std::mem::take(&mut call.embedding);
+    let inputs = embedding.keep(row.max_inputs);
+    let input = if row.token_ids {
+        serde_json::to_value(&embedding.input).unwrap_or_default()
+    } else {
+        Value::from(vectors::texts(embedding.input, call.provider)?)
+    };
+    let mut rest = call.params;
+    rest.extend(call.additional_params);
+    rest.retain(|_, value| !value.is_null());
+    let mut body = Map::new();
+    body.insert(
+        "model".into(),
+        rest.remove("model").unwrap_or(Value::String(call.model)),
+    );
+    body.insert("input".into(), input);
+    if let Some(dimensions) = embedding.dimensions {
+        let model = body["model"].as_str().unwrap_or("");
+        if model.starts_with("text-embedding-ada") {
+            if !call.drop_params {
+                let which = "cannot shorten its vectors (text-embedding-3 and later can)";
+                return Err(no_dimensions(call.provider, model, which));
+            }
+            context.dimensions = None;
+        } else {
+            body.insert(row.dimensions.into(), dimensions.into());
+        }
+    }
+    // Vectors of bits hold a dimension per bit; numbers of another type are not float32.
+    let dtype = rest.get("output_dtype").and_then(Value::as_str);
+    if matches!(dtype, Some("binary") | Some("ubinary")) {
+        context.dimensions = None;
+    }
+    if row.base64 && dtype.map_or(true, |dtype| dtype == "float") {
+        body.insert("encoding_format".into(), "base64".into());
+    }
+    if let Some(kind) = row.input_type.spell(embedding.input_type.as_deref()) {
+        body.insert("input_type".into(), kind.into());
+    }
+    body.extend(rest);
+    Ok((body, inputs))
+}
+
+/// An OpenAI embeddings answer: a list object or, from llama.cpp's own routes, a bare list.
+#[derive(Deserialize)]
+struct List<'a> {
+    #[serde(borrow)]
+    data: Vec<&'a RawValue>,
+    #[serde(default)]
+    model: Value,
+    #[serde(default)]
+    usage: Value,
+}
+
+/// One of `data`'s items.
+#[derive(Deserialize)]
+struct Data<'a> {
+    #[serde(default)]
+    index: Option<usize>,
+    #[serde(borrow)]
+    embedding: &'a RawValue,
+}
+
+pub fn parse_embeddings(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
+    let text = vectors::success(context, status, body)?;
+    let answer = if text.trim_start().starts_with('[') {
+        List {
+            data: vectors::parse(text)?,
+            model: Value::Null,
+            usage: Value::Null,
+        }
+    } else {
+        vectors::parse(text)?
+    };
+    let mut ordered = vec![None; answer.data.len()];
+    for (position, item) in answer.data.iter().enumerate() {
+        let (index, vector) = match item.get().as_bytes().first() {
+            Some(b'{') => {
+                let item: Data = vectors::parse(item.get())?;
+                (item.index.unwrap_or(position), item.embedding)
+            }
+            _ => (position, *item),
+        };
+        match ordered.get_mut(index) {
+            Some(slot @ None) => *slot = Some(single(vector)?),
+            _ => {
+                return Err(CoreError::invalid_response(format!(
+                    "the provider's answer numbers its vectors wrong: index {} among {}",
+                    index,
+                    ordered.len()
+                )))
+            }
+        }
+    }
+    let vectors: Vec<&RawValue> = ordered.into_iter().flatten().collect();
+    let count = |name: &str| answer.usage.get(name).and_then(Value::as_u64);
+    vectors::answer(
+        context,
+        &vectors,
+        answer.model.as_str(),
+        count("prompt_tokens"),
+        count("total_tokens"),
+    )
+}
+
+/// A vector that llama.cpp's own routes wrap in a list of one (`[[...]]`), unwrapped; a list
+/// of several is one vector per token, which is not an embedding of the input.
+fn single(vector: &RawValue) -> Result<&RawValue, CoreError> {
+    let text = vector.get();
+    if !text.starts_with('[') || !text[1..].trim_start().starts_with('[') {
+        return Ok(vector);
+    }
+    let inner: Vec<&RawValue> = vectors::parse(text)?;
+    match inner.as_slice() {
+        [one] => Ok(one),
+        _ => Err(CoreError::invalid_response(
+            "the provider sent a vector per token, not one per input: start the server with pooling (llama.cpp: --pooling mean)",
+        )),
+    }
 }
 
 /// The error for an answer or chunk that `scan_object` refused.

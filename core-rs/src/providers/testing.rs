@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::lookup;
-use crate::call::{Call, Context, Operation};
+use crate::call::{Call, Context, Embedding, Operation};
 use crate::limits::Limits;
 
 /// A non-streamed call to `prefix/model` at the provider's default base URL.
 pub fn call(prefix: &str, model: &str, messages: Value, params: Value) -> Call {
     let provider = lookup(prefix).unwrap();
     Call {
+        provider: provider.prefix,
         operation: Operation::Chat,
         reader: provider.reader_for(model),
         model: model.into(),
@@ -26,6 +27,7 @@ pub fn call(prefix: &str, model: &str, messages: Value, params: Value) -> Call {
         env: BTreeMap::new(),
         api_version: None,
         drop_params: false,
+        embedding: Embedding::default(),
     }
 }
 
@@ -41,5 +43,8 @@ pub fn context(prefix: &str, model: &str) -> Context {
         include_usage: true,
         json_tool: None,
         limits: Limits::default(),
+        inputs: 0,
+        dimensions: None,
+        base64: false,
     }
 }

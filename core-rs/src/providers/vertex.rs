@@ -65,6 +65,14 @@ pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpReques
     Ok(HttpRequest::post_json(url, &body, stream))
 }
 
+/// Embeddings: not yet.
+pub fn build_embedding(call: Call) -> Result<HttpRequest, CoreError> {
+    Err(CoreError::invalid_request(format!(
+        "{}/ embeddings: not yet",
+        call.provider
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

@@ -1,0 +1,579 @@
+//! What every embeddings API shares: how an OpenAI-compatible row's endpoint is spoken
+//! ([`Row`]), `input_type` in each API's words ([`InputTypes`]), and the answer: its vectors
+//! checked and written in OpenAI's shape ([`answer`]). A leaf of `providers/`.
+//!
+//! Vectors are never parsed into numbers and written again: a vector of numbers is copied as
+//! the provider wrote it, after a scan that checks it is a flat list of finite numbers, and a
+//! base64 vector is copied after it is decoded and checked as little-endian float32. The host
+//! turns base64 into floats itself (exactly, and fast), unless the caller asked for base64.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::call::{Context, Input};
+use crate::error::{api_error, error_in_success, CoreError};
+use crate::limits::{check_depth, scan_object, ProbeError, Scan};
+use crate::sse::Event;
+use crate::translate::{Chunks, Translate};
+
+/// How an OpenAI-compatible row's `/embeddings` endpoint is spoken: what its documentation
+/// says it takes. Native APIs decide the same per model in their own modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    /// The most inputs one request may carry.
+    pub max_inputs: usize,
+    /// Takes token ids as input, not only text.
+    pub token_ids: bool,
+    /// Honours `encoding_format: "base64"`, which is then always asked for: a third of the
+    /// bytes of the numbers, and exact.
+    pub base64: bool,
+    /// The body field that takes `dimensions`.
+    pub dimensions: &'static str,
+    pub input_type: InputTypes,
+}
+
+impl Row {
+    /// Text input, floats, `dimensions` as `dimensions`, no `input_type`.
+    pub const fn new(max_inputs: usize) -> Row {
+        Row {
+            max_inputs,
+            token_ids: false,
+            base64: false,
+            dimensions: "dimensions",
+            input_type: InputTypes::Dropped,
+        }
+    }
+
+    pub const fn token_ids(self) -> Row {
+        Row {
+            token_ids: true,
+            ..self
+        }
+    }
+
+    pub const fn base64(self) -> Row {
+        Row {
+            base64: true,
+            ..self
+        }
+    }
+
+    pub const fn dimensions(self, field: &'static str) -> Row {
+        Row {
+            dimensions: field,
+            ..self
+        }
+    }
+
+    pub const fn input_type(self, input_type: InputTypes) -> Row {
+        Row { input_type, ..self }
+    }
+}
+
+/// Where an API puts `input_type`, and how it spells ritellm's `"query"` and `"document"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputTypes {
+    /// The API has no such field: its embeddings are the same for queries and documents, and
+    /// the caller's `input_type` is left out.
+    Dropped,
+    /// Sent as the caller gave it.
+    Given,
+    /// `"query"` and `"document"` spelled so; any other value is the provider's own and sent as
+    /// given. `default` is sent when the caller gives none (for APIs that require one).
+    Spelled {
+        query: &'static str,
+        document: &'static str,
+        default: Option<&'static str>,
+    },
+}
+
+impl InputTypes {
+    /// Cohere's names; its v3 and later models require one (LiteLLM's default too).
+    pub const COHERE: InputTypes = InputTypes::Spelled {
+        query: "search_query",
+        document: "search_document",
+        default: Some("search_document"),
+    };
+    /// Google's task types (Gemini API, Vertex AI).
+    pub const GOOGLE: InputTypes = InputTypes::Spelled {
+        query: "RETRIEVAL_QUERY",
+        document: "RETRIEVAL_DOCUMENT",
+        default: None,
+    };
+
+    /// The value to send for the caller's `input_type`, if any.
+    pub fn spell(&self, given: Option<&str>) -> Option<String> {
+        match (*self, given) {
+            (InputTypes::Dropped, _) => None,
+            (InputTypes::Given, given) => given.map(str::to_string),
+            (InputTypes::Spelled { default, .. }, None) => default.map(str::to_string),
+            (InputTypes::Spelled { query, .. }, Some("query")) => Some(query.to_string()),
+            (InputTypes::Spelled { document, .. }, Some("document")) => Some(document.to_string()),
+            (InputTypes::Spelled { .. }, Some(other)) => Some(other.to_string()),
+        }
+    }
+}
+
+/// The texts of inputs for an API that takes no token ids; refuses token ids naming `provider`.
+pub fn texts(input: Vec<Input>, provider: &str) -> Result<Vec<String>, CoreError> {
+    input
+        .into_iter()
+        .enumerate()
+        .map(|(index, input)| match input {
+            Input::Text(text) => Ok(text),
+            Input::Tokens(_) => Err(CoreError::invalid_request(format!(
+                "{}/ takes text input only: input[{}] is a list of token ids",
+                provider, index
+            ))),
+        })
+        .collect()
+}
+
+/// The error for `dimensions` a model cannot give.
+pub fn no_dimensions(provider: &str, model: &str, which: &str) -> CoreError {
+    let mut error = CoreError::invalid_request(format!(
+        "dimensions: {}/{} {}; drop_params=True leaves it out",
+        provider, model, which
+    ));
+    error.param = Some("dimensions".into());
+    error
+}
+
+/// A success answer's text, within the depth limit: a non-success `status`, or an error object
+/// in the answer, is the provider's error.
+pub fn success<'a>(context: &Context, status: u16, body: &'a [u8]) -> Result<&'a str, CoreError> {
+    if !(200..300).contains(&status) {
+        return Err(api_error(Some(status), body));
+    }
+    match scan_object(body, context.limits.max_depth) {
+        Ok(Scan::Error) => return Err(error_in_success(status, body)),
+        Err(ProbeError::Limit(error)) => return Err(error),
+        Err(ProbeError::NotAnObject) => check_depth(body, context.limits.max_depth)?,
+        _ => {} // an unbalanced object: the parser says where
+    }
+    std::str::from_utf8(body)
+        .map_err(|_| CoreError::invalid_response("the provider's answer is not UTF-8"))
+}
+
+/// Parses an answer (or a part of one) as `T`.
+pub fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, CoreError> {
+    serde_json::from_str(text).map_err(|e| {
+        let hint = if text.contains("NaN") || text.contains("Infinity") {
+            " (NaN and Infinity are not JSON numbers)"
+        } else {
+            ""
+        };
+        CoreError::invalid_response(format!(
+            "the provider's embeddings answer is not what its API sends{}: {}",
+            hint, e
+        ))
+    })
+}
+
+/// An answer's vectors in input order, checked against the call's `context`, in OpenAI's
+/// shape as JSON text. Each vector is a list of numbers or a base64 string, as JSON text.
+/// Usage is `prompt` and `total` tokens, the one standing for the other where a provider
+/// counts only one.
+pub fn answer(
+    context: &Context,
+    vectors: &[&RawValue],
+    model: Option<&str>,
+    prompt: Option<u64>,
+    total: Option<u64>,
+) -> Result<String, CoreError> {
+    if vectors.is_empty() {
+        return Err(CoreError::invalid_response(
+            "the provider's answer holds no vectors",
+        ));
+    }
+    if context.inputs > 0 && vectors.len() != context.inputs {
+        return Err(CoreError::invalid_response(format!(
+            "the provider sent {} vectors for the {} inputs of this request",
+            vectors.len(),
+            context.inputs
+        )));
+    }
+    let size = vectors.iter().map(|v| v.get().len() + 40).sum::<usize>();
+    let mut out = String::with_capacity(size + 160);
+    out.push_str("{\"object\":\"list\",\"data\":[");
+    let mut length = None;
+    for (index, vector) in vectors.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"object\":\"embedding\",\"index\":");
+        out.push_str(&index.to_string());
+        out.push_str(",\"embedding\":");
+        let count = write_vector(vector.get(), context.base64, index, &mut out)?;
+        match length {
+            Some(first) if first != count => {
+                return Err(CoreError::invalid_response(format!(
+                    "the provider's vectors differ in length: {} and {} (data[{}])",
+                    first, count, index
+                )))
+            }
+            _ => length = Some(count),
+        }
+        out.push('}');
+    }
+    if let (Some(asked), Some(count)) = (context.dimensions, length) {
+        if asked != count as u64 {
+            return Err(CoreError::invalid_response(format!(
+                "dimensions: asked for {}, the provider sent vectors of {}",
+                asked, count
+            )));
+        }
+    }
+    let model = model.unwrap_or(&context.model);
+    let (prompt, total) = (prompt.or(total).unwrap_or(0), total.or(prompt).unwrap_or(0));
+    out.push_str("],\"model\":");
+    out.push_str(&serde_json::to_string(model).unwrap_or_default());
+    out.push_str(&format!(
+        ",\"usage\":{{\"prompt_tokens\":{},\"total_tokens\":{}}}}}",
+        prompt, total
+    ));
+    Ok(out)
+}
+
+/// Writes one vector (JSON text) to `out`, as given or, for numbers when `base64`, as base64;
+/// returns its length.
+fn write_vector(
+    text: &str,
+    base64: bool,
+    index: usize,
+    out: &mut String,
+) -> Result<usize, CoreError> {
+    let bad = |why: &str| {
+        CoreError::invalid_response(format!("the provider's vector data[{}] {}", index, why))
+    };
+    match text.as_bytes().first() {
+        Some(b'[') if base64 => {
+            let mut bytes = Vec::new();
+            let count = numbers(text, |number| {
+                let value: f32 = number
+                    .parse()
+                    .map_err(|_| "holds a number that is not one")?;
+                if !value.is_finite() {
+                    return Err("holds a number too large for a float32");
+                }
+                bytes.extend_from_slice(&value.to_le_bytes());
+                Ok(())
+            })
+            .map_err(bad)?;
+            out.push('"');
+            out.push_str(&encode(&bytes));
+            out.push('"');
+            Ok(count)
+        }
+        Some(b'[') => {
+            let count = numbers(text, |number| {
+                // Only an exponent or hundreds of digits can take a number past a float64.
+                let risky = number.len() > 300 || number.contains(['e', 'E']);
+                match risky && !number.parse::<f64>().map_or(false, f64::is_finite) {
+                    true => Err("holds a number too large"),
+                    false => Ok(()),
+                }
+            })
+            .map_err(bad)?;
+            out.push_str(text);
+            Ok(count)
+        }
+        Some(b'"') => {
+            let owned;
+            let data = match serde_json::from_str::<&str>(text) {
+                Ok(data) => data,
+                Err(_) => {
+                    owned = serde_json::from_str::<String>(text).map_err(|_| bad("is not text"))?;
+                    &owned
+                }
+            };
+            let bytes = decode(data).ok_or_else(|| bad("is not valid base64"))?;
+            if bytes.is_empty() || bytes.len() % 4 != 0 {
+                return Err(bad("is not a whole number of float32 values"));
+            }
+            let finite = bytes
+                .chunks_exact(4)
+                .all(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite());
+            if !finite {
+                return Err(bad("holds a NaN or infinite value"));
+            }
+            if data.len() % 4 == 0 && !text.contains('\\') {
+                out.push_str(text);
+            } else {
+                out.push('"');
+                out.push_str(&encode(&bytes)); // padded, without escapes
+                out.push('"');
+            }
+            Ok(bytes.len() / 4)
+        }
+        _ => Err(bad("is neither a list of numbers nor base64 text")),
+    }
+}
+
+/// Calls `each` with every number of a flat JSON list (as the parser took it: valid JSON) and
+/// returns how many there are; fails on anything else in it, or on an empty list.
+fn numbers(
+    list: &str,
+    mut each: impl FnMut(&str) -> Result<(), &'static str>,
+) -> Result<usize, &'static str> {
+    let inner = list
+        .trim_end()
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .ok_or("is not a list")?;
+    if inner.trim().is_empty() {
+        return Err("is empty");
+    }
+    let mut count = 0;
+    for item in inner.split(',') {
+        let item = item.trim_matches(|c: char| c.is_ascii_whitespace());
+        match item.as_bytes().first() {
+            Some(b'-') | Some(b'0'..=b'9') => each(item)?,
+            _ => return Err("holds something other than numbers"),
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding.
+pub fn encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity((bytes.len() + 2) / 3 * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> shift) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Standard base64, padded or not; `None` for anything else.
+pub fn decode(text: &str) -> Option<Vec<u8>> {
+    let data = text.trim_end_matches('=');
+    if text.len() - data.len() > 2 || data.len() % 4 == 1 {
+        return None;
+    }
+    if text.len() != data.len() && text.len() % 4 != 0 {
+        return None;
+    }
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
+    for chunk in data.as_bytes().chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c)? << (18 - 6 * i);
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len() - 1]);
+    }
+    Some(out)
+}
+
+/// The reader of answers of a reader that has no embeddings.
+pub fn none(context: &Context, _status: u16, _body: &[u8]) -> Result<String, CoreError> {
+    Err(CoreError::invalid_request(format!(
+        "{}/{} answers carry no embeddings",
+        context.provider, context.model
+    )))
+}
+
+/// Embedding calls have no streams: every event is refused.
+pub fn translator(_context: &Context) -> Box<dyn Translate> {
+    Box::new(NoStream)
+}
+
+struct NoStream;
+
+impl Translate for NoStream {
+    fn event(&mut self, _event: Event, _out: &mut Chunks) -> Result<bool, CoreError> {
+        Err(CoreError::invalid_request(
+            "embedding calls have no streams",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use serde_json::{json, Value};
+
+    fn context(inputs: usize, dimensions: Option<u64>, base64: bool) -> Context {
+        let mut context = crate::providers::testing::context("openai", "m");
+        context.operation = crate::call::Operation::Embedding;
+        context.inputs = inputs;
+        context.dimensions = dimensions;
+        context.base64 = base64;
+        context
+    }
+
+    fn raw(texts: &[&str]) -> Vec<Box<RawValue>> {
+        texts
+            .iter()
+            .map(|t| RawValue::from_string(t.to_string()).unwrap())
+            .collect()
+    }
+
+    fn answered(context: &Context, texts: &[&str]) -> Result<Value, CoreError> {
+        let raw = raw(texts);
+        let refs: Vec<&RawValue> = raw.iter().map(|r| r.as_ref()).collect();
+        let text = answer(context, &refs, Some("e-1"), Some(3), None)?;
+        Ok(serde_json::from_str(&text).unwrap())
+    }
+
+    /// `values` as OpenAI's base64.
+    fn b64(values: &[f32]) -> String {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        encode(&bytes)
+    }
+
+    #[test]
+    fn numbers_are_copied_as_sent_in_openais_shape() {
+        let answer = answered(&context(2, Some(2), false), &["[0.5, -1e-3]", "[1,2]"]).unwrap();
+        assert_eq!(
+            answer,
+            json!({"object": "list", "data": [
+                {"object": "embedding", "index": 0, "embedding": [0.5, -0.001]},
+                {"object": "embedding", "index": 1, "embedding": [1, 2]},
+            ], "model": "e-1", "usage": {"prompt_tokens": 3, "total_tokens": 3}})
+        );
+    }
+
+    #[test]
+    fn base64_passes_through_and_numbers_become_base64_when_asked() {
+        let sent = format!("\"{}\"", b64(&[0.25, -2.0, 3.5]));
+        let answer = answered(&context(1, Some(3), false), &[&sent]).unwrap();
+        assert_eq!(answer["data"][0]["embedding"], b64(&[0.25, -2.0, 3.5]));
+        let answer = answered(&context(1, None, true), &["[0.25, -2, 3.5]"]).unwrap();
+        assert_eq!(answer["data"][0]["embedding"], b64(&[0.25, -2.0, 3.5]));
+        // Unpadded, or with JSON escapes: written padded and plain.
+        let padded = b64(&[1.0]);
+        assert!(padded.ends_with("=="));
+        let unpadded = format!("\"{}\"", padded.trim_end_matches('='));
+        let answer = answered(&context(1, None, false), &[&unpadded]).unwrap();
+        assert_eq!(answer["data"][0]["embedding"], padded);
+        let slashes = b64(&[f32::from_bits(0x3fff_ffff)]);
+        let escaped = format!("\"{}\"", slashes.replace('/', "\\/"));
+        assert!(escaped.contains("\\/"));
+        let answer = answered(&context(1, None, false), &[&escaped]).unwrap();
+        assert_eq!(answer["data"][0]["embedding"], slashes);
+    }
+
+    #[test]
+    fn bad_vectors_are_invalid_responses_naming_the_problem() {
+        let nan = format!("\"{}\"", b64(&[1.0, f32::NAN]));
+        let inf = format!("\"{}\"", b64(&[f32::INFINITY]));
+        for (texts, needle) in [
+            (vec!["[1, 2]"], "1 vectors for the 2 inputs"),
+            (vec!["[1, 2]", "[1]"], "differ in length: 2 and 1"),
+            (vec!["[1, 2]", "[1, 2]"], "asked for 3"),
+            (vec!["[1, null]", "[1, 2]"], "other than numbers"),
+            (vec!["[[1], [2]]", "[1, 2]"], "other than numbers"),
+            (vec!["[]", "[]"], "is empty"),
+            (vec!["[1e999, 1]", "[1, 2]"], "too large"),
+            (vec!["\"AAAA!\"", "[1]"], "not valid base64"),
+            (vec!["\"AAA=\"", "[1]"], "whole number of float32"),
+            (vec![&nan, "[1, 2]"], "NaN or infinite"),
+            (vec![&inf, "[1]"], "NaN or infinite"),
+            (vec!["{}", "[1]"], "neither a list"),
+        ] {
+            let error = answered(&context(2, Some(3), false), &texts).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::InvalidResponse);
+            assert!(
+                error.message.contains(needle),
+                "{}: {}",
+                needle,
+                error.message
+            );
+        }
+        let error = answered(&context(1, None, true), &["[3.5e38, 1]"]).unwrap_err();
+        assert!(error.message.contains("too large for a float32"));
+        let raw: Vec<&RawValue> = Vec::new();
+        assert!(answer(&context(0, None, false), &raw, None, None, None).is_err());
+    }
+
+    #[test]
+    fn base64_round_trips() {
+        for bytes in [
+            &b""[..],
+            b"a",
+            b"ab",
+            b"abc",
+            b"abcd",
+            &[0xff, 0xfe, 0x00, 0x7f],
+        ] {
+            let text = encode(bytes);
+            assert_eq!(decode(&text).unwrap(), bytes, "{}", text);
+            assert_eq!(decode(text.trim_end_matches('=')).unwrap(), bytes);
+        }
+        assert_eq!(encode(b"\xfb\xff"), "+/8=");
+        for bad in ["A", "AB=C", "AB===", "A B=", "AB-_", "ABC=D"] {
+            assert!(decode(bad).is_none(), "{}", bad);
+        }
+    }
+
+    #[test]
+    fn input_types_in_each_apis_words() {
+        let nim = InputTypes::Spelled {
+            query: "query",
+            document: "passage",
+            default: Some("passage"),
+        };
+        assert_eq!(nim.spell(Some("document")).as_deref(), Some("passage"));
+        assert_eq!(nim.spell(None).as_deref(), Some("passage"));
+        assert_eq!(
+            InputTypes::COHERE.spell(Some("query")).as_deref(),
+            Some("search_query")
+        );
+        assert_eq!(
+            InputTypes::GOOGLE.spell(Some("CLUSTERING")).as_deref(),
+            Some("CLUSTERING")
+        );
+        assert_eq!(InputTypes::GOOGLE.spell(None), None);
+        assert_eq!(InputTypes::Dropped.spell(Some("query")), None);
+        assert_eq!(
+            InputTypes::Given.spell(Some("query")).as_deref(),
+            Some("query")
+        );
+    }
+
+    #[test]
+    fn answers_with_errors_are_the_providers_errors() {
+        let context = context(1, None, false);
+        let error = success(&context, 200, br#"{"error": {"message": "no"}}"#).unwrap_err();
+        assert_eq!(
+            (error.kind, error.sent_status),
+            (ErrorKind::ApiError, Some(200))
+        );
+        let error = success(&context, 400, br#"{"error": {"message": "bad"}}"#).unwrap_err();
+        assert_eq!(error.status, Some(400));
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let error = success(&context, 200, deep.as_bytes()).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::LimitExceeded);
+        let error = parse::<Value>("{\"a\": NaN}").unwrap_err();
+        assert!(error
+            .message
+            .contains("NaN and Infinity are not JSON numbers"));
+    }
+}
