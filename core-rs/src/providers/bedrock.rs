@@ -8,9 +8,19 @@
 //! (`additionalModelRequestFields`), and so does anything the caller puts there through
 //! `additional_params`.
 //!
+//! Embeddings go to InvokeModel (`/model/{id}/invoke`) in the model's own body: Amazon Titan
+//! Text Embeddings (one text per request: `inputText`, `dimensions` 256, 512 or 1024 on v2) and
+//! Cohere Embed v3 and v4 (`texts`, at most 96, a required `input_type`, `output_dimension` on
+//! v4). https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-embed-text.html
+//! and .../model-parameters-embed-v3.html, .../model-parameters-embed-v4.html
+//!
 //! https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html and
 //! .../API_runtime_ConverseStream.html
 
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use super::blocks::{block_turns, Answer, BlockProtocol, BlockStream};
@@ -19,6 +29,7 @@ use super::shared::{
     unsupported_part, usage, Meta, Params, ToolChoice,
 };
 use super::url::{endpoint, path_segment, setting};
+use super::vectors::{self, no_dimensions, InputTypes};
 use crate::call::{Call, Context, HttpRequest};
 use crate::error::{api_error, CoreError};
 use crate::sse::Event;
@@ -115,25 +126,170 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
     if !extra.is_empty() {
         body.insert("additionalModelRequestFields".into(), Value::Object(extra));
     }
-    body.extend(call.additional_params);
     let action = if call.stream {
         "converse-stream"
     } else {
         "converse"
     };
-    // The host signs for this region (SigV4), with a custom endpoint too.
-    if let Some(region) = call.env.get("AWS_REGION").filter(|r| !r.is_empty()) {
-        setting("AWS_REGION", region)?;
-    }
-    // Model ids and ARNs hold `:` and `/`: one path segment, percent-encoded.
-    let path = format!("/model/{}/{}", path_segment(&call.model)?, action);
-    let mut request = HttpRequest::post_json(endpoint(&call.base_url, &path), &body, call.stream);
+    let url = model_url(&call.base_url, &call.env, &call.model, action)?;
+    body.extend(call.additional_params);
+    let mut request = HttpRequest::post_json(url, &body, call.stream);
     if call.stream {
         request
             .headers
             .insert("accept", "application/vnd.amazon.eventstream".to_string());
     }
     Ok(request)
+}
+
+/// The URL of `model`'s `action`.
+fn model_url(
+    base_url: &str,
+    env: &BTreeMap<String, String>,
+    model: &str,
+    action: &str,
+) -> Result<String, CoreError> {
+    // The host signs for this region (SigV4), with a custom endpoint too.
+    if let Some(region) = env.get("AWS_REGION").filter(|r| !r.is_empty()) {
+        setting("AWS_REGION", region)?;
+    }
+    // Model ids and ARNs hold `:` and `/`: one path segment, percent-encoded.
+    let path = format!("/model/{}/{}", path_segment(model)?, action);
+    Ok(endpoint(base_url, &path))
+}
+
+/// The embedding models Bedrock serves, each with its own body, told apart by model id (which
+/// may carry a region's prefix, `us.cohere.embed-v4:0`, or be an ARN that names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Embedder {
+    /// Amazon Titan Text Embeddings; v2 takes `dimensions`.
+    Titan { v2: bool },
+    /// Cohere Embed; v4 takes `output_dimension`.
+    Cohere { v4: bool },
+}
+
+fn embedder(model: &str) -> Option<Embedder> {
+    if model.contains("amazon.titan-embed") {
+        Some(Embedder::Titan {
+            v2: model.contains("titan-embed-text-v2"),
+        })
+    } else if model.contains("cohere.embed") {
+        Some(Embedder::Cohere {
+            v4: model.contains("embed-v4"),
+        })
+    } else {
+        None
+    }
+}
+
+/// The `dimensions` each embedder can give.
+const TITAN_DIMENSIONS: &[u64] = &[256, 512, 1024];
+const COHERE_DIMENSIONS: &[u64] = &[256, 512, 1024, 1536];
+
+pub fn build_embedding(mut call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+    let kind = embedder(&call.model).ok_or_else(|| {
+        CoreError::invalid_request(format!(
+            "bedrock/ embeds with Amazon Titan Text Embeddings (amazon.titan-embed-text-v2:0) and Cohere Embed (cohere.embed-*) models; {} is neither",
+            call.model
+        ))
+    })?;
+    let mut params = Params::new(std::mem::take(&mut call.params), call.provider);
+    let mut embedding = std::mem::take(&mut call.embedding);
+    let max = match kind {
+        Embedder::Titan { .. } => 1,
+        Embedder::Cohere { .. } => 96,
+    };
+    let inputs = embedding.keep(max);
+    let mut texts = vectors::texts(embedding.input, call.provider)?;
+    let (field, allowed) = match kind {
+        Embedder::Titan { v2: true } => ("dimensions", TITAN_DIMENSIONS),
+        Embedder::Cohere { v4: true } => ("output_dimension", COHERE_DIMENSIONS),
+        _ => ("", &[][..]),
+    };
+    let dimensions = match embedding.dimensions {
+        Some(asked) if allowed.contains(&asked) => Some(asked),
+        Some(_) if call.drop_params => {
+            context.dimensions = None;
+            None
+        }
+        Some(asked) => {
+            let which = match allowed {
+                [] => "cannot shorten its vectors".to_string(),
+                _ => format!("gives {:?} only, not {}", allowed, asked),
+            };
+            return Err(no_dimensions(call.provider, &call.model, &which));
+        }
+        None => None,
+    };
+    let mut body = Map::new();
+    match kind {
+        Embedder::Titan { .. } => {
+            body.insert("inputText".into(), json!(texts.pop()));
+            if let Some(normalize) = params.take("normalize") {
+                body.insert("normalize".into(), normalize);
+            }
+        }
+        Embedder::Cohere { .. } => {
+            body.insert("texts".into(), json!(texts));
+            let kind = InputTypes::COHERE.spell(embedding.input_type.as_deref());
+            body.insert("input_type".into(), json!(kind));
+            if let Some(truncate) = params.take("truncate") {
+                body.insert("truncate".into(), truncate);
+            }
+        }
+    }
+    if let Some(dimensions) = dimensions {
+        body.insert(field.into(), json!(dimensions));
+    }
+    params.finish(call.drop_params)?;
+    let url = model_url(&call.base_url, &call.env, &call.model, "invoke")?;
+    body.extend(call.additional_params);
+    Ok(HttpRequest::post_json(url, &body, false).carrying(inputs, max))
+}
+
+/// Titan's answer: one vector, and its count of tokens.
+#[derive(Deserialize)]
+struct TitanAnswer<'a> {
+    #[serde(borrow)]
+    embedding: &'a RawValue,
+    #[serde(default, rename = "inputTextTokenCount")]
+    tokens: Option<u64>,
+}
+
+/// Cohere's answer: `embeddings` a list of vectors (`embeddings_floats`) or vectors by type
+/// (`embeddings_by_type`); the tokens billed, where it says.
+#[derive(Deserialize)]
+struct CohereAnswer<'a> {
+    #[serde(borrow)]
+    embeddings: &'a RawValue,
+    #[serde(default)]
+    meta: Value,
+}
+
+#[derive(Deserialize)]
+struct ByType<'a> {
+    #[serde(borrow, default)]
+    float: Option<Vec<&'a RawValue>>,
+}
+
+pub fn parse_embeddings(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
+    let text = vectors::success(context, status, body)?;
+    if let Some(Embedder::Titan { .. }) = embedder(&context.model) {
+        let answer: TitanAnswer = vectors::parse(text)?;
+        return vectors::answer(context, &[answer.embedding], None, answer.tokens, None);
+    }
+    let answer: CohereAnswer = vectors::parse(text)?;
+    let list = answer.embeddings.get();
+    let list: Vec<&RawValue> = if list.starts_with('[') {
+        vectors::parse(list)?
+    } else {
+        let by_type: ByType = vectors::parse(list)?;
+        by_type.float.ok_or_else(|| {
+            CoreError::invalid_response("the provider's answer has no float embeddings")
+        })?
+    };
+    let tokens = answer.meta.pointer("/billed_units/input_tokens");
+    vectors::answer(context, &list, None, tokens.and_then(Value::as_u64), None)
 }
 
 struct Converse;
@@ -332,22 +488,6 @@ fn stream_exception(kind: &str, payload: &[u8]) -> CoreError {
         error.message = format!("Bedrock reported {}", kind);
     }
     error
-}
-
-/// Embeddings: not yet.
-pub fn build_embedding(call: Call) -> Result<HttpRequest, CoreError> {
-    Err(CoreError::invalid_request(format!(
-        "{}/ embeddings: not yet",
-        call.provider
-    )))
-}
-
-pub fn parse_embeddings(
-    _context: &Context,
-    _status: u16,
-    _body: &[u8],
-) -> Result<String, CoreError> {
-    Err(CoreError::invalid_request("not yet"))
 }
 
 #[cfg(test)]
@@ -619,5 +759,144 @@ mod tests {
             serde_json::from_str(&stream.feed(&event("messageStart", r#"{"role":"assistant"}"#)))
                 .unwrap();
         assert_eq!(batch["chunks"][0]["id"], "chatcmpl-0123456789abcdef");
+    }
+
+    fn embedding_body(
+        model: &str,
+        input: Value,
+        params: Value,
+    ) -> Result<(HttpRequest, Value), CoreError> {
+        let mut call = testing::embedding("bedrock", model, input, params);
+        call.env.insert("AWS_REGION".into(), "us-east-1".into());
+        call.base_url = "https://bedrock-runtime.us-east-1.amazonaws.com".into();
+        let mut context = testing::embedding_context("bedrock", model, 0);
+        let request = build_embedding(call, &mut context)?;
+        let body = serde_json::from_slice(&request.body).unwrap();
+        Ok((request, body))
+    }
+
+    #[test]
+    fn titan_embeds_one_text_per_request_with_its_dimensions() {
+        let (request, body) = embedding_body(
+            "amazon.titan-embed-text-v2:0",
+            json!(["a", "b", "c"]),
+            json!({"dimensions": 512, "normalize": true}),
+        )
+        .unwrap();
+        assert_eq!(
+            request.url,
+            "https://bedrock-runtime.us-east-1.amazonaws.com/model/amazon.titan-embed-text-v2%3A0/invoke"
+        );
+        assert_eq!(
+            body,
+            json!({"inputText": "a", "normalize": true, "dimensions": 512})
+        );
+        assert_eq!((request.inputs, request.max_inputs), (Some(1), Some(1)));
+        let error = embedding_body(
+            "amazon.titan-embed-text-v2:0",
+            json!("a"),
+            json!({"dimensions": 2048}),
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("gives [256, 512, 1024] only, not 2048"),
+            "{}",
+            error.message
+        );
+        let error = embedding_body(
+            "amazon.titan-embed-text-v1",
+            json!("a"),
+            json!({"dimensions": 256}),
+        )
+        .unwrap_err();
+        assert!(error.message.contains("cannot shorten its vectors"));
+        let error = embedding_body(
+            "amazon.titan-embed-text-v2:0",
+            json!("a"),
+            json!({"user": "u"}),
+        )
+        .unwrap_err();
+        assert!(error
+            .message
+            .contains("does not support the parameter user"));
+        let error = embedding_body("meta.llama3-8b", json!("a"), json!({})).unwrap_err();
+        assert!(error.message.contains("is neither"));
+    }
+
+    #[test]
+    fn cohere_embeds_up_to_96_texts_with_an_input_type() {
+        let many: Vec<String> = (0..100).map(|i| format!("t{}", i)).collect();
+        let (request, body) =
+            embedding_body("cohere.embed-english-v3", json!(many), json!({})).unwrap();
+        assert_eq!((request.inputs, request.max_inputs), (Some(96), Some(96)));
+        assert_eq!(body["input_type"], "search_document");
+        assert_eq!(body["texts"].as_array().unwrap().len(), 96);
+        assert!(request
+            .url
+            .ends_with("/model/cohere.embed-english-v3/invoke"));
+        let (_, body) = embedding_body(
+            "us.cohere.embed-v4:0",
+            json!("q"),
+            json!({"input_type": "query", "dimensions": 1024, "truncate": "RIGHT"}),
+        )
+        .unwrap();
+        assert_eq!(
+            body,
+            json!({"texts": ["q"], "input_type": "search_query", "truncate": "RIGHT", "output_dimension": 1024})
+        );
+        let error = embedding_body(
+            "cohere.embed-multilingual-v3",
+            json!("a"),
+            json!({"dimensions": 256}),
+        )
+        .unwrap_err();
+        assert!(error.message.contains("cannot shorten"));
+        let error =
+            embedding_body("cohere.embed-english-v3", json!([[1, 2]]), json!({})).unwrap_err();
+        assert!(error.message.contains("bedrock/ takes text input only"));
+    }
+
+    #[test]
+    fn titan_and_cohere_answers_are_read() {
+        let read = |model: &str, inputs: usize, answer: Value| {
+            let context = testing::embedding_context("bedrock", model, inputs);
+            parse_embeddings(&context, 200, answer.to_string().as_bytes())
+                .map(|text| serde_json::from_str::<Value>(&text).unwrap())
+        };
+        let titan = read(
+            "amazon.titan-embed-text-v2:0",
+            1,
+            json!({"embedding": [0.5, -0.25], "inputTextTokenCount": 3, "embeddingsByType": {"float": [0.5, -0.25]}}),
+        )
+        .unwrap();
+        assert_eq!(titan["data"][0]["embedding"], json!([0.5, -0.25]));
+        assert_eq!(titan["model"], "amazon.titan-embed-text-v2:0");
+        assert_eq!(
+            titan["usage"],
+            json!({"prompt_tokens": 3, "total_tokens": 3})
+        );
+        let floats = json!({"id": "x", "embeddings": [[1, 2], [3, 4]], "response_type": "embeddings_floats", "texts": ["a", "b"]});
+        let by_type = json!({"id": "x", "embeddings": {"float": [[1, 2], [3, 4]]}, "response_type": "embeddings_by_type", "meta": {"billed_units": {"input_tokens": 4}}});
+        for (answer, tokens) in [(floats, 0), (by_type, 4)] {
+            let read = read("cohere.embed-v4:0", 2, answer).unwrap();
+            assert_eq!(read["data"][1]["embedding"], json!([3, 4]));
+            assert_eq!(read["usage"]["total_tokens"], tokens);
+        }
+        let error = read(
+            "cohere.embed-v4:0",
+            2,
+            json!({"embeddings": {"int8": [[1]]}}),
+        )
+        .unwrap_err();
+        assert!(error.message.contains("no float embeddings"));
+        let context = testing::embedding_context("bedrock", "cohere.embed-v4:0", 1);
+        let error = parse_embeddings(&context, 400, br#"{"message": "Malformed input request"}"#)
+            .unwrap_err();
+        assert_eq!(
+            (error.status, error.message.as_str()),
+            (Some(400), "Malformed input request")
+        );
     }
 }

@@ -9,7 +9,13 @@
 //! Gemini gives function calls no ids; ritellm derives one from the call's nonce and the call
 //! itself, the same for a streamed and a complete answer, and finds a tool result's function
 //! name by looking up its `tool_call_id` in the conversation.
+//!
+//! Embeddings: `batchEmbedContents`, one request per input, at most 100 in a call
+//! (<https://ai.google.dev/api/embeddings>). Their answers, and Vertex AI's `predict` answers,
+//! are read by [`parse_embeddings`].
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use super::shared::{
@@ -18,7 +24,8 @@ use super::shared::{
     unsupported_role, usage, Meta, Params, ToolChoice,
 };
 use super::url::{join_query, model_segment, split_query};
-use crate::call::{Call, Context, HttpRequest};
+use super::vectors::{self, no_dimensions, InputTypes};
+use crate::call::{Call, Context, Embedding, HttpRequest};
 use crate::error::{api_error, error_in_success, CoreError, ErrorKind};
 use crate::sse::Event;
 use crate::translate::{Chunks, Translate};
@@ -41,6 +48,21 @@ const GENERATION_CONFIG: &[(&str, &str)] = &[
     ("frequency_penalty", "frequencyPenalty"),
 ];
 
+/// The most inputs `batchEmbedContents` takes in one call.
+const MAX_EMBEDDING_INPUTS: usize = 100;
+
+/// The URL of `model`'s `action` under the API's base.
+fn model_url(base: &str, model: &str, action: &str) -> Result<String, CoreError> {
+    let (base, query) = split_query(base);
+    let url = format!(
+        "{}/models/{}:{}",
+        base.trim_end_matches('/'),
+        model_segment(model)?,
+        action
+    );
+    Ok(join_query(url, query))
+}
+
 pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
     let model = call.model.strip_prefix("models/").unwrap_or(&call.model);
     let action = if call.stream {
@@ -48,14 +70,7 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
     } else {
         "generateContent"
     };
-    let (base, query) = split_query(&call.base_url);
-    let url = format!(
-        "{}/models/{}:{}",
-        base.trim_end_matches('/'),
-        model_segment(model)?,
-        action
-    );
-    let url = join_query(url, query);
+    let url = model_url(&call.base_url, model, action)?;
     let mut params = Params::new(call.params, "gemini");
     let mut body = Map::new();
     let (system, contents) = translate_messages(&call.messages)?;
@@ -126,6 +141,127 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
     params.finish(call.drop_params)?;
     body.extend(call.additional_params);
     Ok(HttpRequest::post_json(url, &body, call.stream))
+}
+
+pub fn build_embedding(mut call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+    let model = call.model.strip_prefix("models/").unwrap_or(&call.model);
+    let url = model_url(&call.base_url, model, "batchEmbedContents")?;
+    let mut params = Params::new(std::mem::take(&mut call.params), call.provider);
+    let mut embedding = std::mem::take(&mut call.embedding);
+    let inputs = embedding.keep(MAX_EMBEDDING_INPUTS);
+    let mut fields = embedding_fields(&mut params, &embedding)?;
+    if let Some(dimensions) = embedding.dimensions {
+        // The legacy model gives its 768 numbers only.
+        if model == "embedding-001" {
+            if !call.drop_params {
+                let which = "cannot shorten its vectors";
+                return Err(no_dimensions(call.provider, model, which));
+            }
+            context.dimensions = None;
+        } else {
+            fields.insert("outputDimensionality".into(), json!(dimensions));
+        }
+    }
+    params.finish(call.drop_params)?;
+    let name = json!(format!("models/{}", model));
+    let requests: Vec<Value> = vectors::texts(embedding.input, call.provider)?
+        .into_iter()
+        .map(|text| {
+            let mut request = Map::new();
+            request.insert("model".into(), name.clone());
+            request.insert("content".into(), json!({"parts": [{"text": text}]}));
+            request.extend(fields.clone());
+            Value::Object(request)
+        })
+        .collect();
+    let mut body = Map::new();
+    body.insert("requests".into(), Value::Array(requests));
+    body.extend(call.additional_params);
+    Ok(HttpRequest::post_json(url, &body, false).carrying(inputs, MAX_EMBEDDING_INPUTS))
+}
+
+/// The fields Google's embedding APIs take per input, in the Gemini API's names: `taskType`
+/// (ritellm's `input_type`, or `task_type` as LiteLLM callers pass it) and `title`.
+pub fn embedding_fields(
+    params: &mut Params,
+    embedding: &Embedding,
+) -> Result<Map<String, Value>, CoreError> {
+    let mut fields = Map::new();
+    let task_type = params.take("task_type");
+    let given = match (&embedding.input_type, &task_type) {
+        (Some(kind), _) => Some(kind.as_str()),
+        (None, Some(Value::String(kind))) => Some(kind.as_str()),
+        (None, None) => None,
+        (None, Some(other)) => {
+            return Err(CoreError::invalid_request(format!(
+                "task_type must be a string, got {}",
+                other
+            )))
+        }
+    };
+    if let Some(kind) = InputTypes::GOOGLE.spell(given) {
+        fields.insert("taskType".into(), json!(kind));
+    }
+    if let Some(title) = params.take("title") {
+        fields.insert("title".into(), title);
+    }
+    Ok(fields)
+}
+
+/// Google's embeddings answers: `batchEmbedContents`' (`{"embeddings": [{"values"}]}`, maybe
+/// `usageMetadata`) and Vertex AI's `predict` (`{"predictions": [{"embeddings": {"values",
+/// "statistics": {"token_count"}}}]}`).
+#[derive(Deserialize)]
+struct Embeddings<'a> {
+    #[serde(borrow, default)]
+    embeddings: Option<Vec<Values<'a>>>,
+    #[serde(borrow, default)]
+    predictions: Option<Vec<Prediction<'a>>>,
+    #[serde(default, rename = "usageMetadata")]
+    usage: Value,
+}
+
+#[derive(Deserialize)]
+struct Values<'a> {
+    #[serde(borrow)]
+    values: &'a RawValue,
+    #[serde(default)]
+    statistics: Value,
+}
+
+#[derive(Deserialize)]
+struct Prediction<'a> {
+    #[serde(borrow)]
+    embeddings: Values<'a>,
+}
+
+pub fn parse_embeddings(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
+    let text = vectors::success(context, status, body)?;
+    let answer: Embeddings = vectors::parse(text)?;
+    let (list, prompt, total) = match (answer.embeddings, answer.predictions) {
+        (Some(list), _) => {
+            let count = |name: &str| answer.usage.get(name).and_then(Value::as_u64);
+            (list, count("promptTokenCount"), count("totalTokenCount"))
+        }
+        (None, Some(predictions)) => {
+            let list: Vec<Values> = predictions.into_iter().map(|p| p.embeddings).collect();
+            let tokens = list.iter().fold(0u64, |sum, values| {
+                let statistics = &values.statistics;
+                let count = statistics
+                    .get("token_count")
+                    .or_else(|| statistics.get("tokenCount"));
+                sum.saturating_add(count.and_then(Value::as_u64).unwrap_or(0))
+            });
+            (list, Some(tokens), None)
+        }
+        (None, None) => {
+            return Err(CoreError::invalid_response(
+                "the provider's answer has neither embeddings nor predictions",
+            ))
+        }
+    };
+    let vectors: Vec<&RawValue> = list.iter().map(|values| values.values).collect();
+    vectors::answer(context, &vectors, None, prompt, total)
 }
 
 fn translate_messages(messages: &Value) -> Result<(Option<Value>, Value), CoreError> {
@@ -481,22 +617,6 @@ impl Translate for StreamTranslator {
     }
 }
 
-/// Embeddings: not yet.
-pub fn build_embedding(call: Call) -> Result<HttpRequest, CoreError> {
-    Err(CoreError::invalid_request(format!(
-        "{}/ embeddings: not yet",
-        call.provider
-    )))
-}
-
-pub fn parse_embeddings(
-    _context: &Context,
-    _status: u16,
-    _body: &[u8],
-) -> Result<String, CoreError> {
-    Err(CoreError::invalid_request("not yet"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -836,5 +956,129 @@ mod tests {
         // Not a number: the first candidate, as before.
         let unnumbered = read(json!("x"));
         assert_eq!(unnumbered["chunks"][0]["choices"][0]["index"], 0);
+    }
+
+    fn embedding_request(
+        model: &str,
+        input: Value,
+        params: Value,
+        drop: bool,
+    ) -> Result<(HttpRequest, Value, Context), CoreError> {
+        let mut call = testing::embedding("gemini", model, input, params);
+        call.drop_params = drop;
+        let mut context = testing::embedding_context("gemini", model, 0);
+        context.dimensions = call.embedding.dimensions;
+        let request = build_embedding(call, &mut context)?;
+        let body = serde_json::from_slice(&request.body).unwrap();
+        Ok((request, body, context))
+    }
+
+    #[test]
+    fn batch_embed_contents_carries_one_request_per_input() {
+        let (request, body, _) = embedding_request(
+            "gemini-embedding-001",
+            json!(["a", "b"]),
+            json!({"input_type": "query", "dimensions": 768}),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            request.url,
+            "https://generativelanguage.googleapis.com/v1beta/models/gemini-embedding-001:batchEmbedContents"
+        );
+        let one = |text: &str| json!({"model": "models/gemini-embedding-001", "content": {"parts": [{"text": text}]}, "taskType": "RETRIEVAL_QUERY", "outputDimensionality": 768});
+        assert_eq!(body, json!({"requests": [one("a"), one("b")]}));
+        let many: Vec<String> = (0..150).map(|i| format!("t{}", i)).collect();
+        let (request, body, _) = embedding_request(
+            "models/text-embedding-004",
+            json!(many),
+            json!({"task_type": "SEMANTIC_SIMILARITY", "title": "T"}),
+            false,
+        )
+        .unwrap();
+        assert_eq!((request.inputs, request.max_inputs), (Some(100), Some(100)));
+        assert_eq!(body["requests"][99]["content"]["parts"][0]["text"], "t99");
+        assert_eq!(body["requests"][0]["taskType"], "SEMANTIC_SIMILARITY");
+        assert_eq!(body["requests"][0]["title"], "T");
+        assert_eq!(body["requests"][0]["model"], "models/text-embedding-004");
+        let (_, body, _) =
+            embedding_request("m", json!("a"), json!({"input_type": "document"}), false).unwrap();
+        assert_eq!(body["requests"][0]["taskType"], "RETRIEVAL_DOCUMENT");
+    }
+
+    #[test]
+    fn embedding_fields_gemini_cannot_take_are_refused_or_dropped() {
+        let error = embedding_request(
+            "embedding-001",
+            json!("a"),
+            json!({"dimensions": 256}),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(error.param.as_deref(), Some("dimensions"));
+        let (_, body, context) = embedding_request(
+            "embedding-001",
+            json!("a"),
+            json!({"dimensions": 256, "user": "u"}),
+            true,
+        )
+        .unwrap();
+        assert!(body["requests"][0].get("outputDimensionality").is_none());
+        assert_eq!(context.dimensions, None);
+        let error = embedding_request("m", json!("a"), json!({"user": "u"}), false).unwrap_err();
+        assert!(error
+            .message
+            .contains("gemini/ does not support the parameter user"));
+        let error = embedding_request("m", json!([1, 2]), json!({}), false).unwrap_err();
+        assert!(error.message.contains("gemini/ takes text input only"));
+    }
+
+    #[test]
+    fn googles_embedding_answers_are_read() {
+        let read = |inputs: usize, answer: Value| {
+            let context = testing::embedding_context("gemini", "gemini-embedding-001", inputs);
+            parse_embeddings(&context, 200, answer.to_string().as_bytes())
+                .map(|text| serde_json::from_str::<Value>(&text).unwrap())
+        };
+        let batch = read(
+            2,
+            json!({"embeddings": [{"values": [0.1, 0.2]}, {"values": [0.3, 0.4]}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            batch["data"][1],
+            json!({"object": "embedding", "index": 1, "embedding": [0.3, 0.4]})
+        );
+        assert_eq!(batch["model"], "gemini-embedding-001");
+        assert_eq!(
+            batch["usage"],
+            json!({"prompt_tokens": 0, "total_tokens": 0})
+        );
+        let counted = read(
+            1,
+            json!({"embeddings": [{"values": [1]}], "usageMetadata": {"promptTokenCount": 5}}),
+        )
+        .unwrap();
+        assert_eq!(
+            counted["usage"],
+            json!({"prompt_tokens": 5, "total_tokens": 5})
+        );
+        let predicted = read(2, json!({"predictions": [
+            {"embeddings": {"values": [1, 2], "statistics": {"token_count": 6, "truncated": false}}},
+            {"embeddings": {"values": [3, 4], "statistics": {"tokenCount": 2}}}],
+            "metadata": {"billableCharacterCount": 10}})).unwrap();
+        assert_eq!(predicted["data"][1]["embedding"], json!([3, 4]));
+        assert_eq!(
+            predicted["usage"],
+            json!({"prompt_tokens": 8, "total_tokens": 8})
+        );
+        assert!(read(1, json!({"candidates": []}))
+            .unwrap_err()
+            .message
+            .contains("neither embeddings nor predictions"));
+        let context = testing::embedding_context("gemini", "m", 1);
+        let error = parse_embeddings(&context, 400, br#"{"error": {"code": 400, "message": "* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch", "status": "INVALID_ARGUMENT"}}"#).unwrap_err();
+        assert_eq!(error.error_type.as_deref(), Some("INVALID_ARGUMENT"));
+        assert!(error.message.contains("at most 100"));
     }
 }

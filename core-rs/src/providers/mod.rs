@@ -761,9 +761,9 @@ pub fn build_request(
         (Api::Azure, Operation::Embedding) => {
             azure::build_embedding(call, provider.embeddings_row(), context)
         }
-        (Api::Gemini, Operation::Embedding) => gemini::build_embedding(call),
-        (Api::Bedrock, Operation::Embedding) => bedrock::build_embedding(call),
-        (Api::Vertex, Operation::Embedding) => vertex::build_embedding(call),
+        (Api::Gemini, Operation::Embedding) => gemini::build_embedding(call, context),
+        (Api::Bedrock, Operation::Embedding) => bedrock::build_embedding(call, context),
+        (Api::Vertex, Operation::Embedding) => vertex::build_embedding(call, context),
         (Api::Anthropic, Operation::Embedding) => Err(CoreError::new(
             ErrorKind::UnsupportedProvider,
             "anthropic/ has no embeddings endpoint",

@@ -48,3 +48,21 @@ pub fn context(prefix: &str, model: &str) -> Context {
         base64: false,
     }
 }
+
+/// An embedding call to `prefix/model` of `input` (as a caller gives it) with `params`.
+pub fn embedding(prefix: &str, model: &str, input: Value, params: Value) -> Call {
+    let mut call = call(prefix, model, Value::Null, params);
+    call.operation = Operation::Embedding;
+    call.embedding = Embedding::read(input, &mut call.params).unwrap();
+    call
+}
+
+/// The context of such a call, carrying `inputs`.
+pub fn embedding_context(prefix: &str, model: &str, inputs: usize) -> Context {
+    Context {
+        operation: Operation::Embedding,
+        inputs,
+        include_usage: false,
+        ..context(prefix, model)
+    }
+}

@@ -4,13 +4,17 @@
 //! provider row says (its `readers_by_model`): the call's reader, whose answers are the
 //! model's own API's.
 //!
+//! Embeddings: `predict` for Google's embedding models (`text-embedding-*`,
+//! `text-multilingual-embedding-*`, `gemini-embedding-*`), read by the Gemini reader.
+//!
 //! https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest and
 //! https://docs.anthropic.com/en/api/claude-on-vertex-ai
 
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
+use super::shared::Params;
 use super::url::{model_segment, setting};
-use super::{anthropic, gemini};
+use super::{anthropic, gemini, vectors};
 use crate::call::{Call, Context, HttpRequest, Reader};
 use crate::error::CoreError;
 
@@ -21,27 +25,17 @@ pub const DEFAULT_LOCATION: &str = "us-central1";
 /// The Messages API version Claude on Vertex takes, in the body instead of a header.
 const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
 
-pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
-    let value = |name: &str| call.env.get(name).filter(|v| !v.is_empty()).cloned();
-    let project = value("VERTEXAI_PROJECT").ok_or_else(|| {
-        CoreError::invalid_request(
-            "vertex_ai/ needs a project: pass vertex_project= or set VERTEXAI_PROJECT (or GOOGLE_CLOUD_PROJECT)",
-        )
-    })?;
-    let location = value("VERTEXAI_LOCATION").unwrap_or_else(|| DEFAULT_LOCATION.to_string());
-    // Checked, not encoded: the location names a host, and both go in the path as Google's
-    // clients write them (`example.com:my-project` keeps its `:`).
-    let project = setting("VERTEXAI_PROJECT", &project)?;
-    let location = setting("VERTEXAI_LOCATION", &location)?;
-    let host = if call.base_url == GLOBAL_HOST && location != "global" {
-        format!("https://{}-aiplatform.googleapis.com", location)
+/// The most inputs one `predict` call takes: 250 texts, but gemini-embedding models one each.
+fn max_inputs(model: &str) -> usize {
+    if model.starts_with("gemini-embedding") {
+        1
     } else {
-        call.base_url.trim_end_matches('/').to_string()
-    };
-    let publishers = format!(
-        "{}/v1/projects/{}/locations/{}/publishers",
-        host, project, location
-    );
+        250
+    }
+}
+
+pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+    let publishers = publishers(&call)?;
     if call.reader != Reader::Anthropic {
         call.base_url = format!("{}/google", publishers);
         return gemini::build_request(call);
@@ -65,12 +59,76 @@ pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpReques
     Ok(HttpRequest::post_json(url, &body, stream))
 }
 
-/// Embeddings: not yet.
-pub fn build_embedding(call: Call) -> Result<HttpRequest, CoreError> {
-    Err(CoreError::invalid_request(format!(
-        "{}/ embeddings: not yet",
-        call.provider
-    )))
+/// `instances` of `{content, task_type, title}`, `parameters` of `outputDimensionality` and
+/// `autoTruncate` (`auto_truncate`, as LiteLLM callers pass it).
+pub fn build_embedding(mut call: Call, _context: &mut Context) -> Result<HttpRequest, CoreError> {
+    if call.reader == Reader::Anthropic {
+        return Err(CoreError::invalid_request(format!(
+            "vertex_ai/{} has no embeddings: Vertex AI's embedding models are text-embedding-*, text-multilingual-embedding-* and gemini-embedding-*",
+            call.model
+        )));
+    }
+    let url = format!(
+        "{}/google/models/{}:predict",
+        publishers(&call)?,
+        model_segment(&call.model)?
+    );
+    let max = max_inputs(&call.model);
+    let mut params = Params::new(std::mem::take(&mut call.params), call.provider);
+    let mut embedding = std::mem::take(&mut call.embedding);
+    let inputs = embedding.keep(max);
+    let mut fields = gemini::embedding_fields(&mut params, &embedding)?;
+    if let Some(kind) = fields.remove("taskType") {
+        fields.insert("task_type".into(), kind);
+    }
+    let mut parameters = Map::new();
+    if let Some(dimensions) = embedding.dimensions {
+        parameters.insert("outputDimensionality".into(), json!(dimensions));
+    }
+    if let Some(truncate) = params.take("auto_truncate") {
+        parameters.insert("autoTruncate".into(), truncate);
+    }
+    params.finish(call.drop_params)?;
+    let instances: Vec<Value> = vectors::texts(embedding.input, call.provider)?
+        .into_iter()
+        .map(|text| {
+            let mut instance = Map::new();
+            instance.insert("content".into(), json!(text));
+            instance.extend(fields.clone());
+            Value::Object(instance)
+        })
+        .collect();
+    let mut body = Map::new();
+    body.insert("instances".into(), Value::Array(instances));
+    if !parameters.is_empty() {
+        body.insert("parameters".into(), Value::Object(parameters));
+    }
+    body.extend(call.additional_params);
+    Ok(HttpRequest::post_json(url, &body, false).carrying(inputs, max))
+}
+
+/// `.../v1/projects/{project}/locations/{location}/publishers` on the location's host.
+fn publishers(call: &Call) -> Result<String, CoreError> {
+    let value = |name: &str| call.env.get(name).filter(|v| !v.is_empty()).cloned();
+    let project = value("VERTEXAI_PROJECT").ok_or_else(|| {
+        CoreError::invalid_request(
+            "vertex_ai/ needs a project: pass vertex_project= or set VERTEXAI_PROJECT (or GOOGLE_CLOUD_PROJECT)",
+        )
+    })?;
+    let location = value("VERTEXAI_LOCATION").unwrap_or_else(|| DEFAULT_LOCATION.to_string());
+    // Checked, not encoded: the location names a host, and both go in the path as Google's
+    // clients write them (`example.com:my-project` keeps its `:`).
+    let project = setting("VERTEXAI_PROJECT", &project)?;
+    let location = setting("VERTEXAI_LOCATION", &location)?;
+    let host = if call.base_url == GLOBAL_HOST && location != "global" {
+        format!("https://{}-aiplatform.googleapis.com", location)
+    } else {
+        call.base_url.trim_end_matches('/').to_string()
+    };
+    Ok(format!(
+        "{}/v1/projects/{}/locations/{}/publishers",
+        host, project, location
+    ))
 }
 
 #[cfg(test)]
@@ -167,5 +225,43 @@ mod tests {
         assert!(
             url("claude-x/y?z#w% q").ends_with("/models/claude-x%2Fy%3Fz%23w%25%20q:rawPredict")
         );
+    }
+
+    #[test]
+    fn embedding_models_are_asked_through_predict() {
+        let request = |model: &str, input: Value, params: Value| {
+            let mut call = testing::embedding("vertex_ai", model, input, params);
+            call.env.insert("VERTEXAI_PROJECT".into(), "p".into());
+            let mut context = testing::embedding_context("vertex_ai", model, 0);
+            build_embedding(call, &mut context)
+        };
+        let texts: Vec<String> = (0..300).map(|i| format!("t{}", i)).collect();
+        let built = request(
+            "text-embedding-005",
+            json!(texts),
+            json!({"input_type": "document", "dimensions": 256, "auto_truncate": false, "title": "T"}),
+        )
+        .unwrap();
+        assert_eq!(
+            built.url,
+            "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google/models/text-embedding-005:predict"
+        );
+        assert_eq!((built.inputs, built.max_inputs), (Some(250), Some(250)));
+        let body: Value = serde_json::from_slice(&built.body).unwrap();
+        assert_eq!(
+            body["instances"][0],
+            json!({"content": "t0", "task_type": "RETRIEVAL_DOCUMENT", "title": "T"})
+        );
+        assert_eq!(body["instances"].as_array().unwrap().len(), 250);
+        assert_eq!(
+            body["parameters"],
+            json!({"outputDimensionality": 256, "autoTruncate": false})
+        );
+        let one = request("gemini-embedding-001", json!(["a", "b"]), json!({})).unwrap();
+        assert_eq!((one.inputs, one.max_inputs), (Some(1), Some(1)));
+        let body: Value = serde_json::from_slice(&one.body).unwrap();
+        assert_eq!(body, json!({"instances": [{"content": "a"}]}));
+        let error = request("claude-sonnet-4-5", json!("a"), json!({})).unwrap_err();
+        assert!(error.message.contains("has no embeddings"));
     }
 }
