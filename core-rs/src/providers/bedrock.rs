@@ -273,12 +273,11 @@ struct ByType<'a> {
 }
 
 pub fn parse_embeddings(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
-    let text = vectors::success(context, status, body)?;
     if let Some(Embedder::Titan { .. }) = embedder(&context.model) {
-        let answer: TitanAnswer = vectors::parse(text)?;
+        let answer: TitanAnswer = vectors::read(context, status, body)?;
         return vectors::answer(context, &[answer.embedding], None, answer.tokens, None);
     }
-    let answer: CohereAnswer = vectors::parse(text)?;
+    let answer: CohereAnswer = vectors::read(context, status, body)?;
     let list = answer.embeddings.get();
     let list: Vec<&RawValue> = if list.starts_with('[') {
         vectors::parse(list)?

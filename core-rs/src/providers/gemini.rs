@@ -219,6 +219,8 @@ struct Embeddings<'a> {
     predictions: Option<Vec<Prediction<'a>>>,
     #[serde(default, rename = "usageMetadata")]
     usage: Value,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -236,8 +238,8 @@ struct Prediction<'a> {
 }
 
 pub fn parse_embeddings(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
-    let text = vectors::success(context, status, body)?;
-    let answer: Embeddings = vectors::parse(text)?;
+    let answer: Embeddings = vectors::read(context, status, body)?;
+    vectors::reported(answer.error, status, body)?;
     let (list, prompt, total) = match (answer.embeddings, answer.predictions) {
         (Some(list), _) => {
             let count = |name: &str| answer.usage.get(name).and_then(Value::as_u64);

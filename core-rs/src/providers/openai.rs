@@ -143,6 +143,8 @@ struct List<'a> {
     model: Value,
     #[serde(default)]
     usage: Value,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
 }
 
 /// One of `data`'s items.
@@ -155,16 +157,18 @@ struct Data<'a> {
 }
 
 pub fn parse_embeddings(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
-    let text = vectors::success(context, status, body)?;
-    let answer = if text.trim_start().starts_with('[') {
+    let bare = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let answer = if bare {
         List {
-            data: vectors::parse(text)?,
+            data: vectors::read(context, status, body)?,
             model: Value::Null,
             usage: Value::Null,
+            error: None,
         }
     } else {
-        vectors::parse(text)?
+        vectors::read(context, status, body)?
     };
+    vectors::reported(answer.error, status, body)?;
     let mut ordered = vec![None; answer.data.len()];
     for (position, item) in answer.data.iter().enumerate() {
         let (index, vector) = match item.get().as_bytes().first() {

@@ -139,20 +139,39 @@ pub fn no_dimensions(provider: &str, model: &str, which: &str) -> CoreError {
     error
 }
 
-/// A success answer's text, within the depth limit: a non-success `status`, or an error object
-/// in the answer, is the provider's error.
-pub fn success<'a>(context: &Context, status: u16, body: &'a [u8]) -> Result<&'a str, CoreError> {
+/// Reads a success answer as `T` in one pass, building nothing but `T`: serde_json skips what
+/// `T` leaves out, and takes vectors as raw text, without recursing, and the few small members
+/// `T` reads as values stay within serde_json's own depth limit (the most `max_depth` may be).
+/// A non-success `status` is the provider's error; so is an answer that is not a `T` but an
+/// error object. An answer that is neither is refused as too deep (`max_depth`), or as not what
+/// the API sends. `T`'s readers refuse a `T` with an `error` beside its data ([`reported`]).
+pub fn read<'a, T: Deserialize<'a>>(
+    context: &Context,
+    status: u16,
+    body: &'a [u8],
+) -> Result<T, CoreError> {
     if !(200..300).contains(&status) {
         return Err(api_error(Some(status), body));
     }
-    match scan_object(body, context.limits.max_depth) {
-        Ok(Scan::Error) => return Err(error_in_success(status, body)),
-        Err(ProbeError::Limit(error)) => return Err(error),
-        Err(ProbeError::NotAnObject) => check_depth(body, context.limits.max_depth)?,
-        _ => {} // an unbalanced object: the parser says where
+    let text = std::str::from_utf8(body)
+        .map_err(|_| CoreError::invalid_response("the provider's answer is not UTF-8"))?;
+    parse(text).map_err(|error| {
+        let depth = context.limits.max_depth;
+        match scan_object(body, depth) {
+            Ok(Scan::Error) => error_in_success(status, body),
+            Err(ProbeError::Limit(limit)) => limit,
+            Err(ProbeError::NotAnObject) => check_depth(body, depth).err().unwrap_or(error),
+            _ => error,
+        }
+    })
+}
+
+/// Fails with the provider's error when an answer carries a non-null `error` member.
+pub fn reported(error: Option<&RawValue>, status: u16, body: &[u8]) -> Result<(), CoreError> {
+    match error {
+        Some(error) if error.get() != "null" => Err(error_in_success(status, body)),
+        _ => Ok(()),
     }
-    std::str::from_utf8(body)
-        .map_err(|_| CoreError::invalid_response("the provider's answer is not UTF-8"))
 }
 
 /// Parses an answer (or a part of one) as `T`.
@@ -266,15 +285,7 @@ fn write_vector(
             Ok(count)
         }
         Some(b'[') => {
-            let count = numbers(text, |number| {
-                // Only an exponent or hundreds of digits can take a number past a float64.
-                let risky = number.len() > 300 || number.contains(['e', 'E']);
-                match risky && !number.parse::<f64>().map_or(false, f64::is_finite) {
-                    true => Err("holds a number too large"),
-                    false => Ok(()),
-                }
-            })
-            .map_err(bad)?;
+            let count = count_numbers(text).map_err(bad)?;
             out.push_str(text);
             Ok(count)
         }
@@ -309,6 +320,52 @@ fn write_vector(
         _ => Err(bad("is neither a list of numbers nor base64 text")),
     }
 }
+
+/// How many numbers a flat JSON list holds, all finite as float64, in one pass over its bytes;
+/// fails on anything else in it, or on an empty list. The parser has taken the list as valid
+/// JSON, so a byte that starts no number (`[`, `{`, `"`, `n`, `t`, `f`) is another kind of
+/// item, and numbers are split by commas. Only an exponent can take a short number past a
+/// float64: those numbers alone are parsed, and longer ones are refused.
+fn count_numbers(list: &str) -> Result<usize, &'static str> {
+    let bytes = list.as_bytes();
+    let mut count = 0;
+    let mut digits = false;
+    let mut start = 1;
+    for (i, &byte) in bytes.iter().enumerate().skip(1) {
+        match byte {
+            b',' | b']' => {
+                count += 1;
+                start = i + 1;
+            }
+            b'e' | b'E' => {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b',' || b == b']')
+                    .map_or(bytes.len(), |n| i + n);
+                let number = list[start..end].trim_matches(|c: char| c.is_ascii_whitespace());
+                if !number.parse::<f64>().map_or(false, f64::is_finite) {
+                    return Err("holds a number too large");
+                }
+            }
+            b'0'..=b'9' => digits = true,
+            b'[' | b'{' | b'"' | b'n' | b't' | b'f' => {
+                return Err("holds something other than numbers")
+            }
+            _ => {}
+        }
+        if i > start + MAX_NUMBER {
+            return Err("holds a number too long");
+        }
+    }
+    if !digits {
+        return Err("is empty");
+    }
+    Ok(count)
+}
+
+/// The longest number taken (with the spaces around it): float32 values are printed in at
+/// most a few dozen characters.
+const MAX_NUMBER: usize = 300;
 
 /// Calls `each` with every number of a flat JSON list (as the parser took it: valid JSON) and
 /// returns how many there are; fails on anything else in it, or on an empty list.
@@ -359,6 +416,18 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
+/// Each byte's value in base64's alphabet, or `INVALID`.
+const VALUES: [u8; 256] = {
+    let mut values = [INVALID; 256];
+    let mut i = 0;
+    while i < 64 {
+        values[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    values
+};
+const INVALID: u8 = 0xff;
+
 /// Standard base64, padded or not; `None` for anything else.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let data = text.trim_end_matches('=');
@@ -368,24 +437,31 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
     if text.len() != data.len() && text.len() % 4 != 0 {
         return None;
     }
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
-    for chunk in data.as_bytes().chunks(4) {
+    let data = data.as_bytes();
+    let groups = data.chunks_exact(4);
+    let rest = groups.remainder();
+    let mut out = vec![0u8; data.len() / 4 * 3];
+    let mut invalid = 0u8;
+    // Whole groups of four characters into three bytes, written in place.
+    for (group, bytes) in groups.zip(out.chunks_exact_mut(3)) {
+        let values = group.iter().map(|&c| VALUES[c as usize]);
+        let n = values.fold(0u32, |n, value| {
+            invalid |= value;
+            (n << 6) | u32::from(value & 63)
+        });
+        bytes.copy_from_slice(&n.to_be_bytes()[1..]);
+    }
+    if !rest.is_empty() {
         let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            n |= value(c)? << (18 - 6 * i);
+        for (i, &c) in rest.iter().enumerate() {
+            let value = VALUES[c as usize];
+            invalid |= value;
+            n |= u32::from(value & 63) << (18 - 6 * i);
         }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..chunk.len() - 1]);
+        out.extend_from_slice(&n.to_be_bytes()[1..rest.len()]);
+    }
+    if invalid & 0x80 != 0 {
+        return None;
     }
     Some(out)
 }
@@ -514,6 +590,29 @@ mod tests {
     }
 
     #[test]
+    fn lists_of_numbers_are_counted_in_one_pass() {
+        for (list, count) in [
+            ("[1]", 1),
+            ("[ 1 , -2.5 ]", 2),
+            ("[1e-5,2E+3,-0.5e0]", 3),
+            ("[\n  0.25,\n  1e308\n]", 2),
+        ] {
+            assert_eq!(count_numbers(list), Ok(count), "{}", list);
+        }
+        let long = format!("[{}]", "1".repeat(400));
+        for (list, why) in [
+            ("[1e309]", "holds a number too large"),
+            ("[1, -1E400]", "holds a number too large"),
+            (long.as_str(), "holds a number too long"),
+            ("[1, true]", "holds something other than numbers"),
+            ("[\"1\"]", "holds something other than numbers"),
+            ("[ ]", "is empty"),
+        ] {
+            assert_eq!(count_numbers(list), Err(why), "{}", list);
+        }
+    }
+
+    #[test]
     fn base64_round_trips() {
         for bytes in [
             &b""[..],
@@ -561,16 +660,27 @@ mod tests {
     #[test]
     fn answers_with_errors_are_the_providers_errors() {
         let context = context(1, None, false);
-        let error = success(&context, 200, br#"{"error": {"message": "no"}}"#).unwrap_err();
+        let read = |status: u16, body: &str| read::<Vec<Value>>(&context, status, body.as_bytes());
+        let error = read(200, r#"{"error": {"message": "no"}}"#).unwrap_err();
         assert_eq!(
             (error.kind, error.sent_status),
             (ErrorKind::ApiError, Some(200))
         );
-        let error = success(&context, 400, br#"{"error": {"message": "bad"}}"#).unwrap_err();
+        let error = read(400, r#"{"error": {"message": "bad"}}"#).unwrap_err();
         assert_eq!(error.status, Some(400));
-        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
-        let error = success(&context, 200, deep.as_bytes()).unwrap_err();
-        assert_eq!(error.kind, ErrorKind::LimitExceeded);
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(read(200, &deep).unwrap_err().kind, ErrorKind::LimitExceeded);
+        let deep = format!("{{\"a\": {}{}}}", "[".repeat(100), "]".repeat(100));
+        assert_eq!(read(200, &deep).unwrap_err().kind, ErrorKind::LimitExceeded);
+        assert_eq!(
+            read(200, "{\"a\": 1}").unwrap_err().kind,
+            ErrorKind::InvalidResponse
+        );
+        let object = RawValue::from_string("{}".into()).unwrap();
+        let error = reported(Some(&object), 200, b"{\"error\": {}}").unwrap_err();
+        assert_eq!(error.kind, ErrorKind::ApiError);
+        let null = RawValue::from_string("null".into()).unwrap();
+        assert!(reported(Some(&null), 200, b"").is_ok());
         let error = parse::<Value>("{\"a\": NaN}").unwrap_err();
         assert!(error
             .message
