@@ -8,7 +8,9 @@
 
 from . import types as types
 from ._api import acompletion as acompletion
+from ._api import aembedding as aembedding
 from ._api import completion as completion
+from ._api import embedding as embedding
 from ._api import providers as providers
 from ._assembly import stream_chunk_builder as stream_chunk_builder
 from ._callbacks import CallEvent as CallEvent
@@ -50,6 +52,7 @@ from ._streaming import Stream as Stream
 from ._version import __version__ as __version__
 from .types import ChatCompletion as ChatCompletion
 from .types import ChatCompletionChunk as ChatCompletionChunk
+from .types import EmbeddingResponse as EmbeddingResponse
 
 __all__ = [
     "APIConnectionError",
@@ -66,6 +69,7 @@ __all__ = [
     "ConflictError",
     "ContentPolicyError",
     "ContextWindowExceededError",
+    "EmbeddingResponse",
     "GatewayTimeoutError",
     "InternalError",
     "InternalServerError",
@@ -90,9 +94,11 @@ __all__ = [
     "__version__",
     "aclose",
     "acompletion",
+    "aembedding",
     "callbacks",
     "close",
     "completion",
+    "embedding",
     "providers",
     "stream_chunk_builder",
     "types",

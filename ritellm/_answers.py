@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TypeVar
 
 from . import _transport
 from ._exceptions import APIError, InternalError, InvalidResponseError, RitellmError, redacted
@@ -13,7 +14,9 @@ from ._instance import core
 from ._models import Prepared
 from ._retries import retry_after
 from ._transports.base import AsyncResponse, Response
-from .types import ChatCompletion, ChatCompletionChunk
+from .types import ChatCompletion, ChatCompletionChunk, Record
+
+R = TypeVar("R", bound=Record)
 
 #: Response headers that carry the provider's request id, most common first.
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-goog-request-id", "apim-request-id")
@@ -39,12 +42,13 @@ def annotated(
     return exc
 
 
-def read(sent: _transport.Sent[Response] | _transport.Sent[AsyncResponse]) -> ChatCompletion:
-    """The chat.completion of a call the send policy finished with a complete answer, or the
-    provider's error for an error answer, noting how many attempts the call made."""
+def read(sent: _transport.Sent[Response] | _transport.Sent[AsyncResponse], kind: type[R]) -> R:
+    """The answer (a chat.completion, or what ``kind`` is) of a call the send policy finished
+    with a complete answer, or the provider's error for an error answer, noting how many
+    attempts the call made."""
     prepared, response = sent.prepared, sent.response
     try:
-        result = answer(prepared, response.status, response.headers, sent.body or b"")
+        result = answer(prepared, response.status, response.headers, sent.body or b"", kind)
         if not 200 <= response.status < 300:
             raise InternalError(f"the core accepted an answer with HTTP status {response.status}")
     except APIError as exc:
@@ -66,7 +70,7 @@ def answer_as_chunks(
     """A stream request answered with a complete answer instead (proxies do this): its chunk,
     the error it reports, or an error that shows what arrived."""
     try:
-        completion = answer(prepared, status, headers, body)
+        completion = answer(prepared, status, headers, body, ChatCompletion)
     except InvalidResponseError:
         shown = redacted(body.decode("utf-8", "replace"), prepared.secrets)[:200]
         error = InvalidResponseError(
@@ -90,8 +94,15 @@ def answer_as_chunks(
     return [ChatCompletionChunk(completion, object="chat.completion.chunk", choices=choices)]
 
 
-def answer(prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes) -> ChatCompletion:
-    """Translates a complete answer into a chat.completion, or raises the provider's error.
+def answer(
+    prepared: Prepared,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    kind: type[R],
+) -> R:
+    """Translates a complete answer into a chat.completion (or what ``kind`` is), or raises the
+    provider's error.
 
     Read as streams are: bytes that are not UTF-8 become U+FFFD, and Python's ``json`` decides
     what is valid JSON (so ``NaN`` and a lone surrogate escape read the same either way).
@@ -114,8 +125,8 @@ def answer(prepared: Prepared, status: int, headers: Mapping[str, str], body: by
         except (ValueError, RecursionError):
             result = None
         if isinstance(result, dict) and result.get("error") is None:
-            return ChatCompletion(result)
+            return kind(result)
     try:
-        return ChatCompletion(core().parse(prepared.context, status, body))
+        return kind(core().parse(prepared.context, status, body))
     except RitellmError as exc:
         raise annotated(exc, prepared, headers) from None

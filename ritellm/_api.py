@@ -1,18 +1,18 @@
-"""The public calls: :func:`completion` and its async twin :func:`acompletion`."""
+"""The public calls: :func:`completion` and :func:`embedding`, and their async twins."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, overload
 
-from . import _callbacks, _cloud, _instance, _pools, _transport
+from . import _callbacks, _cloud, _embeddings, _instance, _pools, _transport
 from ._answers import read
 from ._limits import Limits
 from ._options import TimeoutTypes
 from ._prepare import prepare
 from ._retries import DEFAULT_MAX_RETRIES
 from ._streaming import AsyncStream, Stream
-from .types import ChatCompletion, Provider
+from .types import ChatCompletion, EmbeddingResponse, Provider
 
 #: A list of openai's ChatCompletionMessageParam, of TypedDicts or of plain dicts all fit.
 Messages = Iterable[Mapping[str, Any]]
@@ -144,7 +144,7 @@ def completion(
         sent = _transport.request(_pools.sync_pools(), prepared, stream=stream)
         if sent.body is None:
             return Stream(sent, watch)
-        result = read(sent)
+        result = read(sent, ChatCompletion)
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
@@ -261,13 +261,133 @@ async def acompletion(
         sent = await _transport.arequest(await _pools.async_pools(), prepared, stream=stream)
         if sent.body is None:
             return AsyncStream(sent, watch)
-        result = read(sent)
+        result = read(sent, ChatCompletion)
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
         raise
     if watch is not None:
         watch.answered(result, sent.attempts)
+    return result
+
+
+def embedding(
+    model: str,
+    input: str | Iterable[str] | Iterable[int] | Iterable[Iterable[int]],
+    *,
+    dimensions: int | None = None,
+    encoding_format: Literal["float", "base64"] | None = None,
+    input_type: str | None = None,
+    user: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    num_retries: int | None = None,
+    additional_params: str | None = None,
+    api_version: str | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    **provider_options: Any,
+) -> EmbeddingResponse:
+    """Embeds ``input`` with the model named by ``model``'s prefix (``"openai/text-embedding-3-small"``).
+
+    Args:
+        input: a string, a list of strings, a list of token ids (one input), or a list of lists
+            of token ids, where the provider takes them.
+        dimensions: the length of each vector, where the model can shorten them; refused by
+            name where it cannot (or left out with ``drop_params=True``).
+        encoding_format: ``"base64"`` returns each vector as base64 of little-endian float32,
+            as OpenAI does; otherwise floats. (ritellm asks the provider for whatever is
+            fastest to read, and never sends ``null``.)
+        input_type: ``"query"`` or ``"document"`` (each provider's own word for them is sent),
+            or the provider's own value.
+        user, base_url, api_key, timeout, additional_params, api_version, extra_headers: as for
+            :func:`completion`. ``num_retries``: retries of a failed request (default 2).
+        **provider_options: other body fields, sent as given.
+
+    Returns:
+        An :class:`~ritellm.types.EmbeddingResponse`: one vector per input, in input order,
+        with the usage summed over the requests the call was split into.
+
+    Raises:
+        As :func:`completion`. A call split into several requests fails when one fails, with
+        that request's error, whose ``failed_inputs`` says which inputs it carried.
+    """
+    settings = {
+        "base_url": base_url,
+        "api_key": api_key,
+        "timeout": timeout,
+        "num_retries": num_retries,
+        "additional_params": additional_params,
+        "api_version": api_version,
+        "extra_headers": extra_headers,
+    }
+    params = {
+        "dimensions": dimensions,
+        "encoding_format": encoding_format,
+        "input_type": input_type,
+        "user": user,
+    }
+    watch = _callbacks.watch(model, False, "embedding")
+    try:
+        plan = _embeddings.plan(model, input, settings, {**params, **provider_options})
+        result, attempts = _embeddings.sent_in_threads(plan)
+    except Exception as exc:
+        if watch is not None:
+            watch.end(exception=exc)
+        raise
+    if watch is not None:
+        watch.answered(result, attempts)
+    return result
+
+
+async def aembedding(
+    model: str,
+    input: str | Iterable[str] | Iterable[int] | Iterable[Iterable[int]],
+    *,
+    dimensions: int | None = None,
+    encoding_format: Literal["float", "base64"] | None = None,
+    input_type: str | None = None,
+    user: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    num_retries: int | None = None,
+    additional_params: str | None = None,
+    api_version: str | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    **provider_options: Any,
+) -> EmbeddingResponse:
+    """The async twin of :func:`embedding`, with the same arguments; a split call's requests go
+    out on the event loop, a few at a time."""
+    import asyncio
+
+    settings = {
+        "base_url": base_url,
+        "api_key": api_key,
+        "timeout": timeout,
+        "num_retries": num_retries,
+        "additional_params": additional_params,
+        "api_version": api_version,
+        "extra_headers": extra_headers,
+    }
+    params = {
+        "dimensions": dimensions,
+        "encoding_format": encoding_format,
+        "input_type": input_type,
+        "user": user,
+    }
+    watch = _callbacks.watch(model, False, "embedding")
+    try:
+        if not _instance.loaded():
+            await asyncio.get_running_loop().run_in_executor(None, _instance.load)
+        plan = _embeddings.plan(model, input, settings, {**params, **provider_options})
+        result, attempts = await _embeddings.sent_on_the_loop(plan)
+    except Exception as exc:
+        if watch is not None:
+            watch.end(exception=exc)
+        raise
+    if watch is not None:
+        watch.answered(result, attempts)
     return result
 
 
@@ -281,6 +401,7 @@ def providers() -> list[Provider]:
             base_url_env=tuple(p["base_url_env"]),
             key_env=p["auth"]["env"] if p["auth"] else None,
             key_required=bool(p["auth"] and p["auth"]["required"]),
+            operations=tuple(p.get("operations", ("chat",))),
         )
         for p in _instance.core().describe["providers"]
     ]

@@ -38,6 +38,8 @@ class CallEvent(NamedTuple):
     attempts: int
     #: What the call raised; None on success (a stream closed early by its reader included).
     exception: BaseException | None
+    #: What the call was: ``"chat"`` (``completion``) or ``"embedding"``.
+    operation: str = "chat"
 
     @property
     def retries(self) -> int:
@@ -47,7 +49,8 @@ class CallEvent(NamedTuple):
 class Watch:
     """Times one call and reports it once. Made only when there are callbacks."""
 
-    def __init__(self, model: Any, stream: bool) -> None:
+    def __init__(self, model: Any, stream: bool, operation: str = "chat") -> None:
+        self.operation = operation
         self.provider, _, self.model = model.partition("/") if isinstance(model, str) else ("", "", "")
         self.stream = stream
         self.started_at = time.time()
@@ -85,6 +88,7 @@ class Watch:
             usage=Usage(usage) if isinstance(usage, dict) else None,
             attempts=self.attempts,
             exception=exception,
+            operation=self.operation,
         )
         for callback in list(callbacks):
             try:
@@ -93,6 +97,6 @@ class Watch:
                 _log.warning("a ritellm callback raised; the call is unaffected", exc_info=True)
 
 
-def watch(model: Any, stream: bool) -> Watch | None:
+def watch(model: Any, stream: bool, operation: str = "chat") -> Watch | None:
     """A watch for a call starting now, or None when nobody listens (the common case, free)."""
-    return Watch(model, stream) if callbacks else None
+    return Watch(model, stream, operation) if callbacks else None

@@ -1,4 +1,5 @@
-"""The ``ritellm`` command: ``ritellm -m MODEL "prompt"`` streams the answer to the terminal."""
+"""The ``ritellm`` command: ``ritellm -m MODEL "prompt"`` streams the answer to the terminal;
+``ritellm embed -m MODEL "text"`` prints the embedding as JSON."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._api import completion, providers
+from ._api import completion, embedding, providers
 from ._exceptions import RitellmError
 from ._streaming import Stream
 from ._version import __version__
 
 DEFAULT_MODEL = "mock/echo"
+DEFAULT_EMBEDDING_MODEL = "mock/embedding"
 
 #: How the library's messages name an argument, and what the command calls it instead. The
 #: command has no option for a key (one on a command line shows in `ps`): the variable is the way.
@@ -38,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ritellm",
         description="Send one prompt to any LLM provider and print the answer.",
-        epilog=f"Without -m, the model is $RITELLM_MODEL or {DEFAULT_MODEL} (no network, no key).",
+        epilog=f"Without -m, the model is $RITELLM_MODEL or {DEFAULT_MODEL} (no network, no key). "
+        "Embeddings: ritellm embed --help.",
     )
     parser.add_argument("prompt", nargs="?", help="the prompt; read from standard input when absent")
     parser.add_argument(
@@ -67,9 +70,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _embed_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ritellm embed",
+        description="Embed text with any provider and print the answer as JSON.",
+        epilog=f"Without -m, the model is $RITELLM_EMBEDDING_MODEL or {DEFAULT_EMBEDDING_MODEL} (no network, no key).",
+    )
+    parser.add_argument("text", nargs="?", help="the text; else each line of standard input is one input")
+    parser.add_argument(
+        "-m",
+        "--model",
+        default=os.environ.get("RITELLM_EMBEDDING_MODEL", DEFAULT_EMBEDDING_MODEL),
+        help="provider/model, e.g. openai/text-embedding-3-small",
+    )
+    parser.add_argument(
+        "--dimensions", type=int, help="the length of each vector, where the model can shorten them"
+    )
+    parser.add_argument("--input-type", help="query or document (or the provider's own value)")
+    parser.add_argument("--base-url", help="the API base, e.g. http://localhost:11434/v1")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _run(_parser().parse_args(argv))
+        if args[:1] == ["embed"]:
+            return _embed(_embed_parser().parse_args(args[1:]))
+        return _run(_parser().parse_args(args))
     except KeyboardInterrupt:  # at any point, reading stdin included: no traceback
         print(file=sys.stderr)
         return 130
@@ -97,6 +124,25 @@ def _print_providers() -> None:
         where = provider.base_url or f"(set {' or '.join(provider.base_url_env)})"
         key = provider.key_env if provider.key_required else f"{provider.key_env or '-'} (optional)"
         print(f"{provider.prefix:14} {provider.protocol:10} {key:32} {where}")
+
+
+def _embed(args: argparse.Namespace) -> int:
+    inputs: Any = args.text
+    if inputs is None:
+        if sys.stdin.isatty():
+            print(
+                "ritellm embed: type one text a line, then Ctrl-D (Ctrl-Z Enter on Windows)", file=sys.stderr
+            )
+        inputs = [line for line in sys.stdin.read().splitlines() if line.strip()]
+    try:
+        result = embedding(
+            args.model, inputs, dimensions=args.dimensions, input_type=args.input_type, base_url=args.base_url
+        )
+    except RitellmError as exc:
+        print(f"ritellm: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -83,6 +83,10 @@ MIN_SECRET_LENGTH = 8
 class RitellmError(Exception):
     """The root of every error ritellm raises."""
 
+    #: For an embedding call split into several requests: the positions of the inputs the
+    #: failed request carried (the call returns nothing for any of them).
+    failed_inputs: range | None = None
+
     def redact(self, secrets: tuple[str, ...]) -> None:
         """Replaces each secret with ``[redacted]`` wherever the error shows text: its
         arguments, notes and, for :class:`APIError`, every field that came from the server.

@@ -57,6 +57,9 @@ class Prepared(NamedTuple):
     cloud: Mapping[str, Any] = MappingProxyType({})
     #: Signs each attempt (method, URL, headers, body -> headers), for providers that sign.
     sign: Callable[[str, str, Mapping[str, str], bytes], dict[str, str]] | None = None
+    #: For an embedding call: the most inputs one request may carry (the core put at most
+    #: that many in this one). 0 for other operations.
+    max_inputs: int = 0
 
     def __repr__(self) -> str:  # leaves out headers and body, which hold the key
         return f"Prepared({self.method} {self.url}, provider={self.provider!r}, model={self.model!r})"

@@ -68,8 +68,10 @@ def prepare(
     max_retries: int = DEFAULT_MAX_RETRIES,
     limits: Limits | None = None,
     params: Mapping[str, Any],
+    operation: str = "chat",
 ) -> Prepared:
-    """Validates the call and assembles its request; raises before any I/O."""
+    """Validates the call and assembles its request; raises before any I/O. ``messages`` is
+    what the operation takes: a chat's messages, or an embedding's list of inputs."""
     instance = core()
     model, base_url, max_retries, params, drop_params = litellm_options(
         model, base_url, max_retries, params, instance.config_env
@@ -79,6 +81,10 @@ def prepare(
     limits = limits or DEFAULT_LIMITS
     if not isinstance(messages, (list, str, bytes, Mapping)) and isinstance(messages, Iterable):
         messages = list(messages)  # a tuple, a generator: sent as the JSON array it stands for
+    chat = operation == "chat"
+    if not chat:
+        # The mock provider makes its own vectors; mock_response only chose it.
+        params = {name: value for name, value in params.items() if name != "mock_response"}
     params = {name: value for name, value in params.items() if value is not None}
     if "response_format" in params:
         params["response_format"] = response_format(params["response_format"])
@@ -89,8 +95,12 @@ def prepare(
         if (value := os.environ.get(name)) is not None
     }
     params, env, cloud = _cloud.settings(prefix, params, env)
-    shape = _templates.shape(
-        model, stream, base_url, additional_params, api_version, params, limits, env, drop_params
+    shape = (
+        _templates.shape(
+            model, stream, base_url, additional_params, api_version, params, limits, env, drop_params
+        )
+        if chat
+        else None
     )
     assembled = _templates.fill(shape, messages) if shape is not None else None
     if assembled is not None:
@@ -99,7 +109,7 @@ def prepare(
         # Fields at their defaults are left out: the core reads less.
         call: dict[str, Any] = {
             "model": model,
-            "messages": messages,
+            "messages" if chat else "input": messages,
             "stream": stream,
             "created": int(time.time()),
             # Ids the core invents for answers that come without (Gemini's) derive from it,
@@ -118,6 +128,8 @@ def prepare(
             call["limits"] = limits.for_core
         if drop_params:
             call["drop_params"] = True
+        if not chat:
+            call["operation"] = operation
         try:
             encoded = _ENCODER.encode(call).encode()
         except (TypeError, ValueError) as exc:
@@ -167,4 +179,5 @@ def prepare(
         secrets=secrets,
         passthrough=head["passthrough"],
         cloud=cloud,
+        max_inputs=head.get("max_inputs", 0),
     )

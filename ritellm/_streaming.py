@@ -28,7 +28,7 @@ from ._exceptions import RitellmError, StreamInterruptedError
 from ._instance import core
 from ._models import Prepared
 from ._transports.base import AsyncResponse, Response, TransportError, TransportTimeout
-from .types import ChatCompletionChunk
+from .types import ChatCompletion, ChatCompletionChunk
 
 Chunk = ChatCompletionChunk
 #: The most of a body read after its end marker to keep the connection; past it, it is closed.
@@ -285,7 +285,7 @@ class AsyncStream:
             asyncio.get_running_loop().create_task(self.aclose())
             sent = _transport.request(_pools.sync_pools(), self._prepared, stream=True)
             if sent.body is not None:
-                read(sent)  # an error answer: raises it
+                read(sent, ChatCompletion)  # an error answer: raises it
             self._sync = Stream(sent, self._watch)
         return iter(self._sync)
 

@@ -22,6 +22,9 @@ __all__ = [
     "Choice",
     "ChunkChoice",
     "Delta",
+    "Embedding",
+    "EmbeddingResponse",
+    "EmbeddingUsage",
     "Function",
     "Message",
     "Provider",
@@ -164,6 +167,28 @@ class ChatCompletionChunk(Record):
     service_tier: Optional[str]
 
 
+class Embedding(Record):
+    object: str
+    #: The position of the input this vector is for.
+    index: int
+    #: Floats, or with ``encoding_format="base64"`` the little-endian float32 values in base64.
+    embedding: Any
+
+
+class EmbeddingUsage(Record):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingResponse(Record):
+    """An answer to ``embedding()``: OpenAI's embedding list, one vector per input, in order."""
+
+    object: str
+    data: list[Embedding]
+    model: str
+    usage: EmbeddingUsage
+
+
 class Provider(NamedTuple):
     """A provider ritellm knows (see ``ritellm.providers()``)."""
 
@@ -179,3 +204,5 @@ class Provider(NamedTuple):
     key_env: Optional[str]
     #: Whether a call without a key is refused before it is sent.
     key_required: bool
+    #: What it serves: ``"chat"``, ``"embedding"``.
+    operations: tuple[str, ...] = ("chat",)

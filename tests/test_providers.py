@@ -15,7 +15,8 @@ from tests.server import FakeServer, Reply
 from tests.wire_formats import SCENARIOS, anthropic_message, gemini_response
 
 #: The core's provider table, as ritellm.providers() gives it: the one place it is written.
-PROVIDERS = {provider.prefix: provider for provider in ritellm.providers()}
+#: Chat calls are tested here (embeddings in test_embedding.py): the providers that serve chat.
+PROVIDERS = {provider.prefix: provider for provider in ritellm.providers() if "chat" in provider.operations}
 
 #: Providers with their own protocol: (endpoint after the base for model "m", key header, key prefix).
 NATIVE = {

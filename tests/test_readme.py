@@ -4,8 +4,10 @@ README's provider table says what the core's table (``ritellm.providers()``) say
 
 from __future__ import annotations
 
+import base64
 import os
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -32,10 +34,26 @@ AZURE_FIRST = {
 
 def streams_like_real_servers(recorded: Recorded) -> Reply | None:
     request = recorded.json() if recorded.body else {}
+    if recorded.path.endswith("/embeddings"):
+        return Reply.json(embeddings(request))
     if not request.get("stream"):
         return None
     usage = {**echo_chunks(request)[0], "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2}}
     return Reply.sse([AZURE_FIRST, *echo_chunks(request), usage])
+
+
+def embeddings(request: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's answer to an embeddings request: base64 when asked, as OpenAI does."""
+    inputs = request["input"] if isinstance(request["input"], list) else [request["input"]]
+    vector = [0.25] * request.get("dimensions", 1536)
+    packed = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+    encoded = packed if request.get("encoding_format") == "base64" else vector
+    return {
+        "object": "list",
+        "data": [{"object": "embedding", "index": i, "embedding": encoded} for i in range(len(inputs))],
+        "model": request["model"],
+        "usage": {"prompt_tokens": 2 * len(inputs), "total_tokens": 2 * len(inputs)},
+    }
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[f"example{i}" for i in range(len(EXAMPLES))])
@@ -69,12 +87,12 @@ def test_links_work_on_the_package_index_too() -> None:
     assert links and all(link.startswith(("https://", "http://127.0.0.1")) for link in links)
 
 
-PROVIDER_TABLE_HEAD = "| prefix | API base (default) | base from the environment | key variable |"
+PROVIDER_TABLE_HEAD = "| prefix | API base (default) | base from the environment | key variable | serves |"
 
 
 def _provider_rows() -> dict[str, list[str]]:
     """The README's provider table: prefix -> its cells (prefix, default base, base variables,
-    key variable)."""
+    key variable, operations)."""
     text = README.read_text("utf-8")
     lines = text[text.index(PROVIDER_TABLE_HEAD) :].splitlines()[2:]
     rows = {}
@@ -99,7 +117,8 @@ def test_the_readme_provider_table_is_the_cores() -> None:
     providers = {provider.prefix: provider for provider in ritellm.providers()}
     assert sorted(rows) == sorted(providers)
     for prefix, provider in providers.items():
-        _, base_cell, env_cell, key_cell = rows[prefix]
+        _, base_cell, env_cell, key_cell, serves_cell = rows[prefix]
+        assert tuple(serves_cell.split(", ")) == provider.operations, prefix
         assert tuple(re.findall(r"`([A-Z0-9_]+)`", env_cell)) == provider.base_url_env, prefix
         if provider.key_env is None:
             assert key_cell.startswith("none"), prefix

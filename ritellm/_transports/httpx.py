@@ -53,7 +53,7 @@ Pool = TypeVar("Pool", httpx.HTTPTransport, httpx.AsyncHTTPTransport)
 
 class _Pools(Generic[Pool]):
     def __init__(self, pool: type[Pool]) -> None:
-        self._pool = pool
+        self._pool: type[Pool] = pool
         self._proxies = Proxies()
         self._direct: Pool = pool(limits=POOL_LIMITS, verify=_tls())
         #: Made on first use: a proxy that needs what is not installed (SOCKS without socksio)
