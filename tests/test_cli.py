@@ -229,3 +229,18 @@ def test_output_piped_into_head_ends_quietly() -> None:
     )
     assert done.stdout == "word " * 4
     assert done.stderr == ""
+
+
+def test_embed_prints_the_answer_as_json(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["embed", "--dimensions", "4", "some text"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["object"] == "list" and [len(item["embedding"]) for item in answer["data"]] == [4]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("first line\n\nsecond line\n"))
+    assert main(["embed"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert [item["index"] for item in answer["data"]] == [0, 1]  # one input a non-empty line
+    assert main(["embed", "-m", "groq/some-model", "text"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ritellm: error: ") and err.count("\n") == 1 and "embedding" in err
