@@ -128,7 +128,7 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         )));
     }
     let base_url = provider.base_url(input.base_url, &input.env)?;
-    let additional_params = match input.additional_params {
+    let mut additional_params = match input.additional_params {
         Value::Null => Map::new(),
         Value::Object(fields) => fields,
         Value::String(text) => match serde_json::from_str(&text) {
@@ -153,6 +153,11 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
             )))
         }
     };
+    if operation == Operation::Embedding {
+        // No embeddings API is sent a null field (vLLM refuses `"encoding_format": null`).
+        params.retain(|_, value| !value.is_null());
+        additional_params.retain(|_, value| !value.is_null());
+    }
     let include_usage = params
         .get("stream_options")
         .and_then(|o| o.get("include_usage"))

@@ -1027,6 +1027,15 @@ mod tests {
         .unwrap();
         assert!(body["requests"][0].get("outputDimensionality").is_none());
         assert_eq!(context.dimensions, None);
+        let call = json!({"model": "gemini/m", "operation": "embedding", "input": "a",
+                          "params": {"user": null, "title": null}, "additional_params": {"x": null}});
+        let request = crate::prepare(call.to_string().as_bytes()).unwrap();
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(
+            body["requests"][0],
+            json!({"model": "models/m", "content": {"parts": [{"text": "a"}]}})
+        );
+        assert!(body.get("x").is_none());
         let error = embedding_request("m", json!("a"), json!({"user": "u"}), false).unwrap_err();
         assert!(error
             .message

@@ -85,7 +85,7 @@ fn embeddings_url(base: &str) -> String {
 /// The body of an embeddings request (also Azure's), with the number of inputs it carries: the
 /// model, the first `row.max_inputs` inputs, `dimensions` in the row's field, base64 where the
 /// row honours it, `input_type` in the row's words, then the caller's other fields and
-/// `additional_params`, whose keys win. No field is sent null.
+/// `additional_params`, whose keys win (`prepare` has left out null fields).
 pub fn embedding_body(
     mut call: Call,
     row: Row,
@@ -100,7 +100,6 @@ pub fn embedding_body(
     };
     let mut rest = call.params;
     rest.extend(call.additional_params);
-    rest.retain(|_, value| !value.is_null());
     let mut body = Map::new();
     body.insert(
         "model".into(),
