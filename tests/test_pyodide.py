@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.browser import checks
+from tests.embedding_formats import EmbeddingAPI
 from tests.server import FakeServer, Recorded, Reply, echo_chunks, echo_completion
 
 ROOT = Path(__file__).parent.parent
@@ -50,8 +51,11 @@ RATE_LIMITED = {
 def scripted_api(server: FakeServer) -> None:
     """The loopback API the checks call, scripted by model name (see checks.py)."""
     limited = threading.Event()
+    embeddings = EmbeddingAPI()
 
     def answer(recorded: Recorded) -> Reply | None:
+        if recorded.path.endswith("/embeddings"):  # vectors from the texts, as checks.vector_for
+            return embeddings(recorded)
         request = recorded.json() if recorded.body else {}
         model = request.get("model")
         if model == "unauthorized":

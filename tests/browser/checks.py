@@ -4,15 +4,21 @@ the loopback API they call and asserts on each check's outcome.
 
 The API is scripted by model name (see ``tests/test_pyodide.py``): ``openai/unauthorized``
 answers 401, ``openai/rate-limited`` 429 once, ``openai/cut`` drops its stream, ``openai/slow``
-waits, ``openai/gzip`` compresses.
+waits, ``openai/gzip`` compresses. Any ``/embeddings`` request gets the vectors of
+:func:`vector_for` for its texts.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import math
+import random
+import struct
 import sys
 import time
 import traceback
+import zlib
 from collections.abc import Awaitable
 from typing import Any, Callable
 
@@ -245,6 +251,38 @@ def sync_round(context: dict[str, Any], way: str) -> None:
         pass
     else:
         raise AssertionError(f"no AuthenticationError ({way})")
+
+
+def f32(value: float) -> float:
+    """``value`` rounded to the nearest float32, as a Python float."""
+    result: float = struct.unpack("<f", struct.pack("<f", value))[0]
+    return result
+
+
+def vector_for(text: Any, dims: int) -> list[float]:
+    """The vector the test servers give ``text`` (tests/embedding_formats.py answers with it;
+    here because Pyodide has only this file): float32 values, different for each text and length."""
+    rng = random.Random(zlib.crc32(json.dumps([text, dims]).encode()))
+    return [f32(rng.uniform(-0.12, 0.12)) for _ in range(dims)]
+
+
+@check
+async def embedding_through_the_loopback_and_mock(context: dict[str, Any]) -> None:
+    texts = ["hello from Pyodide", "\u6771\u4eac\u306e\u5929\u6c17"]
+    options = {"base_url": context["base_url"], "api_key": KEY, "num_retries": 0}
+    answer = await ritellm.aembedding("openai/text-embedding-3-small", texts, **options)
+    assert answer["object"] == "list" and [item["index"] for item in answer["data"]] == [0, 1], answer
+    expected = [vector_for(text, 8) for text in texts]
+    assert [item["embedding"] for item in answer["data"]] == expected
+    assert answer["usage"]["prompt_tokens"] > 0
+    encoded = await ritellm.aembedding(
+        "openai/text-embedding-3-small", texts, encoding_format="base64", **options
+    )
+    raw = [base64.b64decode(item["embedding"]) for item in encoded["data"]]
+    assert [list(struct.unpack(f"<{len(r) // 4}f", r)) for r in raw] == expected
+    mock = await ritellm.aembedding("mock/embedding", ["a", "b", "a"])
+    first, second, again = (item["embedding"] for item in mock["data"])
+    assert first == again != second and all(math.isfinite(x) for x in first)
 
 
 def measure(calls: int = 2000) -> dict[str, float]:
