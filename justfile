@@ -46,9 +46,11 @@ lint:
     ruff format --check .
     mypy
 
-# ritellm beside raw httpx, raw aiohttp and its peers on a local server (bench/README.md says what is measured).
+# ritellm beside raw httpx, raw aiohttp and its peers on a local server (bench/README.md says what is measured):
+# chat calls and streams, then embeddings.
 bench:
     python3 bench/run.py
+    python3 bench/embeddings.py
 
 # ritellm under Pyodide (Node, Chromium) beside CPython: per-call costs and their ratios.
 bench-pyodide:

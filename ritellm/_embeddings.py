@@ -187,11 +187,12 @@ def _answer(plan: Plan, answers: Sequence[tuple[EmbeddingResponse, int]]) -> tup
     data: list[Any] = []
     prompt_tokens = total_tokens = 0
     for (start, _), (part, _) in zip(plan.parts, answers):
-        for item in part["data"]:
+        items = part["data"]
+        for item in items:
             item["index"] += start
-            if not plan.as_base64 and isinstance(item["embedding"], str):
-                item["embedding"] = _floats(item["embedding"])
-            data.append(item)
+        if not plan.as_base64:
+            _decode(items)
+        data.extend(items)
         usage = part.get("usage") or {}
         prompt_tokens += usage.get("prompt_tokens") or 0
         total_tokens += usage.get("total_tokens") or 0
@@ -204,8 +205,14 @@ def _answer(plan: Plan, answers: Sequence[tuple[EmbeddingResponse, int]]) -> tup
     return merged, sum(attempts for _, attempts in answers)
 
 
+def _decode(items: list[dict[str, Any]]) -> None:
+    """Base64 vectors (little-endian float32, checked by the core) as Python floats, exactly."""
+    for item in items:
+        if isinstance(item["embedding"], str):
+            item["embedding"] = _floats(item["embedding"])
+
+
 def _floats(encoded: str) -> list[float]:
-    """Base64 of little-endian float32 values (the core checked it) as Python floats, exactly."""
     values = array.array("f")
     values.frombytes(base64.b64decode(encoded))
     if sys.byteorder == "big":
