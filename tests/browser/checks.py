@@ -286,9 +286,12 @@ async def embedding_through_the_loopback_and_mock(context: dict[str, Any]) -> No
 
 
 def measure(calls: int = 2000) -> dict[str, float]:
-    """Microseconds per sync mock ``completion``, and per chunk of a mock stream of 200 words:
-    the same code on CPython and under Pyodide (bench/pyodide.py compares them)."""
+    """Microseconds per sync mock ``completion``, per chunk of a mock stream of 200 words, and
+    per mock ``embedding`` of 256 inputs into 1,536 dimensions (base64 from the core, decoded
+    by the host, as a real provider's answer is): the same code on CPython and under Pyodide
+    (bench/pyodide.py compares them)."""
     words = [{"role": "user", "content": " ".join(["word"] * 200)}]
+    texts = [f"input number {i}, a sentence of a few words to embed" for i in range(256)]
 
     def timed(call: Callable[[], object], times: int) -> float:
         for _ in range(times // 10):
@@ -304,6 +307,9 @@ def measure(calls: int = 2000) -> dict[str, float]:
             lambda: list(ritellm.completion("mock/echo", words, stream=True)), calls // 20
         )
         / 202,  # 200 words, the role chunk and the finish chunk
+        "mock embedding, 256 x 1536": timed(
+            lambda: ritellm.embedding("mock/embedding", texts, dimensions=1536), max(calls // 200, 5)
+        ),
     }
 
 
