@@ -280,7 +280,7 @@ class _Compiled:
     def __init__(self, c: _C, engine: int, module: int) -> None:
         self.c, self.engine, self.module = c, engine, module
         self.superseded = False
-        #: Where the allocation-failure flag is, learnt on the first trap (see `flag_address`).
+        #: Where the allocation-failure flag is, learnt on the first trap (`_flag_address`).
         self.flag: int | None = None
         weakref.finalize(self, _free, c, engine, module)
 
@@ -396,35 +396,38 @@ class WasmtimeEngine:
         self._lock = threading.Lock()
         prefix = _cache_prefix(wasm)
         compiled = _load_cached(c, settings.cache_dir, prefix)
+        quick = compiled is None and settings.quick_start and _machine() in _QUICK_PLATFORMS
+        if quick:
+            try:
+                compiled = _Compiled.compile(c, wasm, _WINCH, parallel=False)
+            except Trap:
+                quick = False  # Cranelift alone, as where Winch is not used
         if compiled is None:
-            quick = settings.quick_start and _machine() in _QUICK_PLATFORMS
-            # Compiled on one core when a background thread does it: the caller has the other.
-            compiled = _Compiled.compile(c, wasm, _WINCH if quick else _CRANELIFT, parallel=not quick)
+            compiled = _Compiled.compile(c, wasm, _CRANELIFT, parallel=True)
             _check_exports(c, compiled.module, settings.exports)
-            if quick:
-                self._optimizing = threading.Thread(
-                    target=self._optimize, args=(wasm, prefix), name="ritellm-compile", daemon=True
-                )
-                self._optimizing.start()
-                atexit.register(self._optimizing.join)  # so the next process finds it cached
-            else:
-                _store(settings.cache_dir, prefix, compiled.serialize())
+            _store(settings.cache_dir, prefix, compiled.serialize())
+        elif quick:
+            _check_exports(c, compiled.module, settings.exports)
         self._compiled = compiled
+        if quick:
+            thread = threading.Thread(target=self._optimize, args=(wasm, prefix), name="ritellm-compile")
+            thread.daemon = True  # the process exits without it if it must (os._exit, a signal)
+            thread.start()
+            atexit.register(thread.join)  # and otherwise waits, so the next process finds it cached
 
     def _optimize(self, wasm: bytes, prefix: str) -> None:
-        """Compiles the optimized code, caches it, and hands it to the instances made next."""
+        """Compiles the optimized code in the background, on one core and at the lowest
+        priority (Linux sets a thread's priority by its id), caches it, and hands it to the
+        instances made next. A failure leaves the quick code in use."""
         try:
-            # Behind the caller's own work when they compete for a core (Linux sets a thread's
-            # priority by its id).
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         except (AttributeError, OSError):
             pass
         try:
             optimized = _Compiled.compile(self._c, wasm, _CRANELIFT, parallel=False)
-            payload = optimized.serialize()
-        except Trap:
-            return  # the quick code stays in use
-        _store(self._settings.cache_dir, prefix, payload)
+            _store(self._settings.cache_dir, prefix, optimized.serialize())
+        except Exception:  # never the caller's problem: it has working code
+            return
         with self._lock:
             self._compiled.superseded = True
             self._compiled = optimized
@@ -439,6 +442,7 @@ class WasmtimeInstance:
     def __init__(self, compiled: _Compiled, settings: Settings) -> None:
         c = self._c = compiled.c
         self._compiled = compiled  # keeps the engine and module alive as long as the store
+        self._settings = settings
         store = c.wasmtime_store_new(compiled.engine, None, None)
         self._finalizer = weakref.finalize(self, c.wasmtime_store_delete, store)
         c.wasmtime_store_limiter(store, settings.memory_limit, -1, -1, -1, -1)
@@ -576,7 +580,7 @@ class WasmtimeInstance:
         compiled = self._compiled
         if compiled.flag is None:
             try:
-                scratch = WasmtimeInstance(compiled, Settings({DESCRIBE_EXPORT: (0, "i64")}, 1 << 30, Path()))
+                scratch = WasmtimeInstance(compiled, self._settings)
                 compiled.flag = int(json.loads(scratch.run(DESCRIBE_EXPORT))["ok"]["alloc_failed_at"])
             except (Trap, ValueError, KeyError, TypeError):
                 return None
