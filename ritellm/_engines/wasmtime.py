@@ -70,6 +70,8 @@ _CRANELIFT, _WINCH = 1, 2
 #: Where Winch, the quick compiler, has been checked with fuel and the memory limit; elsewhere a
 #: cache miss compiles with Cranelift at once.
 _QUICK_PLATFORMS = {("linux", "x86_64")}
+#: The first wasmtime release whose C API has WASMTIME_STRATEGY_WINCH.
+_WINCH_SINCE = 45
 
 
 class _Vec(ctypes.Structure):
@@ -211,23 +213,33 @@ def _bound() -> _C:
     return _c
 
 
-def _engine_identity(c: _C) -> str:
-    """Names the wasmtime build: its release (from the name of its ``.dist-info`` folder, found
-    without importlib.metadata, which costs milliseconds) and its library's size. Not its path
-    or modification time, so every virtual environment with the same wasmtime shares one entry;
-    wasmtime itself refuses compiled code from another version or configuration."""
-    release = "unknown"  # a vendored copy: the library alone names it
-    package = c.path.parent.parent
+def _release(c: _C) -> str:
+    """wasmtime's release, from the name of its ``.dist-info`` folder (found without
+    importlib.metadata, which costs milliseconds), or "unknown" (a vendored copy)."""
     try:
-        with os.scandir(package.parent) as entries:
+        with os.scandir(c.path.parent.parent.parent) as entries:
             for entry in entries:
                 name = entry.name
                 if name.startswith("wasmtime-") and name.endswith(".dist-info"):
-                    release = name[len("wasmtime-") : -len(".dist-info")]
-                    break
+                    return name[len("wasmtime-") : -len(".dist-info")]
     except OSError:
         pass
-    return f"{release}-{c.path.stat().st_size:x}"
+    return "unknown"
+
+
+def _engine_identity(c: _C) -> str:
+    """Names the wasmtime build: its release and its library's size. Not its path or
+    modification time, so every virtual environment with the same wasmtime shares one entry;
+    wasmtime itself refuses compiled code from another version or configuration."""
+    return f"{_release(c)}-{c.path.stat().st_size:x}"
+
+
+def _winch_available(c: _C) -> bool:
+    """Whether Winch is used for a quick start here: where it was checked (see
+    :data:`_QUICK_PLATFORMS`), and from wasmtime 45, whose C API first names it (an unknown
+    strategy is undefined behaviour in earlier releases)."""
+    major = _release(c).partition(".")[0]
+    return _machine() in _QUICK_PLATFORMS and major.isdigit() and int(major) >= _WINCH_SINCE
 
 
 def _cache_prefix(wasm: bytes) -> str:
@@ -396,7 +408,7 @@ class WasmtimeEngine:
         self._lock = threading.Lock()
         prefix = _cache_prefix(wasm)
         compiled = _load_cached(c, settings.cache_dir, prefix)
-        quick = compiled is None and settings.quick_start and _machine() in _QUICK_PLATFORMS
+        quick = compiled is None and settings.quick_start and _winch_available(c)
         if quick:
             try:
                 compiled = _Compiled.compile(c, wasm, _WINCH, parallel=False)
