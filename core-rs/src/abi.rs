@@ -136,7 +136,11 @@ fn answer(member: &str, value_json: &str, payload: &[u8]) -> u64 {
         state.output = Vec::new();
     }
     state.output.clear();
-    for piece in ["{\"", member, "\":", value_json, "}"] {
+    // Sized once: an answer can be megabytes, and growing to it would copy it again.
+    let pieces = ["{\"", member, "\":", value_json, "}"];
+    let size = pieces.iter().map(|piece| piece.len()).sum::<usize>() + 1 + payload.len();
+    state.output.reserve(size);
+    for piece in pieces {
         state.output.extend_from_slice(piece.as_bytes());
     }
     if !payload.is_empty() {

@@ -133,11 +133,11 @@ pub fn embedding_body(
     Ok((body, inputs))
 }
 
-/// An OpenAI embeddings answer: a list object or, from llama.cpp's own routes, a bare list.
+/// An OpenAI embeddings answer: a list object of `T` items or, from llama.cpp's own routes, a
+/// bare list.
 #[derive(Deserialize)]
-struct List<'a> {
-    #[serde(borrow)]
-    data: Vec<&'a RawValue>,
+struct List<'a, T> {
+    data: Vec<T>,
     #[serde(default)]
     model: Value,
     #[serde(default)]
@@ -156,29 +156,16 @@ struct Data<'a> {
 }
 
 pub fn parse_embeddings(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
-    let bare = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
-    let answer = if bare {
-        List {
-            data: vectors::read(context, status, body)?,
-            model: Value::Null,
-            usage: Value::Null,
-            error: None,
-        }
-    } else {
-        vectors::read(context, status, body)?
+    let answer = match openai_shape(status, body) {
+        Some(answer) => answer,
+        None => any_shape(context, status, body)?,
     };
     vectors::reported(answer.error, status, body)?;
     let mut ordered = vec![None; answer.data.len()];
     for (position, item) in answer.data.iter().enumerate() {
-        let (index, vector) = match item.get().as_bytes().first() {
-            Some(b'{') => {
-                let item: Data = vectors::parse(item.get())?;
-                (item.index.unwrap_or(position), item.embedding)
-            }
-            _ => (position, *item),
-        };
+        let index = item.index.unwrap_or(position);
         match ordered.get_mut(index) {
-            Some(slot @ None) => *slot = Some(single(vector)?),
+            Some(slot @ None) => *slot = Some(single(item.embedding)?),
             _ => {
                 return Err(CoreError::invalid_response(format!(
                     "the provider's answer numbers its vectors wrong: index {} among {}",
@@ -197,6 +184,55 @@ pub fn parse_embeddings(context: &Context, status: u16, body: &[u8]) -> Result<S
         count("prompt_tokens"),
         count("total_tokens"),
     )
+}
+
+/// A success answer in OpenAI's own shape (a list object of embedding objects), read in one
+/// pass that builds nothing but the list; `None` for anything else, which [`any_shape`] reads.
+fn openai_shape(status: u16, body: &[u8]) -> Option<List<'_, Data<'_>>> {
+    if !(200..300).contains(&status) {
+        return None;
+    }
+    serde_json::from_str(std::str::from_utf8(body).ok()?).ok()
+}
+
+/// Any answer: OpenAI's shape, a list object whose items are bare vectors, or a bare list (of
+/// embedding objects or of vectors); errors and answers that are none of these refused with
+/// what is wrong. Each item is read again: slower than [`openai_shape`], which is why that
+/// comes first.
+fn any_shape<'a>(
+    context: &Context,
+    status: u16,
+    body: &'a [u8],
+) -> Result<List<'a, Data<'a>>, CoreError> {
+    let bare = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let answer: List<&RawValue> = if bare {
+        List {
+            data: vectors::read(context, status, body)?,
+            model: Value::Null,
+            usage: Value::Null,
+            error: None,
+        }
+    } else {
+        vectors::read(context, status, body)?
+    };
+    vectors::reported(answer.error, status, body)?;
+    let data = answer
+        .data
+        .into_iter()
+        .map(|item| match item.get().as_bytes().first() {
+            Some(b'{') => vectors::parse(item.get()),
+            _ => Ok(Data {
+                index: None,
+                embedding: item,
+            }),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(List {
+        data,
+        model: answer.model,
+        usage: answer.usage,
+        error: answer.error,
+    })
 }
 
 /// A vector that llama.cpp's own routes wrap in a list of one (`[[...]]`), unwrapped; a list

@@ -4,8 +4,10 @@
 //!
 //! Vectors are never parsed into numbers and written again: a vector of numbers is copied as
 //! the provider wrote it, after a scan that checks it is a flat list of finite numbers, and a
-//! base64 vector is copied after it is decoded and checked as little-endian float32. The host
-//! turns base64 into floats itself (exactly, and fast), unless the caller asked for base64.
+//! base64 vector is copied after a scan that checks it is base64 of finite little-endian
+//! float32 values, decoding it into nothing. The host turns base64 into floats itself
+//! (exactly, and fast), unless the caller asked for base64. Both scans read words, not bytes,
+//! where they can: answers are megabytes, and a loop over bytes is slow in WebAssembly.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -290,6 +292,11 @@ fn write_vector(
             Ok(count)
         }
         Some(b'"') => {
+            if let Some(count) = finite_floats(&text.as_bytes()[1..text.len() - 1]) {
+                out.push_str(text);
+                return Ok(count);
+            }
+            // Escaped, unpadded or bad: decoded, and written again or refused saying why.
             let owned;
             let data = match serde_json::from_str::<&str>(text) {
                 Ok(data) => data,
@@ -302,10 +309,7 @@ fn write_vector(
             if bytes.is_empty() || bytes.len() % 4 != 0 {
                 return Err(bad("is not a whole number of float32 values"));
             }
-            let finite = bytes
-                .chunks_exact(4)
-                .all(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite());
-            if !finite {
+            if !all_finite(&bytes) {
                 return Err(bad("holds a NaN or infinite value"));
             }
             if data.len() % 4 == 0 && !text.contains('\\') {
@@ -321,51 +325,85 @@ fn write_vector(
     }
 }
 
-/// How many numbers a flat JSON list holds, all finite as float64, in one pass over its bytes;
-/// fails on anything else in it, or on an empty list. The parser has taken the list as valid
-/// JSON, so a byte that starts no number (`[`, `{`, `"`, `n`, `t`, `f`) is another kind of
-/// item, and numbers are split by commas. Only an exponent can take a short number past a
-/// float64: those numbers alone are parsed, and longer ones are refused.
+/// How many numbers a flat JSON list holds, all finite as float64; fails on anything else in
+/// it, or on an empty list. The parser has taken the list as valid JSON, so numbers are split
+/// by commas, and a byte that starts no number (`[`, `{`, `"`, `n`, `t`, `f`) is another kind
+/// of item. Only an exponent, or more digits than a float64 takes, can take a number past a
+/// float64: numbers with an exponent are parsed ([`look_closer`]), and a run of more than
+/// [`MAX_RUN`] bytes without a comma is refused.
+///
+/// Lists of numbers are megabytes, and a loop over bytes costs five times as much in
+/// WebAssembly: the list is read eight bytes at a time, as a `u64` whose commas are counted at
+/// once. Every byte a list of plain numbers holds (digits, `-`, `+`, `.`, commas, spaces) is
+/// below 0x40 and no quote; only a word that holds another is looked at byte by byte.
 fn count_numbers(list: &str) -> Result<usize, &'static str> {
     let bytes = list.as_bytes();
-    let mut count = 0;
-    let mut digits = false;
-    let mut start = 1;
-    for (i, &byte) in bytes.iter().enumerate().skip(1) {
-        match byte {
-            b',' | b']' => {
-                count += 1;
-                start = i + 1;
+    let (mut commas, mut run) = (0, 0);
+    let mut words = bytes.chunks_exact(8);
+    for (n, word) in (&mut words).enumerate() {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        if word & each_byte(0x40) != 0 || zero_bytes(word ^ each_byte(b'"')) != 0 {
+            look_closer(list, n * 8..n * 8 + 8)?;
+        }
+        let here = zero_bytes(word ^ each_byte(b',')).count_ones() as usize;
+        commas += here;
+        run = if here == 0 { run + 8 } else { 0 };
+        if run > MAX_RUN {
+            return Err("holds a number too long");
+        }
+    }
+    let rest = words.remainder();
+    look_closer(list, bytes.len() - rest.len()..bytes.len())?;
+    commas += rest.iter().filter(|&&b| b == b',').count();
+    if list[1..].trim_start().starts_with(']') {
+        return Err("is empty");
+    }
+    Ok(commas + 1)
+}
+
+/// The bytes `at` of a list [`count_numbers`] reads, one by one: fails on a byte that starts
+/// an item other than a number, and parses each number with an exponent (there is one `e` or
+/// `E` per such number) to refuse those past a float64. The list's own brackets pass.
+fn look_closer(list: &str, at: std::ops::Range<usize>) -> Result<(), &'static str> {
+    let bytes = list.as_bytes();
+    for i in at.start.max(1)..at.end {
+        match bytes[i] {
+            b'[' | b'{' | b'"' | b'n' | b't' | b'f' => {
+                return Err("holds something other than numbers")
             }
             b'e' | b'E' => {
+                let is_end = |b: &u8| *b == b',' || *b == b'[' || *b == b']';
+                let start = bytes[..i].iter().rposition(is_end).map_or(0, |n| n + 1);
                 let end = bytes[i..]
                     .iter()
-                    .position(|&b| b == b',' || b == b']')
+                    .position(is_end)
                     .map_or(bytes.len(), |n| i + n);
                 let number = list[start..end].trim_matches(|c: char| c.is_ascii_whitespace());
                 if !number.parse::<f64>().map_or(false, f64::is_finite) {
                     return Err("holds a number too large");
                 }
             }
-            b'0'..=b'9' => digits = true,
-            b'[' | b'{' | b'"' | b'n' | b't' | b'f' => {
-                return Err("holds something other than numbers")
-            }
             _ => {}
         }
-        if i > start + MAX_NUMBER {
-            return Err("holds a number too long");
-        }
     }
-    if !digits {
-        return Err("is empty");
-    }
-    Ok(count)
+    Ok(())
 }
 
-/// The longest number taken (with the spaces around it): float32 values are printed in at
-/// most a few dozen characters.
-const MAX_NUMBER: usize = 300;
+/// `byte` in each of a `u64`'s eight bytes.
+const fn each_byte(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
+}
+
+/// 0x80 in each byte of `x` that is zero, 0 in the others (no carry crosses a byte).
+fn zero_bytes(x: u64) -> u64 {
+    let low = each_byte(0x7f);
+    !(((x & low) + low) | x | low)
+}
+
+/// The most bytes without a comma [`count_numbers`] takes, counted in whole words: a number
+/// of about 250 characters passes, and none of over 270, short of the 309 digits before the
+/// point that make a float64 infinite. Float32 values are printed in a few dozen.
+const MAX_RUN: usize = 256;
 
 /// Calls `each` with every number of a flat JSON list (as the parser took it: valid JSON) and
 /// returns how many there are; fails on anything else in it, or on an empty list.
@@ -393,6 +431,61 @@ fn numbers(
     Ok(count)
 }
 
+/// How many float32 values padded base64 `data` holds, when it is that and every value is
+/// finite; `None` for anything else (escapes included), which [`write_vector`] decodes again to
+/// say what is wrong. One pass that builds nothing: each sixteen characters are three float32
+/// values, tested by their exponent bits (all ones is NaN or infinite) in registers; the last
+/// sixteen, which may hold padding, go to [`decode`].
+fn finite_floats(data: &[u8]) -> Option<usize> {
+    if data.is_empty() || data.len() % 4 != 0 {
+        return None;
+    }
+    let (blocks, last) = data.split_at((data.len() - 1) / 16 * 16);
+    let mut invalid = 0;
+    let mut infinite = false;
+    for block in blocks.chunks_exact(16) {
+        // Four groups of 24 bits, then three big-endian words. Written out: the build
+        // optimizes for size, which unrolls no loop.
+        let a = group(&block[..4], &mut invalid);
+        let b = group(&block[4..8], &mut invalid);
+        let c = group(&block[8..12], &mut invalid);
+        let d = group(&block[12..], &mut invalid);
+        infinite |=
+            not_finite(a << 8 | b >> 16) | not_finite(b << 16 | c >> 8) | not_finite(c << 24 | d);
+    }
+    let last = decode(std::str::from_utf8(last).ok()?)?;
+    if invalid & INVALID != 0 || infinite || last.len() % 4 != 0 || !all_finite(&last) {
+        return None;
+    }
+    Some(blocks.len() / 16 * 3 + last.len() / 4)
+}
+
+/// Four base64 characters (`chars[..4]`) as their 24 bits; sets [`INVALID`] in `invalid` when
+/// one is not in base64's alphabet (the bits are then meaningless).
+fn group(chars: &[u8], invalid: &mut u32) -> u32 {
+    let (a, b, c, d) = (
+        VALUES[chars[0] as usize],
+        VALUES[chars[1] as usize],
+        VALUES[chars[2] as usize],
+        VALUES[chars[3] as usize],
+    );
+    *invalid |= a | b | c | d;
+    a << 18 | b << 12 | c << 6 | d
+}
+
+/// Whether the float32 whose little-endian bytes are `word`'s, first byte highest, is NaN or
+/// infinite: its exponent bits are all ones. No float is made.
+fn not_finite(word: u32) -> bool {
+    (word.swap_bytes() >> 23) & 0xff == 0xff
+}
+
+/// Whether every float32 of little-endian `bytes` is finite.
+fn all_finite(bytes: &[u8]) -> bool {
+    bytes
+        .chunks_exact(4)
+        .all(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite())
+}
+
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Standard base64 with padding.
@@ -416,17 +509,18 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
-/// Each byte's value in base64's alphabet, or `INVALID`.
-const VALUES: [u8; 256] = {
+/// Each byte's value in base64's alphabet, or `INVALID`; `u32`s, which [`group`] shifts as
+/// they are.
+const VALUES: [u32; 256] = {
     let mut values = [INVALID; 256];
     let mut i = 0;
     while i < 64 {
-        values[ALPHABET[i] as usize] = i as u8;
+        values[ALPHABET[i] as usize] = i as u32;
         i += 1;
     }
     values
 };
-const INVALID: u8 = 0xff;
+const INVALID: u32 = 0x80;
 
 /// Standard base64, padded or not; `None` for anything else.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
@@ -441,26 +535,22 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
     let groups = data.chunks_exact(4);
     let rest = groups.remainder();
     let mut out = vec![0u8; data.len() / 4 * 3];
-    let mut invalid = 0u8;
-    // Whole groups of four characters into three bytes, written in place.
-    for (group, bytes) in groups.zip(out.chunks_exact_mut(3)) {
-        let values = group.iter().map(|&c| VALUES[c as usize]);
-        let n = values.fold(0u32, |n, value| {
-            invalid |= value;
-            (n << 6) | u32::from(value & 63)
-        });
-        bytes.copy_from_slice(&n.to_be_bytes()[1..]);
+    let mut invalid = 0;
+    // Whole groups of four characters into three bytes, written in place, byte by byte: a
+    // three-byte copy_from_slice is a call in WebAssembly.
+    for (chars, bytes) in groups.zip(out.chunks_exact_mut(3)) {
+        let n = group(chars, &mut invalid);
+        bytes[0] = (n >> 16) as u8;
+        bytes[1] = (n >> 8) as u8;
+        bytes[2] = n as u8;
     }
     if !rest.is_empty() {
-        let mut n = 0u32;
-        for (i, &c) in rest.iter().enumerate() {
-            let value = VALUES[c as usize];
-            invalid |= value;
-            n |= u32::from(value & 63) << (18 - 6 * i);
-        }
+        let mut chars = [b'A'; 4];
+        chars[..rest.len()].copy_from_slice(rest);
+        let n = group(&chars, &mut invalid);
         out.extend_from_slice(&n.to_be_bytes()[1..rest.len()]);
     }
-    if invalid & 0x80 != 0 {
+    if invalid & INVALID != 0 {
         return None;
     }
     Some(out)
@@ -609,6 +699,87 @@ mod tests {
             ("[ ]", "is empty"),
         ] {
             assert_eq!(count_numbers(list), Err(why), "{}", list);
+        }
+    }
+
+    #[test]
+    fn lists_of_numbers_are_checked_wherever_a_word_splits_them() {
+        // Each item at every offset from the words of eight bytes the count reads.
+        for pad in 0..8 {
+            let head = format!("[{}", "1,".repeat(pad));
+            let list = |item: &str| format!("{}{}, 2]", head, item);
+            assert_eq!(count_numbers(&list("-0.5e-3")), Ok(pad + 2));
+            assert_eq!(count_numbers(&list("1E38")), Ok(pad + 2));
+            assert_eq!(count_numbers(&list("  7 ")), Ok(pad + 2));
+            for (item, why) in [
+                ("2e400", "holds a number too large"),
+                ("-1E309", "holds a number too large"),
+                ("null", "holds something other than numbers"),
+                ("false", "holds something other than numbers"),
+                ("\"\"", "holds something other than numbers"),
+                ("[1]", "holds something other than numbers"),
+                ("{}", "holds something other than numbers"),
+            ] {
+                assert_eq!(count_numbers(&list(item)), Err(why), "{}", list(item));
+            }
+            // Last, where the list ends in fewer than eight bytes.
+            assert_eq!(
+                count_numbers(&format!("{}1e999]", head)).unwrap_err(),
+                "holds a number too large"
+            );
+            assert_eq!(count_numbers(&format!("{}5]", head)), Ok(pad + 1));
+        }
+        // Numbers of a few hundred digits: those that might pass a float64 are refused.
+        for digits in [240, 250] {
+            let list = format!("[1, {}, 2]", "9".repeat(digits));
+            assert_eq!(count_numbers(&list), Ok(3), "{}", digits);
+        }
+        for digits in [271, 309, 400] {
+            let list = format!("[1, {}.5, 2]", "9".repeat(digits));
+            assert_eq!(
+                count_numbers(&list),
+                Err("holds a number too long"),
+                "{}",
+                digits
+            );
+        }
+        assert_eq!(count_numbers("[]"), Err("is empty"));
+    }
+
+    #[test]
+    fn base64_is_checked_without_decoding_as_decoding_checks_it() {
+        for count in 1..12 {
+            let values: Vec<f32> = (0..count).map(|i| i as f32 - 2.5).collect();
+            let text = b64(&values);
+            assert_eq!(finite_floats(text.as_bytes()), Some(count), "{}", text);
+            // Not padded, an escape, a character out of the alphabet: left to `decode`.
+            if text.ends_with('=') {
+                assert_eq!(finite_floats(text.trim_end_matches('=').as_bytes()), None);
+            }
+            for at in 0..text.len() {
+                for bad in [b'\\', b'-', b'=', b'"'] {
+                    let mut changed = text.clone().into_bytes();
+                    changed[at] = bad;
+                    if changed != text.as_bytes() {
+                        assert_eq!(finite_floats(&changed), None, "{} at {}", bad, at);
+                    }
+                }
+            }
+            // A NaN or an infinity anywhere, of either sign.
+            for at in 0..count {
+                for odd in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -f32::NAN] {
+                    let mut odd_values = values.clone();
+                    odd_values[at] = odd;
+                    assert_eq!(finite_floats(b64(&odd_values).as_bytes()), None);
+                }
+                let mut large = values.clone();
+                large[at] = f32::MAX;
+                assert_eq!(finite_floats(b64(&large).as_bytes()), Some(count));
+            }
+        }
+        // Bytes that are not whole float32s, and none.
+        for bytes in [&b"abc"[..], b"abcde", b""] {
+            assert_eq!(finite_floats(encode(bytes).as_bytes()), None);
         }
     }
 
