@@ -37,6 +37,7 @@ pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
 pub mod blocks;
+mod floats;
 pub mod gemini;
 pub mod mock;
 pub mod openai;

@@ -12,6 +12,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::floats::{finite_f64, parse_f32};
 use crate::call::{Context, Input};
 use crate::error::{api_error, error_in_success, CoreError};
 use crate::limits::{check_depth, scan_object, ProbeError, Scan};
@@ -271,9 +272,7 @@ fn write_vector(
         Some(b'[') if base64 => {
             let mut bytes = Vec::new();
             let count = numbers(text, |number| {
-                let value: f32 = number
-                    .parse()
-                    .map_err(|_| "holds a number that is not one")?;
+                let value = parse_f32(number).ok_or("holds a number that is not one")?;
                 if !value.is_finite() {
                     return Err("holds a number too large for a float32");
                 }
@@ -379,7 +378,7 @@ fn look_closer(list: &str, at: std::ops::Range<usize>) -> Result<(), &'static st
                     .position(is_end)
                     .map_or(bytes.len(), |n| i + n);
                 let number = list[start..end].trim_matches(|c: char| c.is_ascii_whitespace());
-                if !number.parse::<f64>().map_or(false, f64::is_finite) {
+                if !finite_f64(number) {
                     return Err("holds a number too large");
                 }
             }
