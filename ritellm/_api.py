@@ -330,6 +330,8 @@ def embedding(
     watch = _callbacks.watch(model, False, "embedding")
     try:
         plan = _embeddings.plan(model, input, settings, {**params, **provider_options})
+        if watch is not None:
+            watch.inputs = plan.total
         result, attempts = _embeddings.sent_in_threads(plan)
     except Exception as exc:
         if watch is not None:
@@ -381,6 +383,8 @@ async def aembedding(
         if not _instance.loaded():
             await asyncio.get_running_loop().run_in_executor(None, _instance.load)
         plan = _embeddings.plan(model, input, settings, {**params, **provider_options})
+        if watch is not None:
+            watch.inputs = plan.total
         result, attempts = await _embeddings.sent_on_the_loop(plan)
     except Exception as exc:
         if watch is not None:

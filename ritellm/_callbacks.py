@@ -40,6 +40,8 @@ class CallEvent(NamedTuple):
     exception: BaseException | None
     #: What the call was: ``"chat"`` (``completion``) or ``"embedding"``.
     operation: str = "chat"
+    #: For an embedding call, how many inputs it had; None for chat.
+    inputs: int | None = None
 
     @property
     def retries(self) -> int:
@@ -58,6 +60,7 @@ class Watch:
         self.first_chunk: float | None = None
         self.usage: Any = None
         self.attempts = 1
+        self.inputs: int | None = None
         self._reported = False
 
     def chunk(self, chunk: Any) -> None:
@@ -89,6 +92,7 @@ class Watch:
             attempts=self.attempts,
             exception=exception,
             operation=self.operation,
+            inputs=self.inputs,
         )
         for callback in list(callbacks):
             try:

@@ -1026,6 +1026,7 @@ def test_callbacks_get_one_embedding_event_per_call(
         False,
     )
     assert done.usage == answer.usage and done.attempts == 2 and done.exception is None
+    assert (done.inputs, failed.inputs) == (len(TEXTS), 1)
     assert done.latency > 0 and done.time_to_first_chunk is None
     assert failed.operation == "embedding" and failed.exception is raised.value
     assert OPENAI_KEY not in repr(events)
