@@ -287,16 +287,106 @@ pub fn base_url(url: &str, source: &str) -> Result<String, CoreError> {
 /// address, and refuses it with an error of its own unless it is one.
 fn is_host(host: &str) -> bool {
     if let Some(ip) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return ip.parse::<std::net::Ipv6Addr>().is_ok();
+        return is_ipv6(ip);
     }
     let runs = host.split(|c: char| !c.is_ascii_digit());
     if runs.clone().count() == 4 && runs.clone().all(|run| !run.is_empty()) {
-        return host.parse::<std::net::Ipv4Addr>().is_ok();
+        return is_ipv4(host);
     }
     !host.is_empty()
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+}
+
+/// Whether `text` is an IPv4 address as `str::parse::<std::net::Ipv4Addr>` takes it (four
+/// decimal numbers up to 255, no leading zero), without the standard library's parser.
+fn is_ipv4(text: &str) -> bool {
+    let mut at = Cursor(text.as_bytes(), 0);
+    ipv4(&mut at) && at.1 == text.len()
+}
+
+/// Whether `text` is an IPv6 address as `str::parse::<std::net::Ipv6Addr>` takes it (Rust
+/// 1.63's parser, step for step: up to eight groups of up to four hex digits, one `::` for
+/// groups of zeros, an IPv4 address for the last two), without it.
+fn is_ipv6(text: &str) -> bool {
+    let mut at = Cursor(text.as_bytes(), 0);
+    let (head, head_ipv4) = groups(&mut at, 8);
+    if head < 8 {
+        if head_ipv4 || !(at.given(b':') && at.given(b':')) {
+            return false;
+        }
+        groups(&mut at, 7 - head);
+    }
+    at.1 == text.len()
+}
+
+/// Bytes and a position in them.
+struct Cursor<'a>(&'a [u8], usize);
+
+impl Cursor<'_> {
+    /// Reads `byte` if it is next.
+    fn given(&mut self, byte: u8) -> bool {
+        let next = self.0.get(self.1) == Some(&byte);
+        self.1 += usize::from(next);
+        next
+    }
+
+    /// Reads a number of at most `max` digits in `radix` up to `limit` (a leading zero only if
+    /// `zero_prefix`); reads nothing unless it succeeds.
+    fn number(&mut self, radix: u32, max: usize, zero_prefix: bool, limit: u32) -> bool {
+        let start = self.1;
+        let mut value = 0;
+        while let Some(digit) = self
+            .0
+            .get(self.1)
+            .and_then(|&b| char::from(b).to_digit(radix))
+        {
+            value = value * radix + digit;
+            self.1 += 1;
+            if self.1 - start > max {
+                break;
+            }
+        }
+        let count = self.1 - start;
+        let ok = count > 0
+            && count <= max
+            && value <= limit
+            && (zero_prefix || count == 1 || self.0[start] != b'0');
+        if !ok {
+            self.1 = start;
+        }
+        ok
+    }
+}
+
+/// Reads an IPv4 address; reads nothing unless it succeeds.
+fn ipv4(at: &mut Cursor) -> bool {
+    let start = at.1;
+    let ok = (0..4).all(|i| (i == 0 || at.given(b'.')) && at.number(10, 3, false, 255));
+    if !ok {
+        at.1 = start;
+    }
+    ok
+}
+
+/// Reads up to `limit` IPv6 groups separated by `:`, the last two maybe an IPv4 address; how
+/// many, and whether an IPv4 address ended them.
+fn groups(at: &mut Cursor, limit: usize) -> (usize, bool) {
+    for i in 0..limit {
+        let start = at.1;
+        if i + 1 < limit {
+            if (i == 0 || at.given(b':')) && ipv4(at) {
+                return (i + 2, true);
+            }
+            at.1 = start;
+        }
+        if !((i == 0 || at.given(b':')) && at.number(16, 4, true, 0xffff)) {
+            at.1 = start;
+            return (i, false);
+        }
+    }
+    (limit, false)
 }
 
 /// An authority's host and port, if it has one: `h:80`, `[::1]:80`.
@@ -340,6 +430,89 @@ fn encode(value: &str, kept: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reads_ip_addresses_as_the_standard_library_does() {
+        let mut texts: Vec<String> = [
+            "",
+            "1.2.3.4",
+            "01.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.",
+            "1.2.3.4.5",
+            "1..2.3",
+            "::",
+            "::1",
+            "1::",
+            ":1",
+            "1:",
+            ":::",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8:9",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "1::8",
+            "1:2:3:4:5:6:7::8",
+            "::ffff:1.2.3.4",
+            "1.2.3.4::",
+            "::1.2.3.4",
+            "1:2:3:4:5:6:1.2.3.4",
+            "1:2:3:4:5:6:7:1.2.3.4",
+            "1:2:3:4:5::1.2.3.4",
+            "fe80::1%25eth0",
+            "00000::",
+            "0000::",
+            "ABCD:ef01::",
+            "g::",
+            "1::2::3",
+            "::ffff:01.2.3.4",
+            "1:2:3:4:5:6::1.2.3.4",
+            "::0:1.2.3.4",
+            "1.2.3.4:1::",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let tokens = [
+            "0", "1", "9", "a", "F", "00", "01", "12", "255", "256", "999", "ffff", "10000", ":",
+            "::", ":", ".", ".", "1.2.3.4", "g", "%",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            let mut text = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut pick = state;
+            for _ in 0..(state % 20) {
+                pick = pick.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                text.push_str(tokens[(pick >> 33) as usize % tokens.len()]);
+            }
+            texts.push(text);
+        }
+        let valid = texts
+            .iter()
+            .filter(|t| t.parse::<std::net::IpAddr>().is_ok())
+            .count();
+        assert!(valid > 1000, "{}", valid);
+        for text in &texts {
+            assert_eq!(
+                is_ipv4(text),
+                text.parse::<std::net::Ipv4Addr>().is_ok(),
+                "{}",
+                text
+            );
+            assert_eq!(
+                is_ipv6(text),
+                text.parse::<std::net::Ipv6Addr>().is_ok(),
+                "{}",
+                text
+            );
+        }
+    }
+
     use super::*;
 
     #[test]
