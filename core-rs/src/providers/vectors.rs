@@ -153,20 +153,32 @@ pub fn read<'a, T: Deserialize<'a>>(
     status: u16,
     body: &'a [u8],
 ) -> Result<T, CoreError> {
+    let text = answer_text(status, body)?;
+    parse(text).map_err(|error| read_failed(context, status, body, error))
+}
+
+/// A successful answer's text. Apart from [`read`], which is generic, so that each answer's
+/// type shares one copy.
+#[inline(never)]
+fn answer_text(status: u16, body: &[u8]) -> Result<&str, CoreError> {
     if !(200..300).contains(&status) {
         return Err(api_error(Some(status), body));
     }
-    let text = std::str::from_utf8(body)
-        .map_err(|_| CoreError::invalid_response("the provider's answer is not UTF-8"))?;
-    parse(text).map_err(|error| {
-        let depth = context.limits.max_depth;
-        match scan_object(body, depth) {
-            Ok(Scan::Error) => error_in_success(status, body),
-            Err(ProbeError::Limit(limit)) => limit,
-            Err(ProbeError::NotAnObject) => check_depth(body, depth).err().unwrap_or(error),
-            _ => error,
-        }
-    })
+    std::str::from_utf8(body)
+        .map_err(|_| CoreError::invalid_response("the provider's answer is not UTF-8"))
+}
+
+/// What [`read`] fails with when the answer is not its type's: the provider's error, a limit
+/// it passes, or `error`.
+#[inline(never)]
+fn read_failed(context: &Context, status: u16, body: &[u8], error: CoreError) -> CoreError {
+    let depth = context.limits.max_depth;
+    match scan_object(body, depth) {
+        Ok(Scan::Error) => error_in_success(status, body),
+        Err(ProbeError::Limit(limit)) => limit,
+        Err(ProbeError::NotAnObject) => check_depth(body, depth).err().unwrap_or(error),
+        _ => error,
+    }
 }
 
 /// Fails with the provider's error when an answer carries a non-null `error` member.
@@ -179,17 +191,21 @@ pub fn reported(error: Option<&RawValue>, status: u16, body: &[u8]) -> Result<()
 
 /// Parses an answer (or a part of one) as `T`.
 pub fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, CoreError> {
-    serde_json::from_str(text).map_err(|e| {
-        let hint = if text.contains("NaN") || text.contains("Infinity") {
-            " (NaN and Infinity are not JSON numbers)"
-        } else {
-            ""
-        };
-        CoreError::invalid_response(format!(
-            "the provider's embeddings answer is not what its API sends{}: {}",
-            hint, e
-        ))
-    })
+    serde_json::from_str(text).map_err(|e| parse_failed(text, e))
+}
+
+/// What [`parse`] fails with; apart from it, which is generic.
+#[inline(never)]
+fn parse_failed(text: &str, e: serde_json::Error) -> CoreError {
+    let hint = if text.contains("NaN") || text.contains("Infinity") {
+        " (NaN and Infinity are not JSON numbers)"
+    } else {
+        ""
+    };
+    CoreError::invalid_response(format!(
+        "the provider's embeddings answer is not what its API sends{}: {}",
+        hint, e
+    ))
 }
 
 /// An answer's vectors in input order, checked against the call's `context`, in OpenAI's
