@@ -5,7 +5,9 @@ requests to the same local server (bench/server.py), in one run.
 
 Every measurement runs in fresh subprocesses, alternating the libraries, and keeps the median
 (times) or the smallest (peak RSS) of the rounds. Stream costs are CPU time per chunk of the
-client process, so the server's pacing does not count. The first call is measured twice: with
+client process, so the server's pacing does not count, read over windows of 500 chunks of which
+the median is kept, so that a burst of load from elsewhere on the machine moves a few windows
+rather than the result. The first call is measured twice: with
 ritellm's compiled module cached, and with an empty cache (a fresh RITELLM_CACHE_DIR per
 process: a new container, a serverless cold start, a CI job). Machines here are shared and
 noisy: read the ratios, which compare numbers from the same run, not the absolute numbers.
@@ -55,6 +57,7 @@ LIBRARIES = {
                             break
                         json.loads(line[6:])
                         count += 1
+                        tick(count)
             return count
         async def make():
             aclient = httpx.AsyncClient(limits=httpx.Limits(max_connections=1000))
@@ -71,6 +74,7 @@ LIBRARIES = {
                                 break
                             json.loads(line[6:])
                             count += 1
+                            tick(count)
                 return count
             return acall, astream
     """,
@@ -95,6 +99,7 @@ LIBRARIES = {
                                 break
                             json.loads(data)
                             count += 1
+                            tick(count)
                 return count
             return acall, astream
     """,
@@ -105,7 +110,11 @@ LIBRARIES = {
         def call():
             return ritellm.completion("openai/bench", MESSAGES, base_url=BASE["paced"])
         def stream(mode):
-            return sum(1 for _ in ritellm.completion("openai/bench", MESSAGES, base_url=BASE[mode], stream=True))
+            count = 0
+            for _ in ritellm.completion("openai/bench", MESSAGES, base_url=BASE[mode], stream=True):
+                count += 1
+                tick(count)
+            return count
         async def make():
             async def acall():
                 return await ritellm.acompletion("openai/bench", MESSAGES, base_url=BASE["paced"])
@@ -113,6 +122,7 @@ LIBRARIES = {
                 count = 0
                 async for _ in await ritellm.acompletion("openai/bench", MESSAGES, base_url=BASE[mode], stream=True):
                     count += 1
+                    tick(count)
                 return count
             return acall, astream
     """,
@@ -124,7 +134,11 @@ LIBRARIES = {
         def call():
             return client.chat.completions.create(model="bench", messages=MESSAGES)
         def stream(mode):
-            return sum(1 for _ in clients[mode].chat.completions.create(model="bench", messages=MESSAGES, stream=True))
+            count = 0
+            for _ in clients[mode].chat.completions.create(model="bench", messages=MESSAGES, stream=True):
+                count += 1
+                tick(count)
+            return count
         async def make():
             # Its default pool already allows 1,000 connections.
             aclient = openai.AsyncOpenAI(api_key="sk-bench", base_url=BASE["paced"], max_retries=0)
@@ -135,6 +149,7 @@ LIBRARIES = {
                 count = 0
                 async for _ in await aclients[mode].chat.completions.create(model="bench", messages=MESSAGES, stream=True):
                     count += 1
+                    tick(count)
                 return count
             return acall, astream
     """,
@@ -146,7 +161,11 @@ LIBRARIES = {
         def call():
             return litellm.completion(model="openai/bench", messages=MESSAGES, api_base=BASE["paced"], api_key="sk-bench")
         def stream(mode):
-            return sum(1 for _ in litellm.completion(model="openai/bench", messages=MESSAGES, api_base=BASE[mode], api_key="sk-bench", stream=True))
+            count = 0
+            for _ in litellm.completion(model="openai/bench", messages=MESSAGES, api_base=BASE[mode], api_key="sk-bench", stream=True):
+                count += 1
+                tick(count)
+            return count
         async def make():
             async def acall():
                 return await litellm.acompletion(model="openai/bench", messages=MESSAGES, api_base=BASE["paced"], api_key="sk-bench")
@@ -154,6 +173,7 @@ LIBRARIES = {
                 count = 0
                 async for _ in await litellm.acompletion(model="openai/bench", messages=MESSAGES, api_base=BASE[mode], api_key="sk-bench", stream=True):
                     count += 1
+                    tick(count)
                 return count
             return acall, astream
     """,
@@ -178,6 +198,19 @@ def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 def cpu():
     return time.process_time()
+# A stream's cost is read in windows of WINDOW chunks (each library's loop calls tick), and the
+# median window kept: a burst of load from elsewhere on a shared machine moves a few windows.
+WINDOW = 500
+marks = []
+def tick(count):
+    if count % WINDOW == 0:
+        marks.append(cpu())
+def per_chunk_us(measure):
+    marks.clear()
+    started = cpu()
+    count = measure()
+    windows = sorted(b - a for a, b in zip([started, *marks], marks))
+    return count, windows[len(windows) // 2] / WINDOW * 1e6
 """
 
 COLD_IMPORT = """
@@ -209,10 +242,8 @@ for _ in range({calls}):
 result = {{"sync_call_us": (time.perf_counter() - started) / {calls} * 1e6}}
 for mode, expected in {chunks}.items():
     stream(mode)
-    started = cpu()
-    count = stream(mode)
+    count, result[f"sync_stream_{{mode}}_us"] = per_chunk_us(lambda: stream(mode))
     assert count == expected, (mode, count)
-    result[f"sync_stream_{{mode}}_us"] = (cpu() - started) / count * 1e6
 result["sync_rss_mb"] = rss_mb()
 print(json.dumps(result))
 """
@@ -231,10 +262,12 @@ async def run():
     result = {{"async_rps": {calls} / (time.perf_counter() - started)}}
     for mode, expected in {chunks}.items():
         await astream(mode)
+        marks.clear()
         started = cpu()
         count = await astream(mode)
         assert count == expected, (mode, count)
-        result[f"async_stream_{{mode}}_us"] = (cpu() - started) / count * 1e6
+        windows = sorted(b - a for a, b in zip([started, *marks], marks))
+        result[f"async_stream_{{mode}}_us"] = windows[len(windows) // 2] / WINDOW * 1e6
     return result
 result = asyncio.run(run())
 result["async_rss_mb"] = rss_mb()
