@@ -17,12 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-#: The boundary's own exports, which engines drive and the operations never call: the input
-#: buffer, and the self-description that says where the allocation-failure flag is.
+#: Exports an engine uses itself: the input buffer (which only engines call), and the module's
+#: self-description, which says where the allocation-failure flag is.
 INPUT_EXPORT = "ritellm_input"
 DESCRIBE_EXPORT = "ritellm_describe"
-#: The least an engine grows the input buffer to, in bytes.
-MIN_INPUT_CAPACITY = 64 << 10
 
 
 class Settings(NamedTuple):

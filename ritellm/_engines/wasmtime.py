@@ -46,13 +46,15 @@ from ctypes import POINTER, byref, c_bool, c_char_p, c_int64, c_size_t, c_uint8,
 from pathlib import Path
 from typing import Any
 
-from .base import DESCRIBE_EXPORT, INPUT_EXPORT, MIN_INPUT_CAPACITY, EngineUnavailable, Settings, Trap
+from .base import DESCRIBE_EXPORT, INPUT_EXPORT, EngineUnavailable, Settings, Trap
 
 #: Fuel of one allowance: a fixed part, and a part per input byte it covers.
 FUEL_PER_CALL = 50_000_000
 FUEL_PER_BYTE = 2_000
 PREPAID_BYTES = 16 << 10
 CALLS_PER_REFILL = 64
+#: The least the input buffer grows to, in bytes (wasm/ritellm_core.mjs uses the same).
+MIN_INPUT_CAPACITY = 64 << 10
 #: Compiled modules kept in the cache directory; the least recently used go first.
 CACHE_ENTRIES = 8
 
