@@ -22,7 +22,8 @@ gets a refill sized to it. A call that runs away still stops within one allowanc
 
 Compiled code is cached on disk and mapped from there. When it is not cached (a fresh container,
 a serverless cold start, a CI job) and ``Settings.quick_start`` is set, the module is compiled
-by Winch, wasmtime's baseline compiler, in a tenth of Cranelift's time, and Cranelift compiles
+by Winch, wasmtime's baseline compiler, in a tenth of Cranelift's time (where Winch is used:
+:func:`_winch_available`; elsewhere Cranelift compiles it at once), and Cranelift compiles
 the optimized code in a background thread: it goes into the cache, and instances made after it
 is ready use it. Fuel and the memory limit hold under both compilers. The process waits for the
 background compile at exit, so that the next process finds it cached.
