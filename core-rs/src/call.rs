@@ -13,14 +13,15 @@ use crate::limits::Limits;
 /// The most dimensions a caller may ask for: far more than any model gives (3072 or 4096).
 pub const MAX_DIMENSIONS: u64 = 1 << 16;
 
-/// What a call asks for: a chat completion or embeddings. Each is built and read in the two
-/// matches of `providers/mod.rs`; a further one (responses) would be another variant.
+/// What a call asks for: a chat completion, embeddings, or a response of OpenAI's Responses
+/// API. Each is built and read in the two matches of `providers/mod.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     #[default]
     Chat,
     Embedding,
+    Responses,
 }
 
 impl Operation {
@@ -46,6 +47,11 @@ pub enum Reader {
     Gemini,
     /// AWS Bedrock's Converse API; streams in AWS's event-stream framing.
     Bedrock,
+    /// OpenAI's Responses API: a response object and its stream events, passed through as sent
+    /// to a Responses call, or translated into a chat.completion and its chunks for a chat call
+    /// to a model that answers only there.
+    #[serde(rename = "openai_responses")]
+    OpenAiResponses,
     /// Not a provider's: server-sent events handed to the host as `{event, data, id}` objects,
     /// for hosts that want only the sandboxed decoder.
     RawSse,
@@ -75,6 +81,7 @@ pub struct Call {
     pub reader: Reader,
     /// The provider's own model name: the model string after its prefix.
     pub model: String,
+    /// A chat call's messages, or a Responses call's `input` (a string or a list of items).
     pub messages: Value,
     pub stream: bool,
     pub base_url: String,
@@ -85,6 +92,30 @@ pub struct Call {
     pub drop_params: bool,
     /// An embedding call's inputs and fields (empty for chat).
     pub embedding: Embedding,
+    /// A Responses call on a stored response, not a new one.
+    pub stored: Option<Stored>,
+}
+
+/// What a Responses call does to a stored response, and the response's id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stored {
+    pub action: Action,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// `GET /responses/{id}`
+    Get,
+    /// `DELETE /responses/{id}`
+    Delete,
+    /// `POST /responses/{id}/cancel`
+    Cancel,
+    /// `GET /responses/{id}/input_items`, with the caller's `after`, `limit`, `order`, `include`
+    /// in the query.
+    InputItems,
 }
 
 /// One input of an embedding call: a text, or a text already cut into token ids.
@@ -331,6 +362,10 @@ pub struct Context {
     /// written as base64 of little-endian float32, as OpenAI sends them.
     #[serde(default, skip_serializing_if = "is_false")]
     pub base64: bool,
+    /// For a Responses call answered through a chat API: the request's fields that a response
+    /// object repeats (`instructions`, `tools`, `tool_choice`, `temperature`, ...), as an object.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub echo: Value,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -39,7 +39,7 @@ pub mod translate;
 #[cfg(target_arch = "wasm32")]
 mod abi;
 
-pub use call::{Call, Context, Embedding, HttpRequest, Operation, Reader};
+pub use call::{Call, Context, Embedding, HttpRequest, Operation, Reader, Stored};
 pub use error::{CoreError, ErrorKind};
 pub use limits::Limits;
 use providers::Provider;
@@ -51,15 +51,18 @@ pub use stream::ChunkStream;
 #[serde(deny_unknown_fields)]
 struct CallInput {
     model: Value,
-    /// `"chat"` (the default) or `"embedding"`.
+    /// `"chat"` (the default), `"embedding"` or `"responses"`.
     #[serde(default)]
     operation: Operation,
     #[serde(default)]
     messages: Value,
     /// An embedding call's input: a string, a list of strings, a list of token ids, or a list of
-    /// lists of token ids.
+    /// lists of token ids. A Responses call's: a string or a list of input items.
     #[serde(default)]
     input: Value,
+    /// A Responses call on a stored response instead of a new one: what to do, and its id.
+    #[serde(default)]
+    stored: Option<Stored>,
     #[serde(default)]
     stream: bool,
     #[serde(default)]
@@ -101,12 +104,35 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
     let (provider, model) = split_model(&input.model)?;
     let operation = input.operation;
     provider.serves(operation)?;
+    // LiteLLM's spelling for "through the Responses API": `openai/responses/<model>`.
+    let (model, via_responses) = match model.strip_prefix("responses/") {
+        Some(name) if provider.operations.native_responses && !name.is_empty() => {
+            (name.to_string(), true)
+        }
+        _ => (model, false),
+    };
+    if input.stored.is_some() && operation != Operation::Responses {
+        return Err(CoreError::invalid_request(
+            "stored responses are a Responses call's",
+        ));
+    }
     let mut params = input.params;
     let (messages, embedding) = match operation {
         Operation::Chat => (
             messages(input.messages, &input.input)?,
             Embedding::default(),
         ),
+        Operation::Responses => {
+            if !input.messages.is_null() {
+                return Err(CoreError::invalid_request(
+                    "a Responses call takes input, not messages",
+                ));
+            }
+            if input.stored.is_none() {
+                responses_input(&input.input)?;
+            }
+            (input.input, Embedding::default())
+        }
         Operation::Embedding => {
             if !input.messages.is_null() {
                 return Err(CoreError::invalid_request(
@@ -162,7 +188,7 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         .get("stream_options")
         .and_then(|o| o.get("include_usage"))
         == Some(&Value::Bool(true));
-    let reader = provider.reader_for(&model);
+    let reader = provider.reader_for(&model, operation, via_responses);
     let reading = providers::reading(reader, operation);
     let mut context = Context {
         reader,
@@ -182,6 +208,7 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         inputs: 0,
         dimensions: embedding.dimensions,
         base64: embedding.base64,
+        echo: Value::Null,
     };
     let call = Call {
         provider: provider.prefix,
@@ -197,6 +224,7 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         api_version: input.api_version,
         drop_params: input.drop_params,
         embedding,
+        stored: input.stored,
     };
     let mut request = providers::build_request(provider, call, &mut context)?;
     context.inputs = request.inputs.unwrap_or(0);
@@ -226,6 +254,17 @@ fn messages(messages: Value, input: &Value) -> Result<Value, CoreError> {
         Value::Array(list) if list.iter().all(Value::is_object) => Ok(Value::Array(list)),
         _ => Err(CoreError::invalid_request(
             "messages must be a list of message objects, like [{\"role\": \"user\", \"content\": \"Hi\"}]",
+        )),
+    }
+}
+
+/// A Responses call's input, checked: a string, or a list of items (objects).
+fn responses_input(input: &Value) -> Result<(), CoreError> {
+    match input {
+        Value::String(_) => Ok(()),
+        Value::Array(items) if items.iter().all(Value::is_object) => Ok(()),
+        _ => Err(CoreError::invalid_request(
+            "input must be a string or a list of input items, like [{\"role\": \"user\", \"content\": \"Hi\"}]",
         )),
     }
 }
@@ -312,6 +351,11 @@ pub fn describe() -> String {
         "version": env!("CARGO_PKG_VERSION"),
         "error_kinds": ErrorKind::ALL,
         "providers": providers::PROVIDERS,
+        "native_responses": providers::PROVIDERS
+            .iter()
+            .filter(|p| p.operations.native_responses)
+            .map(|p| p.prefix)
+            .collect::<Vec<_>>(),
         "limits": Limits::default(),
     })
     .to_string()
@@ -779,9 +823,15 @@ mod tests {
                 .unwrap()["operations"]
                 .clone()
         };
-        assert_eq!(operations("openai"), json!(["chat", "embedding"]));
-        assert_eq!(operations("gemini"), json!(["chat", "embedding"]));
-        assert_eq!(operations("groq"), json!(["chat"]));
+        assert_eq!(
+            operations("openai"),
+            json!(["chat", "embedding", "responses"])
+        );
+        assert_eq!(
+            operations("gemini"),
+            json!(["chat", "embedding", "responses"])
+        );
+        assert_eq!(operations("groq"), json!(["chat", "responses"]));
         assert_eq!(operations("voyage"), json!(["embedding"]));
     }
 

@@ -37,11 +37,14 @@ pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
 pub mod blocks;
+pub mod chat_via_responses;
 mod floats;
 pub mod gemini;
 pub mod mock;
 pub mod openai;
 pub mod raw;
+pub mod responses;
+pub mod responses_via_chat;
 pub mod shared;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -110,11 +113,14 @@ pub struct Provider {
     pub operations: Operations,
 }
 
-/// The operations a row serves.
+/// The operations a row serves. Every row with chat serves Responses too: natively where its
+/// server has a Responses API, otherwise through its chat API (`responses_via_chat.rs`).
 #[derive(Debug, Clone, Copy)]
 pub struct Operations {
     pub chat: bool,
     pub embedding: Embeddings,
+    /// The server has OpenAI's Responses API (`/responses`), stored responses included.
+    pub native_responses: bool,
 }
 
 /// Whether and how a row serves embeddings.
@@ -137,6 +143,9 @@ impl Serialize for Operations {
         if self.embedding != Embeddings::None {
             names.push(Operation::Embedding);
         }
+        if self.chat {
+            names.push(Operation::Responses);
+        }
         names.serialize(serializer)
     }
 }
@@ -146,6 +155,15 @@ const fn chat_and(embedding: Embeddings) -> Operations {
     Operations {
         chat: true,
         embedding,
+        native_responses: false,
+    }
+}
+
+impl Operations {
+    /// The row's server has OpenAI's Responses API too.
+    const fn and_responses(mut self) -> Self {
+        self.native_responses = true;
+        self
     }
 }
 
@@ -165,7 +183,7 @@ impl Provider {
     pub fn serves(&self, operation: Operation) -> Result<(), CoreError> {
         let refuse = |what: String| Err(CoreError::new(ErrorKind::UnsupportedProvider, what));
         match operation {
-            Operation::Chat if !self.operations.chat => refuse(format!(
+            Operation::Chat | Operation::Responses if !self.operations.chat => refuse(format!(
                 "{}/ has no chat endpoint: it serves embeddings only",
                 self.prefix
             )),
@@ -199,8 +217,20 @@ impl Provider {
         }
     }
 
-    /// The reader of `model`'s answers.
-    pub fn reader_for(&self, model: &str) -> Reader {
+    /// The reader of `model`'s answers to `operation`: OpenAI's Responses reader for a Responses
+    /// call to a server that has the API, and for a chat call there to a model that answers
+    /// only through it (or that the caller sent there with `responses/`: `via_responses`).
+    pub fn reader_for(&self, model: &str, operation: Operation, via_responses: bool) -> Reader {
+        let native = self.operations.native_responses;
+        match operation {
+            Operation::Responses if native => return Reader::OpenAiResponses,
+            Operation::Chat
+                if native && (via_responses || responses::answers_only_there(model)) =>
+            {
+                return Reader::OpenAiResponses
+            }
+            _ => {}
+        }
         self.readers_by_model
             .iter()
             .find(|(start, _)| model.starts_with(start))
@@ -352,7 +382,7 @@ pub const PROVIDERS: &[Provider] = &[
         &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
         "/v1",
         bearer("OPENAI_API_KEY", true),
-        with_embeddings(Row::new(MAX_INPUTS).token_ids().base64()),
+        with_embeddings(Row::new(MAX_INPUTS).token_ids().base64()).and_responses(),
     ),
     openai_compatible(
         "groq",
@@ -361,7 +391,7 @@ pub const PROVIDERS: &[Provider] = &[
         "/openai/v1",
         bearer("GROQ_API_KEY", true),
         // No embeddings endpoint in Groq's documentation.
-        CHAT,
+        CHAT.and_responses(),
     ),
     openai_compatible(
         "mistral",
@@ -388,7 +418,7 @@ pub const PROVIDERS: &[Provider] = &[
         "/v1",
         bearer("XAI_API_KEY", true),
         // Embeddings unconfirmed: none.
-        CHAT,
+        CHAT.and_responses(),
     ),
     openai_compatible(
         "openrouter",
@@ -402,7 +432,8 @@ pub const PROVIDERS: &[Provider] = &[
                 .token_ids()
                 .base64()
                 .input_type(InputTypes::Given),
-        ),
+        )
+        .and_responses(),
     ),
     openai_compatible(
         "together_ai",
@@ -454,7 +485,7 @@ pub const PROVIDERS: &[Provider] = &[
         "/v1",
         bearer("OLLAMA_API_KEY", false),
         // Older servers ignore base64: floats are asked for.
-        with_embeddings(Row::new(MAX_INPUTS)),
+        with_embeddings(Row::new(MAX_INPUTS)).and_responses(),
     ),
     openai_compatible(
         "lm_studio",
@@ -463,7 +494,7 @@ pub const PROVIDERS: &[Provider] = &[
         "/v1",
         bearer("LM_STUDIO_API_KEY", false),
         // Ignores encoding_format: floats.
-        with_embeddings(Row::new(MAX_INPUTS)),
+        with_embeddings(Row::new(MAX_INPUTS)).and_responses(),
     ),
     openai_compatible(
         "hosted_vllm",
@@ -472,7 +503,7 @@ pub const PROVIDERS: &[Provider] = &[
         "/v1",
         bearer("HOSTED_VLLM_API_KEY", false),
         // Older servers refuse base64: floats.
-        with_embeddings(Row::new(MAX_INPUTS)),
+        with_embeddings(Row::new(MAX_INPUTS)).and_responses(),
     ),
     openai_compatible(
         "llamafile",
@@ -638,6 +669,7 @@ pub const PROVIDERS: &[Provider] = &[
         auth: bearer("VOYAGE_API_KEY", true),
         operations: Operations {
             chat: false,
+            native_responses: false,
             embedding: Embeddings::Endpoint(
                 Row::new(1000)
                     .base64()
@@ -720,7 +752,7 @@ pub const PROVIDERS: &[Provider] = &[
         base_path: BasePath::Root(""),
         extra_env: &["AZURE_API_VERSION"],
         auth: key_header("AZURE_API_KEY", "api-key"),
-        operations: with_embeddings(Row::new(MAX_INPUTS).token_ids().base64()),
+        operations: with_embeddings(Row::new(MAX_INPUTS).token_ids().base64()).and_responses(),
     },
     // Answered in-process by the host through `mock::reply`; no network, no key.
     openai_compatible(
@@ -749,7 +781,18 @@ pub fn build_request(
     call: Call,
     context: &mut Context,
 ) -> Result<HttpRequest, CoreError> {
+    let native = provider.operations.native_responses;
     match (provider.api, call.operation) {
+        (Api::OpenAi | Api::Azure, Operation::Chat) if call.reader == Reader::OpenAiResponses => {
+            responses::build_request(provider.api == Api::Azure, call, chat_via_responses::body)
+        }
+        (Api::OpenAi | Api::Azure, Operation::Responses) if native => {
+            responses::build_request(provider.api == Api::Azure, call, responses::body)
+        }
+        (_, Operation::Responses) => {
+            let chat = responses_via_chat::chat_call(call, context)?;
+            build_request(provider, chat, context)
+        }
         (Api::OpenAi, Operation::Chat) => openai::build_request(call),
         (Api::Azure, Operation::Chat) => azure::build_request(call),
         (Api::Anthropic, Operation::Chat) => anthropic::build_request(call, context),
@@ -828,27 +871,67 @@ pub fn reading(reader: Reader, operation: Operation) -> Reading {
             framing: Framing::EventStream,
             translator: bedrock::translator,
         },
-        (Reader::OpenAi | Reader::Azure, Operation::Embedding) => {
+        (Reader::OpenAiResponses, Operation::Responses) => Reading {
+            passthrough: true,
+            invents_ids,
+            complete: Some(responses::parse_response),
+            framing,
+            translator: responses::translator,
+        },
+        (Reader::OpenAiResponses, Operation::Chat) => Reading {
+            passthrough,
+            invents_ids,
+            complete: Some(chat_via_responses::parse_response),
+            framing,
+            translator: chat_via_responses::translator,
+        },
+        (Reader::RawSse | Reader::RawEventStream, _) => raw_reading(reader),
+        (_, Operation::Responses) => {
+            let chat = reading(reader, Operation::Chat);
+            Reading {
+                passthrough,
+                complete: Some(bridged_response),
+                translator: bridged_translator,
+                ..chat
+            }
+        }
+        (Reader::OpenAi | Reader::Azure | Reader::OpenAiResponses, Operation::Embedding) => {
             embeddings(openai::parse_embeddings)
         }
         (Reader::Gemini, Operation::Embedding) => embeddings(gemini::parse_embeddings),
         (Reader::Bedrock, Operation::Embedding) => embeddings(bedrock::parse_embeddings),
         (Reader::Anthropic, Operation::Embedding) => embeddings(vectors::none),
-        (Reader::RawSse, _) => Reading {
-            passthrough,
-            invents_ids,
-            complete: None,
-            framing,
-            translator: raw::translator,
-        },
-        (Reader::RawEventStream, _) => Reading {
-            passthrough,
-            invents_ids,
-            complete: None,
-            framing: Framing::EventStream,
-            translator: raw::translator,
-        },
     }
+}
+
+/// The plain decoders' readings, for hosts that want only the sandboxed framing.
+fn raw_reading(reader: Reader) -> Reading {
+    Reading {
+        passthrough: false,
+        invents_ids: false,
+        complete: None,
+        framing: if reader == Reader::RawEventStream {
+            Framing::EventStream
+        } else {
+            Framing::Sse
+        },
+        translator: raw::translator,
+    }
+}
+
+/// A Responses call's complete answer from a chat API: read by the API's chat reader, then
+/// made a response object.
+fn bridged_response(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
+    let read = reading(context.reader, Operation::Chat)
+        .complete
+        .ok_or_else(|| CoreError::invalid_request("this context's reader decodes streams only"))?;
+    responses_via_chat::response(context, &read(context, status, body)?)
+}
+
+/// A Responses call's stream from a chat API: the chat reader's chunks made Responses events.
+fn bridged_translator(context: &Context) -> Box<dyn Translate> {
+    let chat = (reading(context.reader, Operation::Chat).translator)(context);
+    responses_via_chat::translator(context, chat)
 }
 
 /// An embeddings reader: complete answers only, never passed through.
@@ -891,10 +974,26 @@ mod tests {
     #[test]
     fn each_row_names_its_reader_and_vertex_reads_claude_as_anthropic() {
         let vertex = lookup("vertex_ai").unwrap();
-        assert_eq!(vertex.reader_for("gemini-2.5-flash"), Reader::Gemini);
-        assert_eq!(vertex.reader_for("claude-sonnet-4-5@1"), Reader::Anthropic);
-        assert_eq!(lookup("azure").unwrap().reader_for("x"), Reader::Azure);
-        assert_eq!(lookup("groq").unwrap().reader_for("x"), Reader::OpenAi);
+        assert_eq!(
+            vertex.reader_for("gemini-2.5-flash", Operation::Chat, false),
+            Reader::Gemini
+        );
+        assert_eq!(
+            vertex.reader_for("claude-sonnet-4-5@1", Operation::Chat, false),
+            Reader::Anthropic
+        );
+        assert_eq!(
+            lookup("azure")
+                .unwrap()
+                .reader_for("x", Operation::Chat, false),
+            Reader::Azure
+        );
+        assert_eq!(
+            lookup("groq")
+                .unwrap()
+                .reader_for("x", Operation::Chat, false),
+            Reader::OpenAi
+        );
         for provider in PROVIDERS {
             // Every row's readers read complete answers and streams.
             assert!(reading(provider.reader, Operation::Chat).complete.is_some());

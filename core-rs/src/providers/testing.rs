@@ -14,7 +14,7 @@ pub fn call(prefix: &str, model: &str, messages: Value, params: Value) -> Call {
     Call {
         provider: provider.prefix,
         operation: Operation::Chat,
-        reader: provider.reader_for(model),
+        reader: provider.reader_for(model, Operation::Chat, false),
         model: model.into(),
         messages,
         stream: false,
@@ -28,13 +28,16 @@ pub fn call(prefix: &str, model: &str, messages: Value, params: Value) -> Call {
         api_version: None,
         drop_params: false,
         embedding: Embedding::default(),
+        stored: None,
     }
 }
 
 /// The context of such a call, created at a fixed time, asking for a usage chunk.
 pub fn context(prefix: &str, model: &str) -> Context {
     Context {
-        reader: lookup(prefix).unwrap().reader_for(model),
+        reader: lookup(prefix)
+            .unwrap()
+            .reader_for(model, Operation::Chat, false),
         operation: Operation::Chat,
         provider: prefix.into(),
         model: model.into(),
@@ -46,6 +49,7 @@ pub fn context(prefix: &str, model: &str) -> Context {
         inputs: 0,
         dimensions: None,
         base64: false,
+        echo: Value::Null,
     }
 }
 

@@ -416,6 +416,11 @@ fn encode_only(text: &str, encoded: &[u8]) -> String {
     out
 }
 
+/// A query string's key or value, percent-encoded but for unreserved characters.
+pub fn query_part(text: &str) -> String {
+    encode(text, b"-._~")
+}
+
 fn encode(value: &str, kept: &[u8]) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
