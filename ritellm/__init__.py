@@ -7,11 +7,22 @@
 """
 
 from . import types as types
+from ._api import acancel_response as acancel_response
 from ._api import acompletion as acompletion
+from ._api import adelete_response as adelete_response
 from ._api import aembedding as aembedding
+from ._api import aget_response as aget_response
+from ._api import alist_input_items as alist_input_items
+from ._api import aresponses as aresponses
+from ._api import cancel_response as cancel_response
 from ._api import completion as completion
+from ._api import delete_response as delete_response
 from ._api import embedding as embedding
+from ._api import get_response as get_response
+from ._api import list_input_items as list_input_items
 from ._api import providers as providers
+from ._api import responses as responses
+from ._assembly import response_from_events as response_from_events
 from ._assembly import stream_chunk_builder as stream_chunk_builder
 from ._callbacks import CallEvent as CallEvent
 from ._callbacks import callbacks as callbacks
@@ -47,18 +58,23 @@ from ._exceptions import UnsupportedProviderError as UnsupportedProviderError
 from ._limits import Limits as Limits
 from ._pools import aclose as aclose
 from ._pools import close as close
+from ._streaming import AsyncResponseStream as AsyncResponseStream
 from ._streaming import AsyncStream as AsyncStream
+from ._streaming import ResponseStream as ResponseStream
 from ._streaming import Stream as Stream
 from ._version import __version__ as __version__
 from .types import ChatCompletion as ChatCompletion
 from .types import ChatCompletionChunk as ChatCompletionChunk
 from .types import EmbeddingResponse as EmbeddingResponse
+from .types import Response as Response
+from .types import ResponseStreamEvent as ResponseStreamEvent
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncResponseStream",
     "AsyncStream",
     "AuthenticationError",
     "BadGatewayError",
@@ -84,6 +100,9 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "RequestTooLargeError",
+    "Response",
+    "ResponseStream",
+    "ResponseStreamEvent",
     "RitellmError",
     "ServiceUnavailableError",
     "Stream",
@@ -92,14 +111,25 @@ __all__ = [
     "UnsupportedPlatformError",
     "UnsupportedProviderError",
     "__version__",
+    "acancel_response",
     "aclose",
     "acompletion",
+    "adelete_response",
     "aembedding",
+    "aget_response",
+    "alist_input_items",
+    "aresponses",
     "callbacks",
+    "cancel_response",
     "close",
     "completion",
+    "delete_response",
     "embedding",
+    "get_response",
+    "list_input_items",
     "providers",
+    "response_from_events",
+    "responses",
     "stream_chunk_builder",
     "types",
 ]

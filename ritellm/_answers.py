@@ -14,7 +14,8 @@ from ._instance import core
 from ._models import Prepared
 from ._retries import retry_after
 from ._transports.base import AsyncResponse, Response
-from .types import ChatCompletion, ChatCompletionChunk, Record
+from .types import ChatCompletion, ChatCompletionChunk, Record, ResponseStreamEvent
+from .types import Response as ResponseObject
 
 R = TypeVar("R", bound=Record)
 
@@ -64,13 +65,13 @@ def is_event_stream(headers: Mapping[str, str]) -> bool:
     return not ("json" in content_type or "html" in content_type or headers.get("content-length") == "0")
 
 
-def answer_as_chunks(
-    prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes
-) -> list[ChatCompletionChunk]:
-    """A stream request answered with a complete answer instead (proxies do this): its chunk,
-    the error it reports, or an error that shows what arrived."""
+def _instead_of_stream(
+    prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes, kind: type[R]
+) -> R:
+    """The complete answer a stream request got instead of an event stream, the error it
+    reports, or an error that shows what arrived."""
     try:
-        completion = answer(prepared, status, headers, body, ChatCompletion)
+        return answer(prepared, status, headers, body, kind)
     except InvalidResponseError:
         shown = redacted(body.decode("utf-8", "replace"), prepared.secrets)[:200]
         error = InvalidResponseError(
@@ -78,6 +79,14 @@ def answer_as_chunks(
             f"not an event stream: {shown!r}"
         )
         raise annotated(error, prepared) from None
+
+
+def answer_as_chunks(
+    prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes
+) -> list[ChatCompletionChunk]:
+    """A stream request answered with a complete answer instead (proxies do this): its chunk,
+    the error it reports, or an error that shows what arrived."""
+    completion = _instead_of_stream(prepared, status, headers, body, ChatCompletion)
     choices = []
     for choice in completion.get("choices") or []:
         delta = dict(choice.get("message") or {})
@@ -92,6 +101,19 @@ def answer_as_chunks(
             }
         )
     return [ChatCompletionChunk(completion, object="chat.completion.chunk", choices=choices)]
+
+
+def answer_as_events(
+    prepared: Prepared, status: int, headers: Mapping[str, str], body: bytes
+) -> list[ResponseStreamEvent]:
+    """A Responses stream request answered with a complete response instead: the terminal event
+    that carries it, or the error it reports."""
+    response = _instead_of_stream(prepared, status, headers, body, ResponseObject)
+    status_name = response.get("status")
+    kind = {"failed": "response.failed", "incomplete": "response.incomplete"}.get(
+        status_name or "", "response.completed"
+    )
+    return [ResponseStreamEvent(type=kind, sequence_number=0, response=response)]
 
 
 def answer(

@@ -1,18 +1,26 @@
-"""The public calls: :func:`completion` and :func:`embedding`, and their async twins."""
+"""The public calls: :func:`completion`, :func:`embedding` and :func:`responses`, the calls on
+stored responses, and their async twins."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Literal, overload
+from collections.abc import Awaitable, Iterable, Mapping
+from typing import Any, Callable, Literal, TypeVar, cast, overload
 
-from . import _callbacks, _cloud, _embeddings, _instance, _pools, _transport
+from . import _callbacks, _cloud, _embeddings, _instance, _pools, _responses, _transport
 from ._answers import read
+from ._callbacks import Watch
+from ._exceptions import BadRequestError
 from ._limits import Limits
+from ._models import Prepared
 from ._options import TimeoutTypes
 from ._prepare import prepare
 from ._retries import DEFAULT_MAX_RETRIES
-from ._streaming import AsyncStream, Stream
-from .types import ChatCompletion, EmbeddingResponse, Provider
+from ._streaming import AsyncResponseStream, AsyncStream, ResponseStream, Stream
+from .types import ChatCompletion, EmbeddingResponse, Provider, Record, Response
+
+R = TypeVar("R", bound=Record)
+SyncStreams = TypeVar("SyncStreams", Stream, ResponseStream)
+AsyncStreams = TypeVar("AsyncStreams", AsyncStream, AsyncResponseStream)
 
 #: A list of openai's ChatCompletionMessageParam, of TypedDicts or of plain dicts all fit.
 Messages = Iterable[Mapping[str, Any]]
@@ -118,15 +126,20 @@ def completion(
     Returns:
         A chat.completion dict, or with ``stream=True`` a :class:`Stream`.
 
+    A model that answers only through OpenAI's Responses API (``o3-pro``, ``gpt-5-codex``, ...,
+    or any model written ``openai/responses/<model>``) is sent there and its answer read back as
+    a chat.completion; so is a model the server refuses on chat with "only supported in
+    v1/responses", once.
+
     Raises:
         UnsupportedProviderError: (a ``ValueError``) the model has no known provider prefix.
         InvalidRequestError: (a ``ValueError``) the call is malformed; nothing was sent.
         MissingAPIKeyError: the provider needs a key and none was found.
         APIError: the provider failed the call; see the subclasses in ``ritellm``.
     """
-    watch = _callbacks.watch(model, stream)
-    try:
-        prepared = prepare(
+
+    def prepared(model: str) -> Prepared:
+        return prepare(
             model,
             messages,
             stream=stream,
@@ -140,15 +153,48 @@ def completion(
             limits=limits,
             params={"temperature": temperature, "max_tokens": max_tokens, **params},
         )
-        prepared = _cloud.authorize(prepared)
-        sent = _transport.request(_pools.sync_pools(), prepared, stream=stream)
-        if sent.body is None:
-            return Stream(sent, watch)
-        result = read(sent, ChatCompletion)
+
+    watch = _callbacks.watch(model, stream)
+    try:
+        try:
+            return _sent(prepared(model), stream, ChatCompletion, Stream, watch)
+        except BadRequestError as exc:
+            through_responses = _responses.through_responses(model, exc)
+            if through_responses is None:
+                raise
+            return _sent(prepared(through_responses), stream, ChatCompletion, Stream, watch)
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
         raise
+
+
+def _sent(
+    prepared: Prepared, stream: bool, kind: type[R], stream_class: type[SyncStreams], watch: Watch | None
+) -> R | SyncStreams:
+    """Sends a prepared call: its answer, read as ``kind``, or its stream."""
+    prepared = _cloud.authorize(prepared)
+    sent = _transport.request(_pools.sync_pools(), prepared, stream=stream)
+    if sent.body is None:
+        return stream_class(sent, watch)
+    result = read(sent, kind)
+    if watch is not None:
+        watch.answered(result, sent.attempts)
+    return result
+
+
+async def _asent(
+    prepared: Prepared, stream: bool, kind: type[R], stream_class: type[AsyncStreams], watch: Watch | None
+) -> R | AsyncStreams:
+    """The async twin of `_sent`."""
+    import asyncio
+
+    if _cloud.needs_authorizing(prepared):  # may do I/O: not on the event loop
+        prepared = await asyncio.get_running_loop().run_in_executor(None, _cloud.authorize, prepared)
+    sent = await _transport.arequest(await _pools.async_pools(), prepared, stream=stream)
+    if sent.body is None:
+        return stream_class(sent, watch)
+    result = read(sent, kind)
     if watch is not None:
         watch.answered(result, sent.attempts)
     return result
@@ -238,11 +284,8 @@ async def acompletion(
     """
     import asyncio  # here, not at the top: importing it costs sync-only users ~20 ms
 
-    watch = _callbacks.watch(model, stream)
-    try:
-        if not _instance.loaded():
-            await asyncio.get_running_loop().run_in_executor(None, _instance.load)
-        prepared = prepare(
+    def prepared(model: str) -> Prepared:
+        return prepare(
             model,
             messages,
             stream=stream,
@@ -256,19 +299,22 @@ async def acompletion(
             limits=limits,
             params={"temperature": temperature, "max_tokens": max_tokens, **params},
         )
-        if _cloud.needs_authorizing(prepared):  # may do I/O: not on the event loop
-            prepared = await asyncio.get_running_loop().run_in_executor(None, _cloud.authorize, prepared)
-        sent = await _transport.arequest(await _pools.async_pools(), prepared, stream=stream)
-        if sent.body is None:
-            return AsyncStream(sent, watch)
-        result = read(sent, ChatCompletion)
+
+    watch = _callbacks.watch(model, stream)
+    try:
+        if not _instance.loaded():
+            await asyncio.get_running_loop().run_in_executor(None, _instance.load)
+        try:
+            return await _asent(prepared(model), stream, ChatCompletion, AsyncStream, watch)
+        except BadRequestError as exc:
+            through_responses = _responses.through_responses(model, exc)
+            if through_responses is None:
+                raise
+            return await _asent(prepared(through_responses), stream, ChatCompletion, AsyncStream, watch)
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
         raise
-    if watch is not None:
-        watch.answered(result, sent.attempts)
-    return result
 
 
 def embedding(
@@ -395,8 +441,219 @@ async def aembedding(
     return result
 
 
+@overload
+def responses(
+    model: str, input: str | Iterable[Mapping[str, Any]], *, stream: Literal[False] = False, **options: Any
+) -> Response: ...
+
+
+@overload
+def responses(
+    model: str, input: str | Iterable[Mapping[str, Any]], *, stream: Literal[True], **options: Any
+) -> ResponseStream: ...
+
+
+def responses(
+    model: str,
+    input: str | Iterable[Mapping[str, Any]],
+    *,
+    instructions: str | None = None,
+    tools: Iterable[Mapping[str, Any]] | None = None,
+    tool_choice: str | Mapping[str, Any] | None = None,
+    reasoning: Mapping[str, Any] | None = None,
+    text: Mapping[str, Any] | None = None,
+    text_format: Any = None,
+    max_output_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    previous_response_id: str | None = None,
+    store: bool | None = None,
+    include: Iterable[str] | None = None,
+    metadata: Mapping[str, str] | None = None,
+    parallel_tool_calls: bool | None = None,
+    truncation: str | None = None,
+    user: str | None = None,
+    stream: bool = False,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    num_retries: int | None = None,
+    additional_params: str | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    api_version: str | None = None,
+    limits: Limits | None = None,
+    **provider_options: Any,
+) -> Response | ResponseStream:
+    """Creates a response with OpenAI's Responses API, on any provider with chat.
+
+    On ``openai/``, ``azure/`` and the OpenAI-compatible servers that have the API
+    (``ritellm.providers()`` says ``native_responses``), the request goes to their
+    ``/responses``. On the others (``anthropic/``, ``gemini/``, ``bedrock/``, ...) ritellm's core
+    turns it into the provider's chat request and the answer into a response: there,
+    ``previous_response_id``, ``store=True`` and OpenAI's built-in tools are refused by name.
+
+    Args:
+        input: a string, or a list of input items (messages, ``function_call`` and
+            ``function_call_output`` items, reasoning items sent back, ...).
+        text_format: a Pydantic model (anything with ``model_json_schema()``): the answer is
+            JSON of that schema (``text.format``, strict). Read it with
+            ``text_format.model_validate_json(response.output_text)``.
+        instructions, tools, tool_choice, reasoning, text, max_output_tokens, temperature, top_p,
+            previous_response_id, store, include, metadata, parallel_tool_calls, truncation,
+            user: the Responses API's fields, sent when not None.
+        stream: return a :class:`ResponseStream` of events as OpenAI sends them.
+        base_url, api_key, timeout, additional_params, extra_headers, api_version, limits: as
+            for :func:`completion`. ``num_retries``: retries of a failed request (default 2).
+        **provider_options: other body fields, sent as given.
+
+    Returns:
+        A :class:`~ritellm.types.Response`, or with ``stream=True`` a :class:`ResponseStream`.
+
+    Raises:
+        As :func:`completion`.
+    """
+    fields = _responses.fields(locals())
+    watch = _callbacks.watch(model, stream, "responses")
+    try:
+        prepared = _responses.prepared(model, input, stream, fields, locals(), provider_options)
+        return _sent(prepared, stream, Response, ResponseStream, watch)
+    except Exception as exc:
+        if watch is not None:
+            watch.end(exception=exc)
+        raise
+
+
+@overload
+async def aresponses(
+    model: str, input: str | Iterable[Mapping[str, Any]], *, stream: Literal[False] = False, **options: Any
+) -> Response: ...
+
+
+@overload
+async def aresponses(
+    model: str, input: str | Iterable[Mapping[str, Any]], *, stream: Literal[True], **options: Any
+) -> AsyncResponseStream: ...
+
+
+async def aresponses(
+    model: str,
+    input: str | Iterable[Mapping[str, Any]],
+    *,
+    instructions: str | None = None,
+    tools: Iterable[Mapping[str, Any]] | None = None,
+    tool_choice: str | Mapping[str, Any] | None = None,
+    reasoning: Mapping[str, Any] | None = None,
+    text: Mapping[str, Any] | None = None,
+    text_format: Any = None,
+    max_output_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    previous_response_id: str | None = None,
+    store: bool | None = None,
+    include: Iterable[str] | None = None,
+    metadata: Mapping[str, str] | None = None,
+    parallel_tool_calls: bool | None = None,
+    truncation: str | None = None,
+    user: str | None = None,
+    stream: bool = False,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    num_retries: int | None = None,
+    additional_params: str | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    api_version: str | None = None,
+    limits: Limits | None = None,
+    **provider_options: Any,
+) -> Response | AsyncResponseStream:
+    """The async twin of :func:`responses`, with the same arguments."""
+    import asyncio
+
+    fields = _responses.fields(locals())
+    watch = _callbacks.watch(model, stream, "responses")
+    try:
+        if not _instance.loaded():
+            await asyncio.get_running_loop().run_in_executor(None, _instance.load)
+        prepared = _responses.prepared(model, input, stream, fields, locals(), provider_options)
+        return await _asent(prepared, stream, Response, AsyncResponseStream, watch)
+    except Exception as exc:
+        if watch is not None:
+            watch.end(exception=exc)
+        raise
+
+
+def _stored(action: str) -> tuple[Callable[..., Record], Callable[..., Awaitable[Record]]]:
+    """The sync and async calls that do ``action`` to a stored response."""
+
+    def call(response_id: str, *, provider: str = "openai", **options: Any) -> Record:
+        prepared = _responses.stored(action, response_id, provider, options)
+        return cast(Record, _sent(prepared, False, Record, ResponseStream, None))
+
+    async def acall(response_id: str, *, provider: str = "openai", **options: Any) -> Record:
+        import asyncio
+
+        if not _instance.loaded():
+            await asyncio.get_running_loop().run_in_executor(None, _instance.load)
+        prepared = _responses.stored(action, response_id, provider, options)
+        return cast(Record, await _asent(prepared, False, Record, AsyncResponseStream, None))
+
+    return call, acall
+
+
+_get, _aget = _stored("get")
+_delete, _adelete = _stored("delete")
+_cancel, _acancel = _stored("cancel")
+_input_items, _ainput_items = _stored("input_items")
+
+
+def get_response(response_id: str, *, provider: str = "openai", **options: Any) -> Response:
+    """The stored response ``response_id`` (``GET /responses/{id}``), on a provider that
+    stores responses (``openai``, ``azure``, ...). ``options``: ``include``, and ``base_url``,
+    ``api_key``, ``timeout``, ``num_retries``, ``extra_headers``, ``api_version`` as for
+    :func:`responses`."""
+    return Response(_get(response_id, provider=provider, **options))
+
+
+async def aget_response(response_id: str, *, provider: str = "openai", **options: Any) -> Response:
+    """The async twin of :func:`get_response`."""
+    return Response(await _aget(response_id, provider=provider, **options))
+
+
+def delete_response(response_id: str, *, provider: str = "openai", **options: Any) -> Record:
+    """Deletes a stored response; answers ``{"id", "object": "response.deleted", "deleted"}``."""
+    return _delete(response_id, provider=provider, **options)
+
+
+async def adelete_response(response_id: str, *, provider: str = "openai", **options: Any) -> Record:
+    """The async twin of :func:`delete_response`."""
+    return await _adelete(response_id, provider=provider, **options)
+
+
+def cancel_response(response_id: str, *, provider: str = "openai", **options: Any) -> Response:
+    """Cancels a response created with ``background=True``; answers the response."""
+    return Response(_cancel(response_id, provider=provider, **options))
+
+
+async def acancel_response(response_id: str, *, provider: str = "openai", **options: Any) -> Response:
+    """The async twin of :func:`cancel_response`."""
+    return Response(await _acancel(response_id, provider=provider, **options))
+
+
+def list_input_items(response_id: str, *, provider: str = "openai", **options: Any) -> Record:
+    """The input items of a stored response: ``{"object": "list", "data": [...], "has_more",
+    ...}``. ``options`` adds ``after``, ``limit``, ``order`` and ``include`` to the query."""
+    return _input_items(response_id, provider=provider, **options)
+
+
+async def alist_input_items(response_id: str, *, provider: str = "openai", **options: Any) -> Record:
+    """The async twin of :func:`list_input_items`."""
+    return await _ainput_items(response_id, provider=provider, **options)
+
+
 def providers() -> list[Provider]:
     """The providers ritellm knows, from the core's own table, in its order."""
+    described = _instance.core().describe
+    native = set(described.get("native_responses", ()))
     return [
         Provider(
             prefix=p["prefix"],
@@ -406,6 +663,7 @@ def providers() -> list[Provider]:
             key_env=p["auth"]["env"] if p["auth"] else None,
             key_required=bool(p["auth"] and p["auth"]["required"]),
             operations=tuple(p.get("operations", ("chat",))),
+            native_responses=p["prefix"] in native,
         )
-        for p in _instance.core().describe["providers"]
+        for p in described["providers"]
     ]

@@ -1,12 +1,12 @@
 """``stream_chunk_builder``: a stream's chunks put back together into the chat.completion the
-complete call would have returned."""
+complete call would have returned; ``response_from_events``: the same for a Responses stream."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .types import ChatCompletion
+from .types import ChatCompletion, Response
 
 #: Top-level fields taken from the chunks (the last one that has each wins).
 _ANSWER_FIELDS = ("id", "created", "model", "system_fingerprint", "service_tier", "usage")
@@ -88,3 +88,84 @@ def _add_tool_call(calls: dict[int, dict[str, Any]], piece: Mapping[str, Any]) -
     function = piece.get("function") or {}
     call["function"]["name"] += function.get("name") or ""
     call["function"]["arguments"] += function.get("arguments") or ""
+
+
+#: The events whose ``response`` is the whole response as it stands.
+_SNAPSHOTS = frozenset(
+    {
+        "response.created",
+        "response.in_progress",
+        "response.queued",
+        "response.completed",
+        "response.incomplete",
+        "response.failed",
+    }
+)
+
+
+def response_from_events(events: Iterable[Mapping[str, Any]]) -> Response:
+    """The response that a Responses stream's ``events`` add up to: equal to the complete
+    answer when the stream ended with its terminal event (``response.completed``,
+    ``.incomplete`` or ``.failed``), which carries the whole response. A stream cut short
+    gives the last snapshot (status ``in_progress``) with the output items the events built so
+    far: finished items as sent, unfinished messages, reasoning and function calls with their
+    text and arguments joined. ::
+
+        events = list(ritellm.responses(model, input, stream=True))
+        response = ritellm.response_from_events(events)
+    """
+    snapshot: dict[str, Any] = {"object": "response", "output": []}
+    items: dict[int, dict[str, Any]] = {}
+    for event in events:
+        kind = event.get("type")
+        if kind in _SNAPSHOTS and isinstance(event.get("response"), Mapping):
+            snapshot = dict(event["response"])
+            if kind in ("response.completed", "response.incomplete", "response.failed"):
+                return Response(snapshot)
+        elif kind in ("response.output_item.added", "response.output_item.done"):
+            items[event.get("output_index", len(items))] = _copied(event["item"])
+        elif kind is not None:
+            _add_event(items, kind, event)
+    built = dict(snapshot)
+    built["output"] = [items[i] for i in sorted(items)] or list(snapshot.get("output") or [])
+    return Response(built)
+
+
+def _copied(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item with its own lists, so events added to it leave the caller's events alone."""
+    return {
+        name: [dict(part) for part in value] if isinstance(value, list) else value
+        for name, value in item.items()
+    }
+
+
+def _add_event(items: dict[int, dict[str, Any]], kind: str, event: Mapping[str, Any]) -> None:
+    """Adds a part or a delta to the item it is for."""
+    item = items.get(event.get("output_index", -1))
+    if item is None:
+        return
+    delta = event.get("delta")
+    if kind == "response.content_part.added":
+        _part(item, "content", event.get("content_index", 0), event["part"])
+    elif kind == "response.reasoning_summary_part.added":
+        _part(item, "summary", event.get("summary_index", 0), event["part"])
+    elif kind in ("response.output_text.delta", "response.refusal.delta", "response.reasoning_text.delta"):
+        field = "refusal" if kind == "response.refusal.delta" else "text"
+        default = {"response.output_text.delta": "output_text", "response.refusal.delta": "refusal"}
+        part = _part(
+            item, "content", event.get("content_index", 0), {"type": default.get(kind, "reasoning_text")}
+        )
+        part[field] = (part.get(field) or "") + (delta or "")
+    elif kind == "response.reasoning_summary_text.delta":
+        part = _part(item, "summary", event.get("summary_index", 0), {"type": "summary_text"})
+        part["text"] = (part.get("text") or "") + (delta or "")
+    elif kind == "response.function_call_arguments.delta":
+        item["arguments"] = (item.get("arguments") or "") + (delta or "")
+
+
+def _part(item: dict[str, Any], field: str, index: int, new: Mapping[str, Any]) -> dict[str, Any]:
+    """Part ``index`` of the item's ``field`` list, made from ``new`` if not there yet."""
+    parts: list[dict[str, Any]] = item.setdefault(field, [])
+    while len(parts) <= index:
+        parts.append(dict(new))
+    return parts[index]

@@ -69,9 +69,12 @@ def prepare(
     limits: Limits | None = None,
     params: Mapping[str, Any],
     operation: str = "chat",
+    stored: Mapping[str, str] | None = None,
 ) -> Prepared:
     """Validates the call and assembles its request; raises before any I/O. ``messages`` is
-    what the operation takes: a chat's messages, or an embedding's list of inputs."""
+    what the operation takes: a chat's messages, an embedding's list of inputs, a Responses
+    call's input. ``stored`` (``{"action", "id"}``) makes a Responses call one on a stored
+    response."""
     instance = core()
     model, base_url, max_retries, params, drop_params = litellm_options(
         model, base_url, max_retries, params, instance.config_env
@@ -82,7 +85,7 @@ def prepare(
     if not isinstance(messages, (list, str, bytes, Mapping)) and isinstance(messages, Iterable):
         messages = list(messages)  # a tuple, a generator: sent as the JSON array it stands for
     chat = operation == "chat"
-    if not chat:
+    if operation == "embedding":
         # The mock provider makes its own vectors; mock_response only chose it.
         params = {name: value for name, value in params.items() if name != "mock_response"}
     params = {name: value for name, value in params.items() if value is not None}
@@ -130,6 +133,8 @@ def prepare(
             call["drop_params"] = True
         if not chat:
             call["operation"] = operation
+        if stored is not None:
+            call["stored"] = stored
         try:
             encoded = _ENCODER.encode(call).encode()
         except (TypeError, ValueError) as exc:

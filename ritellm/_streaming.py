@@ -1,4 +1,4 @@
-"""Streams of chat.completion.chunk dicts.
+"""Streams of chat.completion.chunk dicts, and of Responses stream events.
 
 The core decodes each network read into a batch of chunks in one crossing. A stream closes
 its response when it ends, fails, is closed, or is left by ``break`` (through generator
@@ -19,36 +19,40 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from . import _pools, _transport
-from ._answers import annotated, answer_as_chunks, is_event_stream, read
+from ._answers import annotated, answer_as_chunks, answer_as_events, is_event_stream, read
 from ._callbacks import Watch
 from ._exceptions import RitellmError, StreamInterruptedError
 from ._instance import core
 from ._models import Prepared
 from ._transports.base import AsyncResponse, Response, TransportError, TransportTimeout
-from .types import ChatCompletion, ChatCompletionChunk
+from .types import ChatCompletion, ChatCompletionChunk, ResponseStreamEvent
 
 Chunk = ChatCompletionChunk
+#: What a stream yields: chat.completion.chunk dicts, or Responses stream events.
+T = TypeVar("T", ChatCompletionChunk, ResponseStreamEvent)
+S = TypeVar("S")
 #: The most of a body read after its end marker to keep the connection; past it, it is closed.
 DRAIN_BYTES = 64 << 10
 
 
-class _Progress:
+class _Progress(Generic[T]):
     """What a stream has delivered so far, shared by the sync and async readers."""
 
-    def __init__(self, prepared: Prepared) -> None:
+    def __init__(self, prepared: Prepared, kind: type[T]) -> None:
         self.prepared = prepared
+        self.kind: type[T] = kind
         self.delivered = 0
         self.last_chunk = time.monotonic()
         #: The choices of the last chunk that had any, to tell a stream that finished but sent
         #: no end marker.
         self.last_choices: list[Any] = []
 
-    def took(self, batch: dict[str, Any]) -> list[Chunk]:
-        """The batch's chunks, counted."""
-        chunks = list(map(ChatCompletionChunk, batch["chunks"]))
+    def took(self, batch: dict[str, Any]) -> list[T]:
+        """The batch's chunks (or events), counted."""
+        chunks = list(map(self.kind, batch["chunks"]))
         if chunks:
             self.delivered += len(chunks)
             self.last_chunk = time.monotonic()
@@ -97,15 +101,24 @@ class _Progress:
         return annotated(exc, self.prepared)
 
 
-def _chunks(prepared: Prepared, response: Response) -> Generator[Chunk, None, None]:
+def _complete_as_stream(
+    prepared: Prepared, response: Response | AsyncResponse, body: bytes, kind: type[T]
+) -> list[Any]:
+    """A stream request answered with a complete answer (proxies do this), as what the stream
+    would have yielded."""
+    as_stream = answer_as_chunks if kind is ChatCompletionChunk else answer_as_events
+    return as_stream(prepared, response.status, response.headers, body)
+
+
+def _chunks(prepared: Prepared, response: Response, kind: type[T]) -> Generator[T, None, None]:
     # A function, not a method: a generator holding its stream would make a reference cycle,
     # and a stream left by `break` would then wait for the garbage collector to close.
     try:
         if not is_event_stream(response.headers):
             body = _transport.read_body(response, prepared, time.monotonic())
-            yield from answer_as_chunks(prepared, response.status, response.headers, body)
+            yield from _complete_as_stream(prepared, response, body, kind)
             return
-        progress = _Progress(prepared)
+        progress = _Progress(prepared, kind)
         decoder = core().open_stream(prepared.context)
         try:
             try:
@@ -129,15 +142,15 @@ def _chunks(prepared: Prepared, response: Response) -> Generator[Chunk, None, No
         response.close()
 
 
-async def _achunks(prepared: Prepared, response: AsyncResponse) -> AsyncGenerator[Chunk, None]:
+async def _achunks(prepared: Prepared, response: AsyncResponse, kind: type[T]) -> AsyncGenerator[T, None]:
     """The async twin of `_chunks`."""
     try:
         if not is_event_stream(response.headers):
             body = await _transport.aread_body(response, prepared, time.monotonic())
-            for chunk in answer_as_chunks(prepared, response.status, response.headers, body):
+            for chunk in _complete_as_stream(prepared, response, body, kind):
                 yield chunk
             return
-        progress = _Progress(prepared)
+        progress = _Progress(prepared, kind)
         decoder = core().open_stream(prepared.context)
         try:
             try:
@@ -187,7 +200,7 @@ async def _adrain(received: AsyncIterator[bytes]) -> None:
         pass
 
 
-def _watched(chunks: Generator[Chunk, None, None], watch: Watch) -> Generator[Chunk, None, None]:
+def _watched(chunks: Generator[T, None, None], watch: Watch) -> Generator[T, None, None]:
     """``chunks``, reported to the callbacks when they end, fail or are closed."""
     try:
         for chunk in chunks:
@@ -201,7 +214,7 @@ def _watched(chunks: Generator[Chunk, None, None], watch: Watch) -> Generator[Ch
         watch.end()
 
 
-async def _awatched(chunks: AsyncGenerator[Chunk, None], watch: Watch) -> AsyncGenerator[Chunk, None]:
+async def _awatched(chunks: AsyncGenerator[T, None], watch: Watch) -> AsyncGenerator[T, None]:
     """The async twin of `_watched`."""
     try:
         async for chunk in chunks:
@@ -215,20 +228,22 @@ async def _awatched(chunks: AsyncGenerator[Chunk, None], watch: Watch) -> AsyncG
         watch.end()
 
 
-class Stream:
-    """An iterator of chunk dicts for ``completion(..., stream=True)``."""
+class _SyncStream(Generic[T]):
+    """An iterator of what a streamed call yields, ``kind`` records."""
+
+    _kind: type[T]
 
     def __init__(self, sent: _transport.Sent[Response], watch: Watch | None = None) -> None:
         self._response = sent.response
-        self._chunks = _chunks(sent.prepared, sent.response)
+        self._chunks: Generator[T, None, None] = _chunks(sent.prepared, sent.response, self._kind)
         if watch is not None:
             watch.attempts = sent.attempts
             self._chunks = _watched(self._chunks, watch)
 
-    def __iter__(self) -> Iterator[Chunk]:
+    def __iter__(self) -> Iterator[T]:
         return self._chunks
 
-    def __next__(self) -> Chunk:
+    def __next__(self) -> T:
         return next(self._chunks)
 
     def close(self) -> None:
@@ -236,7 +251,7 @@ class Stream:
         self._chunks.close()
         self._response.close()
 
-    def __enter__(self) -> Stream:
+    def __enter__(self: S) -> S:
         return self
 
     def __exit__(
@@ -248,24 +263,72 @@ class Stream:
         self.close()
 
 
-class AsyncStream:
-    """An async iterator of chunk dicts for ``await acompletion(..., stream=True)``."""
+class Stream(_SyncStream[ChatCompletionChunk]):
+    """An iterator of chunk dicts for ``completion(..., stream=True)``."""
+
+    _kind = ChatCompletionChunk
+
+
+class ResponseStream(_SyncStream[ResponseStreamEvent]):
+    """An iterator of Responses stream events for ``responses(..., stream=True)``. A stream
+    that ends without a terminal event (``response.completed``, ``.incomplete`` or ``.failed``)
+    raises :class:`~ritellm.StreamInterruptedError`, or after an ``error`` event that event's
+    error, once the events before were yielded."""
+
+    _kind = ResponseStreamEvent
+
+
+class _AsyncStreamBase(Generic[T]):
+    """An async iterator of what a streamed call yields, ``kind`` records."""
+
+    _kind: type[T]
 
     def __init__(self, sent: _transport.Sent[AsyncResponse], watch: Watch | None = None) -> None:
         self._prepared = sent.prepared
         self._response = sent.response
         self._watch = watch
-        self._chunks = _achunks(sent.prepared, sent.response)
+        self._chunks: AsyncGenerator[T, None] = _achunks(sent.prepared, sent.response, self._kind)
         if watch is not None:
             watch.attempts = sent.attempts
             self._chunks = _awatched(self._chunks, watch)
-        self._sync: Stream | None = None
 
-    def __aiter__(self) -> AsyncGenerator[Chunk, None]:
+    def __aiter__(self) -> AsyncGenerator[T, None]:
         return self._chunks
 
-    async def __anext__(self) -> Chunk:
+    async def __anext__(self) -> T:
         return await self._chunks.__anext__()
+
+    async def aclose(self) -> None:
+        """Stops the stream and releases its connection."""
+        await self._chunks.aclose()
+        await self._response.aclose()
+
+    async def __aenter__(self: S) -> S:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncResponseStream(_AsyncStreamBase[ResponseStreamEvent]):
+    """The async twin of :class:`ResponseStream`, for ``await aresponses(..., stream=True)``."""
+
+    _kind = ResponseStreamEvent
+
+
+class AsyncStream(_AsyncStreamBase[ChatCompletionChunk]):
+    """An async iterator of chunk dicts for ``await acompletion(..., stream=True)``."""
+
+    _kind = ChatCompletionChunk
+
+    def __init__(self, sent: _transport.Sent[AsyncResponse], watch: Watch | None = None) -> None:
+        super().__init__(sent, watch)
+        self._sync: Stream | None = None
 
     def __iter__(self) -> Iterator[Chunk]:
         """Deprecated: read with ``async for``. Older releases sent an async stream's request
@@ -290,19 +353,6 @@ class AsyncStream:
         return iter(self._sync)
 
     async def aclose(self) -> None:
-        """Stops the stream and releases its connection."""
-        await self._chunks.aclose()
-        await self._response.aclose()
+        await super().aclose()
         if self._sync is not None:
             self._sync.close()
-
-    async def __aenter__(self) -> AsyncStream:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()

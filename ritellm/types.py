@@ -29,6 +29,11 @@ __all__ = [
     "Message",
     "Provider",
     "Record",
+    "Response",
+    "ResponseError",
+    "ResponseOutputItem",
+    "ResponseStreamEvent",
+    "ResponseUsage",
     "ToolCall",
     "Usage",
 ]
@@ -189,6 +194,114 @@ class EmbeddingResponse(Record):
     usage: EmbeddingUsage
 
 
+class ResponseUsage(Record):
+    input_tokens: int
+    #: ``cached_tokens``: of the input, how many were read from the prompt cache.
+    input_tokens_details: Optional[dict[str, Any]]
+    output_tokens: int
+    #: ``reasoning_tokens``: of the output, how many the model spent reasoning.
+    output_tokens_details: Optional[dict[str, Any]]
+    total_tokens: int
+
+
+class ResponseError(Record):
+    code: Optional[str]
+    message: str
+
+
+class ResponseOutputItem(Record):
+    """One item of a response's ``output``: a ``message``, a ``reasoning`` item, a
+    ``function_call``, or one of OpenAI's built-in tools' calls. Fields of other types read as
+    None."""
+
+    type: str
+    id: Optional[str]
+    status: Optional[str]
+    #: A message's: its role and its parts (``output_text``, ``refusal``), and its ``phase``
+    #: (``commentary`` for a preamble, ``final_answer``) where the model gives one.
+    role: Optional[str]
+    content: Optional[list[dict[str, Any]]]
+    phase: Optional[str]
+    #: A function call's: the id its output is sent back with, the function and its JSON text.
+    call_id: Optional[str]
+    name: Optional[str]
+    arguments: Optional[str]
+    #: A reasoning item's: its summary parts, and its reasoning kept encrypted for the next turn
+    #: (``include=["reasoning.encrypted_content"]``).
+    summary: Optional[list[dict[str, Any]]]
+    encrypted_content: Optional[str]
+
+
+class Response(Record):
+    """An answer to ``responses()``: an OpenAI Responses ``response`` object, of OpenAI's own
+    Responses API or made by ritellm from a chat API's answer."""
+
+    id: str
+    object: str
+    created_at: float
+    #: ``completed``, ``incomplete`` (see ``incomplete_details``), ``failed`` (see ``error``),
+    #: ``in_progress``, ``queued`` or ``cancelled``.
+    status: Optional[str]
+    model: str
+    output: list[ResponseOutputItem]
+    usage: Optional[ResponseUsage]
+    error: Optional[ResponseError]
+    incomplete_details: Optional[dict[str, Any]]
+    instructions: Any
+    tools: list[dict[str, Any]]
+    tool_choice: Any
+    parallel_tool_calls: bool
+    temperature: Optional[float]
+    top_p: Optional[float]
+    max_output_tokens: Optional[int]
+    previous_response_id: Optional[str]
+    reasoning: Optional[dict[str, Any]]
+    text: Optional[dict[str, Any]]
+    metadata: Optional[dict[str, Any]]
+    store: Optional[bool]
+    truncation: Optional[str]
+    user: Optional[str]
+
+    @property
+    def output_text(self) -> str:
+        """The text of every ``output_text`` part of the output's messages, joined, as the
+        openai SDK's ``Response.output_text``."""
+        return "".join(
+            part.get("text") or ""
+            for item in self.get("output") or ()
+            if item.get("type") == "message"
+            for part in item.get("content") or ()
+            if part.get("type") == "output_text"
+        )
+
+
+class ResponseStreamEvent(Record):
+    """One event of a streamed response, as OpenAI sends it: ``type`` says which
+    (``response.created``, ``response.output_text.delta``, ``response.completed``, ``error``,
+    ...), ``sequence_number`` where it falls; the other fields are those its type has."""
+
+    type: str
+    sequence_number: Optional[int]
+    #: ``response.created``, ``.in_progress``, ``.completed``, ``.incomplete``, ``.failed``.
+    response: Optional[Response]
+    #: ``response.output_item.added`` and ``.done``.
+    item: Optional[ResponseOutputItem]
+    item_id: Optional[str]
+    output_index: Optional[int]
+    content_index: Optional[int]
+    summary_index: Optional[int]
+    #: The piece of text or of a function call's arguments that ``*.delta`` events carry.
+    delta: Optional[str]
+    #: The whole text (``*.text.done``) or arguments (``*.arguments.done``).
+    text: Optional[str]
+    arguments: Optional[str]
+    part: Optional[dict[str, Any]]
+    #: An ``error`` event's.
+    code: Optional[str]
+    message: Optional[str]
+    param: Optional[str]
+
+
 class Provider(NamedTuple):
     """A provider ritellm knows (see ``ritellm.providers()``)."""
 
@@ -204,5 +317,8 @@ class Provider(NamedTuple):
     key_env: Optional[str]
     #: Whether a call without a key is refused before it is sent.
     key_required: bool
-    #: What it serves: ``"chat"``, ``"embedding"``.
+    #: What it serves: ``"chat"``, ``"embedding"``, ``"responses"``.
     operations: tuple[str, ...] = ("chat",)
+    #: Whether its server has OpenAI's Responses API (stored responses included); other
+    #: providers with chat answer ``responses()`` through their chat API.
+    native_responses: bool = False

@@ -252,7 +252,7 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
 
-        do_GET = do_POST
+        do_GET = do_DELETE = do_POST
 
         def do_CONNECT(self) -> None:  # a client asking a proxy for a tunnel: recorded, refused
             recorded = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, b"")

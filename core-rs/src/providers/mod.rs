@@ -789,6 +789,21 @@ pub fn build_request(
         (Api::OpenAi | Api::Azure, Operation::Responses) if native => {
             responses::build_request(provider.api == Api::Azure, call, responses::body)
         }
+        (_, Operation::Responses) if call.stored.is_some() => {
+            let native: Vec<&str> = PROVIDERS
+                .iter()
+                .filter(|p| p.operations.native_responses)
+                .map(|p| p.prefix)
+                .collect();
+            Err(CoreError::new(
+                ErrorKind::UnsupportedProvider,
+                format!(
+                    "{}/ stores no responses: its server has no Responses API (those that have one: {})",
+                    provider.prefix,
+                    native.join(", ")
+                ),
+            ))
+        }
         (_, Operation::Responses) => {
             let chat = responses_via_chat::chat_call(call, context)?;
             build_request(provider, chat, context)

@@ -14,7 +14,7 @@ use crate::call::{Action, Call, Context, HttpRequest, Stored};
 use crate::error::{api_error, error_in_success, CoreError, ErrorKind};
 use crate::limits::{scan_object, ProbeError, Scan};
 use crate::sse::Event;
-use crate::translate::{cut_short, Chunks, Translate};
+use crate::translate::{Chunks, Translate};
 
 /// OpenAI's models that answer only through the Responses API (a chat call to them fails with
 /// "This model is only supported in v1/responses"), by the start of their names.
@@ -245,6 +245,14 @@ pub fn event_error(data: &str) -> CoreError {
     error
 }
 
+/// The error for a Responses stream that ended before its response did.
+pub fn unfinished() -> CoreError {
+    CoreError::new(
+        ErrorKind::StreamIncomplete,
+        "the stream ended before the response did (no response.completed, .incomplete or .failed event)",
+    )
+}
+
 /// Passes a Responses stream's events through, checked by a scan; ends at the response's
 /// terminal event (completed, failed or incomplete). An `error` event passes through too, and
 /// a stream that ends after one reports its error; one that ends with neither is cut short.
@@ -257,7 +265,7 @@ impl Translate for EventTranslator {
     fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
         let data = event.data.trim();
         if data == "[DONE]" {
-            return Err(self.end(out).unwrap_or_else(cut_short));
+            return Err(self.end(out).unwrap_or_else(unfinished));
         }
         match scan_object(data.as_bytes(), self.max_depth) {
             Ok(Scan::Chunk) => {}
@@ -274,7 +282,7 @@ impl Translate for EventTranslator {
     }
 
     fn end(&mut self, _out: &mut Chunks) -> Option<CoreError> {
-        Some(self.error.take().unwrap_or_else(cut_short))
+        Some(self.error.take().unwrap_or_else(unfinished))
     }
 }
 
