@@ -9,7 +9,7 @@ from typing import Any, Callable, Literal, TypeVar, cast, overload
 from . import _callbacks, _cloud, _embeddings, _instance, _pools, _responses, _transport
 from ._answers import read
 from ._callbacks import Watch
-from ._exceptions import BadRequestError
+from ._exceptions import APIStatusError
 from ._limits import Limits
 from ._models import Prepared
 from ._options import TimeoutTypes
@@ -158,7 +158,7 @@ def completion(
     try:
         try:
             return _sent(prepared(model), stream, ChatCompletion, Stream, watch)
-        except BadRequestError as exc:
+        except APIStatusError as exc:
             through_responses = _responses.through_responses(model, exc)
             if through_responses is None:
                 raise
@@ -306,7 +306,7 @@ async def acompletion(
             await asyncio.get_running_loop().run_in_executor(None, _instance.load)
         try:
             return await _asent(prepared(model), stream, ChatCompletion, AsyncStream, watch)
-        except BadRequestError as exc:
+        except APIStatusError as exc:
             through_responses = _responses.through_responses(model, exc)
             if through_responses is None:
                 raise

@@ -118,7 +118,9 @@ def test_the_readme_provider_table_is_the_cores() -> None:
     assert sorted(rows) == sorted(providers)
     for prefix, provider in providers.items():
         _, base_cell, env_cell, key_cell, serves_cell = rows[prefix]
-        assert tuple(serves_cell.split(", ")) == provider.operations, prefix
+        native = " (native)" if provider.native_responses else ""
+        served = tuple(op + native if op == "responses" else op for op in provider.operations)
+        assert tuple(serves_cell.split(", ")) == served, prefix
         assert tuple(re.findall(r"`([A-Z0-9_]+)`", env_cell)) == provider.base_url_env, prefix
         if provider.key_env is None:
             assert key_cell.startswith("none"), prefix

@@ -449,7 +449,7 @@ pub const PROVIDERS: &[Provider] = &[
         &["FIREWORKS_API_BASE", "FIREWORKS_AI_API_BASE"],
         "/inference/v1",
         bearer("FIREWORKS_API_KEY", true),
-        with_embeddings(Row::new(MAX_INPUTS)),
+        with_embeddings(Row::new(MAX_INPUTS)).and_responses(),
     ),
     openai_compatible(
         "cerebras",
