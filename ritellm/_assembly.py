@@ -49,10 +49,13 @@ def stream_chunk_builder(chunks: Iterable[Mapping[str, Any]]) -> ChatCompletion:
                     else:
                         merged[kind] = (merged.get(kind) or []) + entries
     for index, built in choices.items():
+        message = built["message"]
         if calls[index]:
-            built["message"]["tool_calls"] = [calls[index][i] for i in sorted(calls[index])]
-            # As in a complete answer: a message of tool calls alone has no content, not "".
-            built["message"]["content"] = built["message"]["content"] or None
+            message["tool_calls"] = [calls[index][i] for i in sorted(calls[index])]
+        if calls[index] or message.get("refusal"):
+            # As in a complete answer: a message of tool calls or a refusal alone has no
+            # content, not the "" of a stream's first chunk.
+            message["content"] = message["content"] or None
         built.setdefault("logprobs", None)
     answer["choices"] = [choices[i] for i in sorted(choices)]
     answer.setdefault("usage", None)

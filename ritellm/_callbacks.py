@@ -32,13 +32,14 @@ class CallEvent(NamedTuple):
     #: Seconds from the call to a stream's first chunk; None for complete calls, and for streams
     #: that ended before one.
     time_to_first_chunk: float | None
-    #: The usage the provider reported (for a stream, its last usage), if any.
+    #: The usage the provider reported (for a stream, its last usage), if any; a Responses
+    #: call's in the same chat terms (``prompt_tokens`` for its ``input_tokens``, ...).
     usage: Usage | None
     #: Attempts made: 1, plus the retries.
     attempts: int
     #: What the call raised; None on success (a stream closed early by its reader included).
     exception: BaseException | None
-    #: What the call was: ``"chat"`` (``completion``) or ``"embedding"``.
+    #: What the call was: ``"chat"`` (``completion``), ``"embedding"`` or ``"responses"``.
     operation: str = "chat"
     #: For an embedding call, how many inputs it had; None for chat.
     inputs: int | None = None
@@ -66,8 +67,10 @@ class Watch:
     def chunk(self, chunk: Any) -> None:
         if self.first_chunk is None:
             self.first_chunk = time.monotonic() - self.started
-        if chunk.get("usage"):
-            self.usage = chunk["usage"]
+        # A Responses stream's usage is in the response its last event carries.
+        usage = chunk.get("usage") or (chunk.get("response") or {}).get("usage")
+        if usage:
+            self.usage = usage
 
     def answered(self, answer: Any, attempts: int) -> None:
         """A complete call's end: its answer arrived after ``attempts`` attempts."""
@@ -88,7 +91,7 @@ class Watch:
             started_at=self.started_at,
             latency=time.monotonic() - self.started,
             time_to_first_chunk=self.first_chunk,
-            usage=Usage(usage) if isinstance(usage, dict) else None,
+            usage=_chat_usage(usage) if isinstance(usage, dict) else None,
             attempts=self.attempts,
             exception=exception,
             operation=self.operation,
@@ -99,6 +102,21 @@ class Watch:
                 callback(event)
             except Exception:
                 _log.warning("a ritellm callback raised; the call is unaffected", exc_info=True)
+
+
+def _chat_usage(usage: dict[str, Any]) -> Usage:
+    """A usage in chat terms: a Responses usage's fields renamed, chat's as they are."""
+    if "input_tokens" not in usage:
+        return Usage(usage)
+    cached = (usage.get("input_tokens_details") or {}).get("cached_tokens")
+    reasoning = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")
+    return Usage(
+        prompt_tokens=usage.get("input_tokens"),
+        completion_tokens=usage.get("output_tokens"),
+        total_tokens=usage.get("total_tokens"),
+        prompt_tokens_details={"cached_tokens": cached} if cached is not None else None,
+        completion_tokens_details={"reasoning_tokens": reasoning} if reasoning is not None else None,
+    )
 
 
 def watch(model: Any, stream: bool, operation: str = "chat") -> Watch | None:

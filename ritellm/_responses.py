@@ -123,7 +123,11 @@ def through_responses(model: str, exc: APIError) -> str | None:
     serves only there and the provider has the API; else None."""
     prefix, _, name = model.partition("/") if isinstance(model, str) else ("", "", "")
     # OpenAI has answered it with 400 and with 404.
-    if exc.status_code not in (400, 404) or ONLY_RESPONSES not in str(exc).lower() or name.startswith("responses/"):
+    if (
+        exc.status_code not in (400, 404)
+        or ONLY_RESPONSES not in str(exc).lower()
+        or name.startswith("responses/")
+    ):
         return None
     if prefix not in core().describe.get("native_responses", ()):
         return None

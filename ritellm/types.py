@@ -119,6 +119,10 @@ class Message(Record):
     #: Anthropic's thinking blocks, signatures included: send the message back as it is and
     #: a conversation with thinking and tool calls goes on.
     thinking_blocks: Optional[list[dict[str, Any]]]
+    #: OpenAI's reasoning items, from a model answered through the Responses API (their
+    #: ``encrypted_content`` with ``include=["reasoning.encrypted_content"]``): send the message
+    #: back as it is and they are sent back too.
+    reasoning_items: Optional[list[dict[str, Any]]]
 
 
 class Choice(Record):
@@ -149,6 +153,8 @@ class Delta(Record):
     reasoning_content: Optional[str]
     #: A whole thinking block, sent when it ends (see ``Message.thinking_blocks``).
     thinking_blocks: Optional[list[dict[str, Any]]]
+    #: A whole reasoning item, sent when it ends (see ``Message.reasoning_items``).
+    reasoning_items: Optional[list[dict[str, Any]]]
 
 
 class ChunkChoice(Record):

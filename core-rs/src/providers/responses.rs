@@ -171,11 +171,26 @@ pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<Str
     }
     match scan_object(body, context.limits.max_depth) {
         Ok(Scan::Chunk) => {}
+        // A failed response has its `error` at the top level: an answer, as the SDK takes it.
+        Ok(Scan::Error) if is_response(body) => {}
         Ok(Scan::Error) => return Err(error_in_success(status, body)),
         Err(error) => return Err(refused(error, "answer")),
     }
     String::from_utf8(body.to_vec())
         .map_err(|_| CoreError::invalid_response("the provider's answer is not UTF-8"))
+}
+
+/// Whether an answer is a response object (`"object": "response"`).
+fn is_response(body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Object<'a> {
+        #[serde(borrow, default)]
+        object: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_slice::<Object>(body)
+        .ok()
+        .and_then(|answer| answer.object)
+        .map_or(false, |object| object == "response")
 }
 
 /// The error for an answer or event that `scan_object` refused.
