@@ -30,15 +30,18 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from server import STREAM_CHUNKS  # noqa: E402
+from server import RESPONSE_STREAM, STREAM_CHUNKS  # noqa: E402
+
+RESPONSE_EVENTS = len(RESPONSE_STREAM)
 
 SYNC_CALLS = 1000
 ASYNC_CALLS = 2000
 IN_FLIGHT = 100
 
 # Each library is a small program with the same names: call() and stream(mode) for sync use,
-# and `async def make()` returning acall() and astream(mode) for async use. A library without
-# one of them is not measured there.
+# and `async def make()` returning acall() and astream(mode) for async use, and respond(mode)
+# for a streamed Responses answer read in sync code. A library without one of them is not
+# measured there.
 LIBRARIES = {
     "httpx": """
         import json, httpx
@@ -58,6 +61,18 @@ LIBRARIES = {
                         json.loads(line[6:])
                         count += 1
                         tick(count)
+            return count
+        def respond(mode):
+            body = json.dumps({"model": "bench", "input": INPUT, "stream": True}).encode()
+            count = 0
+            with client.stream("POST", BASE[mode] + "/responses", content=body, headers=HEADERS) as response:
+                for line in response.iter_lines():
+                    if line.startswith("data: "):
+                        event = json.loads(line[6:])
+                        count += 1
+                        tick(count)
+                        if event["type"] == "response.completed":
+                            break
             return count
         async def make():
             aclient = httpx.AsyncClient(limits=httpx.Limits(max_connections=1000))
@@ -115,6 +130,12 @@ LIBRARIES = {
                 count += 1
                 tick(count)
             return count
+        def respond(mode):
+            count = 0
+            for _ in ritellm.responses("openai/bench", INPUT, base_url=BASE[mode], stream=True):
+                count += 1
+                tick(count)
+            return count
         async def make():
             async def acall():
                 return await ritellm.acompletion("openai/bench", MESSAGES, base_url=BASE["paced"])
@@ -136,6 +157,12 @@ LIBRARIES = {
         def stream(mode):
             count = 0
             for _ in clients[mode].chat.completions.create(model="bench", messages=MESSAGES, stream=True):
+                count += 1
+                tick(count)
+            return count
+        def respond(mode):
+            count = 0
+            for _ in clients[mode].responses.create(model="bench", input=INPUT, stream=True):
                 count += 1
                 tick(count)
             return count
@@ -194,6 +221,7 @@ ROOT = sys.argv[1]
 BASE = {mode: ROOT + "/" + mode + "/v1" for mode in ("paced", "burst")}
 URL = {mode: base + "/chat/completions" for mode, base in BASE.items()}
 MESSAGES = [{"role": "user", "content": "Say something about foxes and dogs."}]
+INPUT = MESSAGES[0]["content"]
 def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 def cpu():
@@ -244,6 +272,11 @@ for mode, expected in {chunks}.items():
     stream(mode)
     count, result[f"sync_stream_{{mode}}_us"] = per_chunk_us(lambda: stream(mode))
     assert count == expected, (mode, count)
+if "respond" in globals():
+    for mode in ("paced", "burst"):
+        respond(mode)
+        count, result[f"sync_responses_{{mode}}_us"] = per_chunk_us(lambda: respond(mode))
+        assert count == {events}, (mode, count)
 result["sync_rss_mb"] = rss_mb()
 print(json.dumps(result))
 """
@@ -282,6 +315,18 @@ METRICS: dict[str, tuple[str, str | None, float | None, bool]] = {
     "sync_call_us": (f"sync call, {SYNC_CALLS} sequential (us)", "httpx", 1.0, False),
     "sync_stream_paced_us": ("sync stream, one event per read (CPU us/chunk)", "httpx", 1.3, False),
     "sync_stream_burst_us": ("sync stream, many events per read (CPU us/chunk)", "httpx", 1.3, False),
+    "sync_responses_paced_us": (
+        "sync Responses stream, one event per read (CPU us/event)",
+        "httpx",
+        1.3,
+        False,
+    ),
+    "sync_responses_burst_us": (
+        "sync Responses stream, many events per read (CPU us/event)",
+        "httpx",
+        1.3,
+        False,
+    ),
     "sync_rss_mb": ("peak RSS, sync workload (MB)", "httpx", 1.3, False),
     "async_rps": (f"async req/s, {IN_FLIGHT} in flight", "aiohttp", 0.8, True),
     "async_stream_paced_us": ("async stream, one event per read (CPU us/chunk)", "aiohttp", 1.0, False),
@@ -340,7 +385,10 @@ def measure(root_url: str, rounds: int, libraries: list[str]) -> dict[str, dict[
             scale = SCALE.get(name, 1.0)
             if name != "aiohttp":
                 workload = SYNC_WORKLOAD.format(
-                    library=library_code(name), calls=int(SYNC_CALLS * scale), chunks=STREAM_CHUNKS
+                    library=library_code(name),
+                    calls=int(SYNC_CALLS * scale),
+                    chunks=STREAM_CHUNKS,
+                    events=RESPONSE_EVENTS,
                 )
                 record(name, run_python(workload, root_url))
             workload = ASYNC_WORKLOAD.format(
@@ -362,7 +410,7 @@ def summarise(values: list[float] | None, metric: str) -> float | None:
 def report(results: dict[str, dict[str, list[float]]]) -> bool:
     names = list(results)
     baselines: list[str] = [b for b in ("httpx", "aiohttp") if b in results]
-    width = 50
+    width = 60
     print(f"{'metric':<{width}}" + "".join(f"{name:>10}" for name in names))
     for metric, (label, *_) in METRICS.items():
         cells = [summarise(results[name].get(metric), metric) for name in names]

@@ -453,6 +453,12 @@ def responses(
 ) -> ResponseStream: ...
 
 
+@overload
+def responses(
+    model: str, input: str | Iterable[Mapping[str, Any]], *, stream: bool = False, **options: Any
+) -> Response | ResponseStream: ...
+
+
 def responses(
     model: str,
     input: str | Iterable[Mapping[str, Any]],
@@ -533,6 +539,12 @@ async def aresponses(
 async def aresponses(
     model: str, input: str | Iterable[Mapping[str, Any]], *, stream: Literal[True], **options: Any
 ) -> AsyncResponseStream: ...
+
+
+@overload
+async def aresponses(
+    model: str, input: str | Iterable[Mapping[str, Any]], *, stream: bool = False, **options: Any
+) -> Response | AsyncResponseStream: ...
 
 
 async def aresponses(

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests import responses_formats
 from tests.browser import checks
 from tests.embedding_formats import EmbeddingAPI
 from tests.server import FakeServer, Recorded, Reply, echo_chunks, echo_completion
@@ -56,6 +57,12 @@ def scripted_api(server: FakeServer) -> None:
     def answer(recorded: Recorded) -> Reply | None:
         if recorded.path.endswith("/embeddings"):  # vectors from the texts, as checks.vector_for
             return embeddings(recorded)
+        if recorded.path.endswith("/responses"):
+            return Reply(
+                200,
+                {"content-type": "text/event-stream"},
+                [responses_formats.sse(responses_formats.STREAM_TEXT)],
+            )
         request = recorded.json() if recorded.body else {}
         model = request.get("model")
         if model == "unauthorized":
@@ -105,7 +112,13 @@ def context(api: FakeServer, tmp_path: Path, browser: bool, measure: bool = Fals
     Node has no JavaScript Promise Integration by default and no XMLHttpRequest; Chromium has
     JSPI, and "xhr" hides it to take the other sync way."""
     path = tmp_path / "context.json"
-    values = {"base_url": api.base_url, "closed_url": closed_url(), "vectors": VECTORS, "request_id": True}
+    values = {
+        "base_url": api.base_url,
+        "closed_url": closed_url(),
+        "vectors": VECTORS,
+        "request_id": True,
+        "response_text": responses_formats.TEXT,
+    }
     sync = ["jspi", "xhr"] if browser else ["none"]
     path.write_text(json.dumps({**values, "browser": browser, "sync": sync, "measure": measure}))
     return path

@@ -20,7 +20,7 @@ from tests import responses_formats as wire
 from tests.conftest import Caller
 from tests.server import FakeServer, Recorded, Reply
 
-EVENTS = pydantic.TypeAdapter(SdkStreamEvent)
+EVENTS: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(SdkStreamEvent)
 KEY = "sk-test-key"
 
 
@@ -215,7 +215,7 @@ def test_a_stream_request_answered_whole_is_its_terminal_event(server: FakeServe
     ],
 )
 def test_error_answers_are_typed(
-    caller: Caller, server: FakeServer, status: int, body: Any, error_class: type
+    caller: Caller, server: FakeServer, status: int, body: Any, error_class: type[ritellm.APIError]
 ) -> None:
     server.queue(Reply.json(body, status=status))
     with pytest.raises(error_class) as raised:

@@ -5,7 +5,8 @@ the loopback API they call and asserts on each check's outcome.
 The API is scripted by model name (see ``tests/test_pyodide.py``): ``openai/unauthorized``
 answers 401, ``openai/rate-limited`` 429 once, ``openai/cut`` drops its stream, ``openai/slow``
 waits, ``openai/gzip`` compresses. Any ``/embeddings`` request gets the vectors of
-:func:`vector_for` for its texts.
+:func:`vector_for` for its texts, and any ``/responses`` request OpenAI's stream of the text
+``context["response_text"]``.
 """
 
 from __future__ import annotations
@@ -73,6 +74,29 @@ async def loopback_complete(context: dict[str, Any]) -> None:
 async def loopback_stream(context: dict[str, Any]) -> None:
     stream = await ritellm.acompletion("openai/gpt-4o-mini", HELLO, stream=True, **loopback(context))
     assert await streamed_text(stream) == "echo: hello from Pyodide"
+
+
+async def streamed_response(stream: Any) -> ritellm.Response:
+    events = [event async for event in stream]
+    assert events[0]["type"] == "response.created", events[0]
+    assert events[-1]["type"] == "response.completed", events[-1]
+    assert [event["sequence_number"] for event in events] == list(range(len(events)))
+    return ritellm.response_from_events(events)
+
+
+@check
+async def responses_stream_natively(context: dict[str, Any]) -> None:
+    stream = await ritellm.aresponses("openai/gpt-4.1", "hello", stream=True, **loopback(context))
+    response = await streamed_response(stream)
+    assert response.output_text == context["response_text"], response
+
+
+@check
+async def responses_stream_through_a_chat_api(context: dict[str, Any]) -> None:
+    stream = await ritellm.aresponses("mock/echo", "hello from Pyodide", stream=True)
+    response = await streamed_response(stream)
+    assert response.output_text == "hello from Pyodide", response
+    assert response.status == "completed"
 
 
 @check
