@@ -102,12 +102,12 @@ def test_requests_are_the_openai_sdks(server: FakeServer, case: str, stream: boo
     arguments = REQUESTS[case]
     reply = (lambda: sse_reply(wire.STREAM_TEXT)) if stream else (lambda: Reply.json(wire.RESPONSE_TEXT))
     server.queue(reply(), reply())
-    client = openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0)
     # Given only when set: the SDK sends what it is given, `"stream": false` included.
     streaming = {"stream": True} if stream else {}
-    sdk = client.responses.create(model="gpt-4.1", **streaming, **arguments)  # type: ignore[call-overload]
-    if stream:
-        list(sdk)
+    with openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0) as client:
+        sdk = client.responses.create(model="gpt-4.1", **streaming, **arguments)  # type: ignore[call-overload]
+        if stream:
+            list(sdk)
     ours = ritellm.responses(
         "openai/gpt-4.1", stream=stream, base_url=server.base_url, api_key=KEY, **arguments
     )
@@ -125,8 +125,8 @@ def test_requests_are_the_openai_sdks(server: FakeServer, case: str, stream: boo
 
 def test_text_format_is_the_sdks_parse(server: FakeServer) -> None:
     server.queue(Reply.json(wire.RESPONSE_STRUCTURED), Reply.json(wire.RESPONSE_STRUCTURED))
-    client = openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0)
-    parsed = client.responses.parse(model="gpt-4.1", input="Weather in Paris?", text_format=Weather)
+    with openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0) as client:
+        parsed = client.responses.parse(model="gpt-4.1", input="Weather in Paris?", text_format=Weather)
     ours = ritellm.responses(
         "openai/gpt-4.1", "Weather in Paris?", text_format=Weather, base_url=server.base_url, api_key=KEY
     )

@@ -905,6 +905,8 @@ pub fn reading(reader: Reader, operation: Operation) -> Reading {
             let chat = reading(reader, Operation::Chat);
             Reading {
                 passthrough,
+                // The response's and its items' ids derive from the call's nonce.
+                invents_ids: true,
                 complete: Some(bridged_response),
                 translator: bridged_translator,
                 ..chat
