@@ -4,7 +4,7 @@ Responses API instead."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._exceptions import APIError, InvalidRequestError
@@ -70,8 +70,8 @@ def prepared(
     provider_options: Mapping[str, Any],
 ) -> Prepared:
     """A Responses call, prepared."""
-    if not isinstance(input, (str, list, Mapping)) and input is not None:
-        input = list(input)
+    if not isinstance(input, (str, list, Mapping)) and isinstance(input, Iterable):
+        input = list(input)  # a tuple, a generator: the JSON array it stands for
     num_retries = arguments["num_retries"]
     return prepare(
         model,

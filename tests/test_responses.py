@@ -448,3 +448,33 @@ def test_a_failed_response_through_chat_is_a_typed_error(caller: Caller, server:
         "openai/responses/o3", MESSAGES, base_url=server.base_url, api_key=KEY
     )
     assert isinstance(error, ritellm.InternalServerError)
+
+
+@pytest.mark.parametrize(
+    ("model", "input", "needle"),
+    [
+        ("openai/gpt-4.1", 5, "input must be a string or a list of input items"),
+        ("openai/gpt-4.1", [1, 2], "input must be a string or a list of input items"),
+        (
+            "openai/gpt-4.1",
+            {"role": "user", "content": "hi"},
+            "input must be a string or a list of input items",
+        ),
+        (
+            "anthropic/claude-sonnet-4-5",
+            [{"type": "item_reference", "id": "msg_1"}],
+            "reference to a stored item",
+        ),
+        (
+            "anthropic/claude-sonnet-4-5",
+            [{"role": "user", "content": [{"type": "input_image", "file_id": "f"}]}],
+            "file_id",
+        ),
+    ],
+)
+def test_bad_input_is_refused_by_name_before_any_io(
+    server: FakeServer, model: str, input: Any, needle: str
+) -> None:
+    with pytest.raises(ritellm.InvalidRequestError, match=needle):
+        ritellm.responses(model, input, base_url=server.base_url, api_key=KEY)
+    assert server.requests == []

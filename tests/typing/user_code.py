@@ -43,3 +43,20 @@ async def ask_async(question: str) -> str:
     response = await ritellm.acompletion("mock/echo", messages)
     built = ritellm.stream_chunk_builder([])
     return (response.choices[0].message.content or "") + str(built.choices)
+
+
+def respond(question: str) -> str:
+    response = ritellm.responses("mock/echo", question, instructions="Be brief.", max_output_tokens=100)
+    tokens: int = response.usage.output_tokens if response.usage else 0
+    calls = [(item.call_id, item.name, item.arguments) for item in response.output if item.type == "function_call"]
+    print(tokens, calls, response.status)
+    parts: list[str] = []
+    for event in ritellm.responses("mock/echo", [{"role": "user", "content": question}], stream=True):
+        if event.type == "response.output_text.delta":
+            parts.append(event.delta or "")
+    return response.output_text + "".join(parts)
+
+
+async def respond_async(question: str) -> str:
+    events = [event async for event in await ritellm.aresponses("mock/echo", question, stream=True)]
+    return ritellm.response_from_events(events).output_text
