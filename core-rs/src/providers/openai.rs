@@ -252,7 +252,7 @@ fn single(vector: &RawValue) -> Result<&RawValue, CoreError> {
 }
 
 /// The error for an answer or chunk that `scan_object` refused.
-fn refused(error: ProbeError, what: &str) -> CoreError {
+pub fn refused(error: ProbeError, what: &str) -> CoreError {
     match error {
         ProbeError::NotAnObject => {
             CoreError::invalid_response(format!("the provider's {} is not a JSON object", what))

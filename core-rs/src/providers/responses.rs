@@ -9,10 +9,11 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::openai::refused;
 use super::url::{endpoint, join_query, setting, split_query};
 use crate::call::{Action, Call, Context, HttpRequest, Stored};
 use crate::error::{api_error, error_in_success, CoreError, ErrorKind};
-use crate::limits::{scan_object, ProbeError, Scan};
+use crate::limits::{scan_object, Scan};
 use crate::sse::Event;
 use crate::translate::{Chunks, Translate};
 
@@ -191,20 +192,6 @@ fn is_response(body: &[u8]) -> bool {
         .ok()
         .and_then(|answer| answer.object)
         .map_or(false, |object| object == "response")
-}
-
-/// The error for an answer or event that `scan_object` refused.
-fn refused(error: ProbeError, what: &str) -> CoreError {
-    match error {
-        ProbeError::NotAnObject => {
-            CoreError::invalid_response(format!("the provider's {} is not a JSON object", what))
-        }
-        ProbeError::Unbalanced => CoreError::invalid_response(format!(
-            "the provider's {} is not valid JSON: it is cut short or has text after it",
-            what
-        )),
-        ProbeError::Limit(error) => error,
-    }
 }
 
 pub fn translator(context: &Context) -> Box<dyn Translate> {
