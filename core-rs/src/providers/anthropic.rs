@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use super::blocks::{block_turns, Answer, BlockProtocol, BlockStream};
 use super::shared::{
     data_url, function_tool, image_url_of, json_format, parse_json, thinking_budget, tool_choice,
-    unsupported_part, usage, Meta, Params, ToolChoice,
+    unsupported_part, Meta, Params, Tokens, ToolChoice,
 };
 use super::url::endpoint;
 use crate::call::{Call, Context, HttpRequest};
@@ -229,13 +229,29 @@ fn content_blocks(content: &Value, index: usize) -> Result<Vec<Value>, CoreError
     Ok(blocks)
 }
 
+/// Anthropic's usage: `input_tokens` counts only the input neither read from nor written to the
+/// cache, and `cache_creation` splits the writes by how long they last.
 fn translate_usage(usage_in: &Value) -> Value {
-    let count = |name: &str| usage_in[name].as_u64().unwrap_or(0);
-    let cached = count("cache_read_input_tokens");
-    let prompt = count("input_tokens")
-        .saturating_add(count("cache_creation_input_tokens"))
-        .saturating_add(cached);
-    usage(prompt, count("output_tokens"), cached, None)
+    let count = |value: &Value| value.as_u64().unwrap_or(0);
+    let read = count(&usage_in["cache_read_input_tokens"]);
+    let written = count(&usage_in["cache_creation_input_tokens"]);
+    let by_ttl = usage_in["cache_creation"].as_object().map(|ttl| {
+        (
+            count(&ttl["ephemeral_5m_input_tokens"]),
+            count(&ttl["ephemeral_1h_input_tokens"]),
+        )
+    });
+    Tokens {
+        prompt: count(&usage_in["input_tokens"])
+            .saturating_add(read)
+            .saturating_add(written),
+        completion: count(&usage_in["output_tokens"]),
+        cache_read: read,
+        cache_write: Some(written),
+        cache_write_by_ttl: by_ttl,
+        reasoning: None,
+    }
+    .usage()
 }
 
 pub fn parse_response(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
@@ -518,7 +534,9 @@ mod tests {
             );
             assert_eq!(
                 parsed["usage"],
-                json!({"prompt_tokens": 16, "completion_tokens": 7, "total_tokens": 23, "prompt_tokens_details": {"cached_tokens": 4}})
+                json!({"prompt_tokens": 16, "completion_tokens": 7, "total_tokens": 23,
+                       "prompt_tokens_details": {"cached_tokens": 4, "cache_creation_tokens": 2},
+                       "cache_creation_input_tokens": 2, "cache_read_input_tokens": 4})
             );
             assert_eq!(
                 (parsed["created"].as_i64(), parsed["object"].as_str()),
@@ -686,6 +704,48 @@ mod tests {
                 cut
             );
         }
+    }
+
+    #[test]
+    fn cache_reads_and_writes_are_kept_apart_in_answers_and_streams_alike() {
+        let counts = json!({"input_tokens": 10, "cache_read_input_tokens": 100, "cache_creation_input_tokens": 30,
+            "cache_creation": {"ephemeral_5m_input_tokens": 10, "ephemeral_1h_input_tokens": 20}, "output_tokens": 7});
+        let expected = json!({"prompt_tokens": 140, "completion_tokens": 7, "total_tokens": 147,
+            "prompt_tokens_details": {"cached_tokens": 100, "cache_creation_tokens": 30,
+                "cache_creation_token_details": {"ephemeral_5m_input_tokens": 10, "ephemeral_1h_input_tokens": 20}},
+            "cache_creation_input_tokens": 30, "cache_read_input_tokens": 100});
+        let answer = json!({"id": "msg_1", "type": "message", "model": "claude", "stop_reason": "end_turn",
+            "content": [{"type": "text", "text": "hi"}], "usage": counts});
+        let parsed: Value = serde_json::from_str(
+            &parse_response(&context(), 200, answer.to_string().as_bytes()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(parsed["usage"], expected);
+        let mut start_counts = counts.clone();
+        start_counts["output_tokens"] = json!(1);
+        let start = json!({"type": "message_start", "message": {"id": "msg_1", "model": "claude", "usage": start_counts}});
+        let stream = format!(
+            "event: message_start\ndata: {}\n\n{}",
+            start,
+            concat!(
+                "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+                "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\n\n",
+                "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+                "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":7}}\n\n",
+                "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+            )
+        );
+        let chunks = decode(&[stream.as_bytes()]);
+        let last = chunks.as_array().unwrap().last().unwrap();
+        assert_eq!(last["usage"], expected);
+        // Without cache fields, both count as none.
+        let plain = translate_usage(&json!({"input_tokens": 3, "output_tokens": 2}));
+        assert_eq!(
+            plain,
+            json!({"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5,
+                   "prompt_tokens_details": {"cached_tokens": 0, "cache_creation_tokens": 0},
+                   "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0})
+        );
     }
 
     #[test]

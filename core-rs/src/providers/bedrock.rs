@@ -26,7 +26,7 @@ use serde_json::{json, Map, Value};
 use super::blocks::{block_turns, Answer, BlockProtocol, BlockStream};
 use super::shared::{
     data_url, function_tool, image_url_of, json_format, parse_json, thinking_budget, tool_choice,
-    unsupported_part, usage, Meta, Params, ToolChoice,
+    unsupported_part, Meta, Params, Tokens, ToolChoice,
 };
 use super::url::{endpoint, path_segment, setting};
 use super::vectors::{self, no_dimensions, InputTypes};
@@ -361,13 +361,22 @@ fn content_blocks(content: &Value, index: usize) -> Result<Vec<Value>, CoreError
     Ok(blocks)
 }
 
+/// Converse's usage: `inputTokens` counts only the input neither read from nor written to the
+/// cache.
 fn translate_usage(usage_in: &Value) -> Value {
     let count = |name: &str| usage_in[name].as_u64().unwrap_or(0);
-    let cached = count("cacheReadInputTokens");
-    let prompt = count("inputTokens")
-        .saturating_add(cached)
-        .saturating_add(count("cacheWriteInputTokens"));
-    usage(prompt, count("outputTokens"), cached, None)
+    let read = count("cacheReadInputTokens");
+    let written = count("cacheWriteInputTokens");
+    Tokens {
+        prompt: count("inputTokens")
+            .saturating_add(read)
+            .saturating_add(written),
+        completion: count("outputTokens"),
+        cache_read: read,
+        cache_write: Some(written),
+        ..Tokens::default()
+    }
+    .usage()
 }
 
 fn meta(context: &Context) -> Meta {
@@ -580,7 +589,12 @@ mod tests {
             choice["message"]["thinking_blocks"],
             json!([{"type": "thinking", "thinking": "hmm", "signature": "sig"}])
         );
-        assert_eq!(parsed["usage"]["prompt_tokens"], 12);
+        assert_eq!(
+            parsed["usage"],
+            json!({"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17,
+                   "prompt_tokens_details": {"cached_tokens": 2, "cache_creation_tokens": 0},
+                   "cache_creation_input_tokens": 0, "cache_read_input_tokens": 2})
+        );
         assert_eq!(parsed["model"], "anthropic.claude-3-5-sonnet-20240620-v1:0");
     }
 
@@ -629,7 +643,7 @@ mod tests {
             ("messageStop", r#"{"stopReason":"tool_use"}"#),
             (
                 "metadata",
-                r#"{"usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7},"metrics":{"latencyMs":5}}"#,
+                r#"{"usage":{"inputTokens":3,"outputTokens":4,"totalTokens":17,"cacheReadInputTokens":6,"cacheWriteInputTokens":4},"metrics":{"latencyMs":5}}"#,
             ),
         ] {
             bytes.extend(event(kind, payload));
@@ -668,7 +682,12 @@ mod tests {
             "\"Rome\"}"
         );
         assert_eq!(whole[6]["choices"][0]["finish_reason"], "tool_calls");
-        assert_eq!(whole[7]["usage"]["total_tokens"], 7);
+        assert_eq!(
+            whole[7]["usage"],
+            json!({"prompt_tokens": 13, "completion_tokens": 4, "total_tokens": 17,
+                   "prompt_tokens_details": {"cached_tokens": 6, "cache_creation_tokens": 4},
+                   "cache_creation_input_tokens": 4, "cache_read_input_tokens": 6})
+        );
         for cut in 0..=bytes.len() {
             assert_eq!(decode(&[&bytes[..cut], &bytes[cut..]]), whole, "{}", cut);
         }

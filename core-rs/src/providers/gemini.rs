@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 use super::shared::{
     data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
     role_of, thinking_budget, tool_call, tool_calls_of, tool_choice, unsupported_part,
-    unsupported_role, usage, Meta, Params, ToolChoice,
+    unsupported_role, Meta, Params, Tokens, ToolChoice,
 };
 use super::url::{join_query, model_segment, split_query};
 use super::vectors::{self, no_dimensions, InputTypes};
@@ -379,15 +379,21 @@ fn finish_reason(reason: &Value, called_tools: bool) -> Option<&'static str> {
     })
 }
 
+/// Gemini's usage metadata: `promptTokenCount` includes the cached input
+/// (`cachedContentTokenCount`); the prompts of tools Gemini runs itself
+/// (`toolUsePromptTokenCount`) and the thinking (`thoughtsTokenCount`) are counted apart and
+/// billed as input and output. So `total_tokens` is `totalTokenCount`.
 fn translate_usage(metadata: &Value) -> Value {
     let count = |name: &str| metadata[name].as_u64().unwrap_or(0);
     let thoughts = metadata.get("thoughtsTokenCount").and_then(Value::as_u64);
-    usage(
-        count("promptTokenCount"),
-        count("candidatesTokenCount").saturating_add(thoughts.unwrap_or(0)),
-        count("cachedContentTokenCount"),
-        thoughts,
-    )
+    Tokens {
+        prompt: count("promptTokenCount").saturating_add(count("toolUsePromptTokenCount")),
+        completion: count("candidatesTokenCount").saturating_add(thoughts.unwrap_or(0)),
+        cache_read: count("cachedContentTokenCount"),
+        reasoning: thoughts,
+        ..Tokens::default()
+    }
+    .usage()
 }
 
 /// The seed of the ids a call's answer is given: the host's nonce, or (older hosts) the time.
@@ -761,6 +767,24 @@ mod tests {
                 {"functionCall": {"name": "weather", "args": {"city": "Rome"}}}]}}],
             "usageMetadata": {"promptTokenCount": 8, "candidatesTokenCount": 5, "thoughtsTokenCount": 2, "cachedContentTokenCount": 3, "totalTokenCount": 15},
             "modelVersion": "gemini-2.5-flash", "responseId": "resp-1"})
+    }
+
+    #[test]
+    fn usage_counts_thinking_as_output_and_tool_prompts_as_input_to_gemini_total() {
+        let metadata = json!({"promptTokenCount": 12, "cachedContentTokenCount": 4, "candidatesTokenCount": 71,
+            "toolUsePromptTokenCount": 65, "thoughtsTokenCount": 89, "totalTokenCount": 237});
+        assert_eq!(
+            translate_usage(&metadata),
+            json!({"prompt_tokens": 77, "completion_tokens": 160, "total_tokens": 237,
+                   "prompt_tokens_details": {"cached_tokens": 4},
+                   "completion_tokens_details": {"reasoning_tokens": 89}})
+        );
+        let plain = json!({"promptTokenCount": 5, "candidatesTokenCount": 2, "totalTokenCount": 7});
+        assert_eq!(
+            translate_usage(&plain),
+            json!({"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7,
+                   "prompt_tokens_details": {"cached_tokens": 0}})
+        );
     }
 
     #[test]

@@ -310,16 +310,65 @@ pub fn tool_call(id: &Value, name: &Value, arguments: String) -> Value {
 
 /// OpenAI's usage object. Counts come from the server: sums saturate rather than wrap.
 pub fn usage(prompt: u64, completion: u64, cached: u64, reasoning: Option<u64>) -> Value {
-    let mut usage = json!({
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt.saturating_add(completion),
-        "prompt_tokens_details": {"cached_tokens": cached},
-    });
-    if let Some(reasoning) = reasoning {
-        usage["completion_tokens_details"] = json!({"reasoning_tokens": reasoning});
+    Tokens {
+        prompt,
+        completion,
+        cache_read: cached,
+        reasoning,
+        ..Tokens::default()
     }
-    usage
+    .usage()
+}
+
+/// One answer's tokens, kept apart by how each class is billed, for [`Tokens::usage`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tokens {
+    /// Every input token: those read from and written to the cache included.
+    pub prompt: u64,
+    /// Every output token: reasoning included (it is billed as output).
+    pub completion: u64,
+    /// Of `prompt`, those read from the cache.
+    pub cache_read: u64,
+    /// Of `prompt`, those written to the cache, where the provider bills writes apart
+    /// (Anthropic, Bedrock); `None` where it does not.
+    pub cache_write: Option<u64>,
+    /// Of `cache_write`, those written for 5 minutes and for an hour, where the provider says
+    /// (Anthropic's `cache_creation`): the two are billed at different rates.
+    pub cache_write_by_ttl: Option<(u64, u64)>,
+    /// Of `completion`, those spent reasoning, where the provider says.
+    pub reasoning: Option<u64>,
+}
+
+impl Tokens {
+    /// OpenAI's usage object, with the fields LiteLLM adds for cache writes: `prompt_tokens`
+    /// is the whole input, `prompt_tokens_details` says how much of it was read from
+    /// (`cached_tokens`) and written to (`cache_creation_tokens`) the cache, and
+    /// `cache_read_input_tokens` / `cache_creation_input_tokens` repeat those at the top level
+    /// as Anthropic's API names them. Sums saturate rather than wrap.
+    pub fn usage(&self) -> Value {
+        let mut usage = json!({
+            "prompt_tokens": self.prompt,
+            "completion_tokens": self.completion,
+            "total_tokens": self.prompt.saturating_add(self.completion),
+            "prompt_tokens_details": {"cached_tokens": self.cache_read},
+        });
+        if let Some(written) = self.cache_write {
+            let details = &mut usage["prompt_tokens_details"];
+            details["cache_creation_tokens"] = json!(written);
+            if let Some((five_minutes, hour)) = self.cache_write_by_ttl {
+                details["cache_creation_token_details"] = json!({
+                    "ephemeral_5m_input_tokens": five_minutes,
+                    "ephemeral_1h_input_tokens": hour,
+                });
+            }
+            usage["cache_creation_input_tokens"] = json!(written);
+            usage["cache_read_input_tokens"] = json!(self.cache_read);
+        }
+        if let Some(reasoning) = self.reasoning {
+            usage["completion_tokens_details"] = json!({ "reasoning_tokens": reasoning });
+        }
+        usage
+    }
 }
 
 #[cfg(test)]
@@ -389,5 +438,36 @@ mod tests {
             ("person", &json!("name"))
         );
         assert!(json_format(Some(json!({"type": "xml"}))).is_err());
+    }
+
+    #[test]
+    fn usage_keeps_cache_reads_writes_and_reasoning_apart() {
+        assert_eq!(
+            usage(10, 5, 2, None),
+            json!({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15,
+                   "prompt_tokens_details": {"cached_tokens": 2}})
+        );
+        let tokens = Tokens {
+            prompt: 16,
+            completion: 7,
+            cache_read: 4,
+            cache_write: Some(2),
+            cache_write_by_ttl: Some((0, 2)),
+            reasoning: Some(3),
+        };
+        assert_eq!(
+            tokens.usage(),
+            json!({"prompt_tokens": 16, "completion_tokens": 7, "total_tokens": 23,
+                   "prompt_tokens_details": {"cached_tokens": 4, "cache_creation_tokens": 2,
+                       "cache_creation_token_details": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 2}},
+                   "cache_creation_input_tokens": 2, "cache_read_input_tokens": 4,
+                   "completion_tokens_details": {"reasoning_tokens": 3}})
+        );
+        let most = Tokens {
+            prompt: u64::MAX,
+            completion: 1,
+            ..Tokens::default()
+        };
+        assert_eq!(most.usage()["total_tokens"], u64::MAX);
     }
 }
