@@ -48,7 +48,9 @@ async def ask_async(question: str) -> str:
 def respond(question: str) -> str:
     response = ritellm.responses("mock/echo", question, instructions="Be brief.", max_output_tokens=100)
     tokens: int = response.usage.output_tokens if response.usage else 0
-    calls = [(item.call_id, item.name, item.arguments) for item in response.output if item.type == "function_call"]
+    calls = [
+        (item.call_id, item.name, item.arguments) for item in response.output if item.type == "function_call"
+    ]
     print(tokens, calls, response.status)
     parts: list[str] = []
     for event in ritellm.responses("mock/echo", [{"role": "user", "content": question}], stream=True):
