@@ -9,6 +9,7 @@
 from . import types as types
 from ._api import acancel_response as acancel_response
 from ._api import acompletion as acompletion
+from ._api import acount_tokens as acount_tokens
 from ._api import adelete_response as adelete_response
 from ._api import aembedding as aembedding
 from ._api import aget_response as aget_response
@@ -16,16 +17,20 @@ from ._api import alist_input_items as alist_input_items
 from ._api import aresponses as aresponses
 from ._api import cancel_response as cancel_response
 from ._api import completion as completion
+from ._api import count_tokens as count_tokens
 from ._api import delete_response as delete_response
 from ._api import embedding as embedding
 from ._api import get_response as get_response
 from ._api import list_input_items as list_input_items
 from ._api import providers as providers
 from ._api import responses as responses
+from ._api import validate_environment as validate_environment
 from ._assembly import response_from_events as response_from_events
 from ._assembly import stream_chunk_builder as stream_chunk_builder
 from ._callbacks import CallEvent as CallEvent
 from ._callbacks import callbacks as callbacks
+from ._cost import completion_cost as completion_cost
+from ._cost import cost_per_token as cost_per_token
 from ._exceptions import APIConnectionError as APIConnectionError
 from ._exceptions import APIError as APIError
 from ._exceptions import APIStatusError as APIStatusError
@@ -52,16 +57,28 @@ from ._exceptions import RequestTooLargeError as RequestTooLargeError
 from ._exceptions import RitellmError as RitellmError
 from ._exceptions import ServiceUnavailableError as ServiceUnavailableError
 from ._exceptions import StreamInterruptedError as StreamInterruptedError
+from ._exceptions import UnknownModelError as UnknownModelError
 from ._exceptions import UnprocessableEntityError as UnprocessableEntityError
 from ._exceptions import UnsupportedPlatformError as UnsupportedPlatformError
 from ._exceptions import UnsupportedProviderError as UnsupportedProviderError
 from ._limits import Limits as Limits
+from ._model_table import get_max_tokens as get_max_tokens
+from ._model_table import get_model_info as get_model_info
+from ._model_table import register_model as register_model
+from ._model_table import supports_function_calling as supports_function_calling
+from ._model_table import supports_parallel_function_calling as supports_parallel_function_calling
+from ._model_table import supports_prompt_caching as supports_prompt_caching
+from ._model_table import supports_reasoning as supports_reasoning
+from ._model_table import supports_response_schema as supports_response_schema
+from ._model_table import supports_vision as supports_vision
 from ._pools import aclose as aclose
 from ._pools import close as close
 from ._streaming import AsyncResponseStream as AsyncResponseStream
 from ._streaming import AsyncStream as AsyncStream
 from ._streaming import ResponseStream as ResponseStream
 from ._streaming import Stream as Stream
+from ._tokens import TokenCount as TokenCount
+from ._tokens import token_counter as token_counter
 from ._version import __version__ as __version__
 from .types import ChatCompletion as ChatCompletion
 from .types import ChatCompletionChunk as ChatCompletionChunk
@@ -107,6 +124,8 @@ __all__ = [
     "ServiceUnavailableError",
     "Stream",
     "StreamInterruptedError",
+    "TokenCount",
+    "UnknownModelError",
     "UnprocessableEntityError",
     "UnsupportedPlatformError",
     "UnsupportedProviderError",
@@ -114,6 +133,7 @@ __all__ = [
     "acancel_response",
     "aclose",
     "acompletion",
+    "acount_tokens",
     "adelete_response",
     "aembedding",
     "aget_response",
@@ -123,15 +143,29 @@ __all__ = [
     "cancel_response",
     "close",
     "completion",
+    "completion_cost",
+    "cost_per_token",
+    "count_tokens",
     "delete_response",
     "embedding",
+    "get_max_tokens",
+    "get_model_info",
     "get_response",
     "list_input_items",
     "providers",
+    "register_model",
     "response_from_events",
     "responses",
     "stream_chunk_builder",
+    "supports_function_calling",
+    "supports_parallel_function_calling",
+    "supports_prompt_caching",
+    "supports_reasoning",
+    "supports_response_schema",
+    "supports_vision",
+    "token_counter",
     "types",
+    "validate_environment",
 ]
 
 # Public classes show as ritellm.X (``ritellm.AuthenticationError``) in tracebacks, reprs and

@@ -9,6 +9,7 @@ from typing import Any, Callable, Literal, TypeVar, cast, overload
 from . import _callbacks, _cloud, _embeddings, _instance, _pools, _responses, _transport
 from ._answers import read
 from ._callbacks import Watch
+from ._cost import HiddenParams
 from ._exceptions import APIStatusError
 from ._limits import Limits
 from ._models import Prepared
@@ -16,6 +17,7 @@ from ._options import TimeoutTypes
 from ._prepare import prepare
 from ._retries import DEFAULT_MAX_RETRIES
 from ._streaming import AsyncResponseStream, AsyncStream, ResponseStream, Stream
+from ._tokens import TokenCount, counted
 from .types import ChatCompletion, EmbeddingResponse, Provider, Record, Response
 
 R = TypeVar("R", bound=Record)
@@ -178,9 +180,16 @@ def _sent(
     if sent.body is None:
         return stream_class(sent, watch)
     result = read(sent, kind)
+    _keep_origin(result, f"{prepared.provider}/{prepared.model}")
     if watch is not None:
         watch.answered(result, sent.attempts)
     return result
+
+
+def _keep_origin(result: Record, model: str) -> None:
+    """Notes on a result where it came from, as LiteLLM's results do (``_hidden_params``), so
+    that it is priced as the provider's model that answered it."""
+    result._hidden_params = HiddenParams(model.partition("/")[0], model, result)  # type: ignore[attr-defined]
 
 
 async def _asent(
@@ -195,6 +204,7 @@ async def _asent(
     if sent.body is None:
         return stream_class(sent, watch)
     result = read(sent, kind)
+    _keep_origin(result, f"{prepared.provider}/{prepared.model}")
     if watch is not None:
         watch.answered(result, sent.attempts)
     return result
@@ -379,6 +389,7 @@ def embedding(
         if watch is not None:
             watch.inputs = plan.total
         result, attempts = _embeddings.sent_in_threads(plan)
+        _keep_origin(result, model)
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
@@ -432,6 +443,7 @@ async def aembedding(
         if watch is not None:
             watch.inputs = plan.total
         result, attempts = await _embeddings.sent_on_the_loop(plan)
+        _keep_origin(result, model)
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
@@ -660,6 +672,126 @@ def list_input_items(response_id: str, *, provider: str = "openai", **options: A
 async def alist_input_items(response_id: str, *, provider: str = "openai", **options: Any) -> Record:
     """The async twin of :func:`list_input_items`."""
     return await _ainput_items(response_id, provider=provider, **options)
+
+
+def count_tokens(
+    model: str,
+    messages: Messages,
+    *,
+    tools: Iterable[Mapping[str, Any]] | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    num_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    **params: Any,
+) -> TokenCount:
+    """The input tokens of a chat call of ``messages`` (and ``tools``) to ``model``, exactly:
+    counted by the provider where it has a counting endpoint (``anthropic/``, ``gemini/``,
+    ``vertex_ai/``, ``bedrock/``; a request, not billed as a call), else by
+    :func:`token_counter` (exact for OpenAI's models with tiktoken, an estimate otherwise: the
+    answer's ``exact`` and ``method`` say which). ``params`` are the call's other fields
+    (``system``, ``thinking``, ...)."""
+    messages = list(messages)
+    if not _counts_tokens(model):
+        return counted(model, messages, None, tools)
+    prepared = _counting(
+        model, messages, tools, base_url, api_key, timeout, num_retries, extra_headers, params
+    )
+    answer = cast(Record, _sent(prepared, False, Record, Stream, None))
+    return TokenCount(answer["input_tokens"], True, "provider")
+
+
+async def acount_tokens(
+    model: str,
+    messages: Messages,
+    *,
+    tools: Iterable[Mapping[str, Any]] | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout: TimeoutTypes = None,
+    num_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    **params: Any,
+) -> TokenCount:
+    """The async twin of :func:`count_tokens`."""
+    import asyncio
+
+    messages = list(messages)
+    if not _instance.loaded():
+        await asyncio.get_running_loop().run_in_executor(None, _instance.load)
+    if not _counts_tokens(model):
+        return counted(model, messages, None, tools)
+    prepared = _counting(
+        model, messages, tools, base_url, api_key, timeout, num_retries, extra_headers, params
+    )
+    answer = cast(Record, await _asent(prepared, False, Record, AsyncStream, None))
+    return TokenCount(answer["input_tokens"], True, "provider")
+
+
+def _counts_tokens(model: str) -> bool:
+    """Whether ``model``'s provider has a token-counting endpoint."""
+    prefix = model.partition("/")[0] if isinstance(model, str) else ""
+    return any(
+        p["prefix"] == prefix and "count_tokens" in p.get("operations", ())
+        for p in _instance.core().describe["providers"]
+    )
+
+
+def _counting(
+    model: str,
+    messages: list[Mapping[str, Any]],
+    tools: Iterable[Mapping[str, Any]] | None,
+    base_url: str | None,
+    api_key: str | None,
+    timeout: TimeoutTypes,
+    num_retries: int | None,
+    extra_headers: Mapping[str, str] | None,
+    params: Mapping[str, Any],
+) -> Prepared:
+    return prepare(
+        model,
+        messages,
+        stream=False,
+        base_url=base_url,
+        additional_params=None,
+        api_key=api_key,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        max_retries=DEFAULT_MAX_RETRIES if num_retries is None else num_retries,
+        params={"tools": list(tools) if tools is not None else None, **params},
+        operation="count_tokens",
+    )
+
+
+def validate_environment(model: str) -> dict[str, Any]:
+    """Whether the environment holds what a call to ``model`` needs, as LiteLLM answers it:
+    ``{"keys_in_environment": bool, "missing_keys": [...]}``, naming the provider's key
+    variable and the settings its URL is built from (``AZURE_API_BASE``,
+    ``CLOUDFLARE_ACCOUNT_ID``, ``VERTEXAI_PROJECT``, ...). Raises
+    :class:`UnsupportedProviderError` for an unknown prefix."""
+    import os
+
+    prefix = model.partition("/")[0] if isinstance(model, str) else ""
+    rows = {p["prefix"]: p for p in _instance.core().describe["providers"]}
+    row = rows.get(prefix)
+    if row is None:
+        from ._exceptions import UnsupportedProviderError
+
+        raise UnsupportedProviderError(
+            f"unsupported provider {prefix!r} in model {model!r}; supported: {', '.join(rows)}"
+        )
+    missing = _cloud.missing_settings(prefix)
+    auth = row["auth"]
+    if auth is not None and auth["required"] and not os.environ.get(auth["env"]):
+        missing.append(auth["env"])
+    if row["base_url"] is None and not any(os.environ.get(name) for name in row["base_url_env"]):
+        missing.append(row["base_url_env"][0])
+    for name in row["extra_env"]:
+        if "{" + name + "}" in (row["base_url"] or "") and not os.environ.get(name):
+            missing.append(name)
+    missing = list(dict.fromkeys(missing))
+    return {"keys_in_environment": not missing, "missing_keys": missing}
 
 
 def providers() -> list[Provider]:

@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any, Callable, NamedTuple
 
+from ._cost import usage_cost
 from .types import Usage
 
 #: The hooks, called in order with each call's :class:`CallEvent`. Append to it.
@@ -43,6 +44,9 @@ class CallEvent(NamedTuple):
     operation: str = "chat"
     #: For an embedding call, how many inputs it had; None for chat.
     inputs: int | None = None
+    #: What the call cost in USD, from its usage and ritellm's model table; None where either
+    #: is missing (a model the table does not know, a stream without usage).
+    cost: float | None = None
 
     @property
     def retries(self) -> int:
@@ -84,6 +88,7 @@ class Watch:
         if exception is not None:
             self.attempts = max(self.attempts, getattr(exception, "attempts", 1))
         usage = usage or self.usage
+        model = f"{self.provider}/{self.model}"
         event = CallEvent(
             provider=self.provider,
             model=self.model,
@@ -96,6 +101,7 @@ class Watch:
             exception=exception,
             operation=self.operation,
             inputs=self.inputs,
+            cost=usage_cost([model], usage),
         )
         for callback in list(callbacks):
             try:

@@ -89,3 +89,22 @@ def authorize(prepared: Prepared) -> Prepared:
     token = _google.access_token()
     headers = {**prepared.headers, "authorization": f"Bearer {token}"}
     return prepared._replace(headers=headers, secrets=prepared.secrets + (token,))
+
+
+def missing_settings(prefix: str) -> list[str]:
+    """The variables a cloud provider's calls need that the environment lacks (for
+    ``validate_environment``), without I/O: credentials in files or from a metadata server are
+    not looked for, so a profile or gcloud's own login counts only where its variable is set."""
+    have = {name for name, value in os.environ.items() if value}
+    if prefix == "bedrock":
+        missing = [] if have & {"AWS_REGION", "AWS_DEFAULT_REGION"} else ["AWS_REGION"]
+        keys = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+        if not (keys <= have or have & {"AWS_BEARER_TOKEN_BEDROCK", "AWS_PROFILE"}):
+            missing += sorted(keys - have)
+        return missing
+    if prefix == "vertex_ai":
+        missing = [] if have & {"VERTEXAI_PROJECT", *FALLBACKS["VERTEXAI_PROJECT"]} else ["VERTEXAI_PROJECT"]
+        if not have & {"VERTEXAI_ACCESS_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS"}:
+            missing.append("GOOGLE_APPLICATION_CREDENTIALS")
+        return missing
+    return []

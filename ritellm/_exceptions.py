@@ -28,6 +28,7 @@
     │           ├── ServiceUnavailableError     503
     │           ├── GatewayTimeoutError         504
     │           └── OverloadedError             529
+    ├── UnknownModelError (also LookupError)    the model table has no entry for the model
     ├── LimitExceededError                      an answer broke one of ritellm's size limits
     ├── UnsupportedPlatformError                this platform cannot run the core, or this kind of call
     └── InternalError                           the core failed; a bug in ritellm
@@ -69,6 +70,7 @@ __all__ = [
     "RitellmError",
     "ServiceUnavailableError",
     "StreamInterruptedError",
+    "UnknownModelError",
     "UnprocessableEntityError",
     "UnsupportedPlatformError",
     "UnsupportedProviderError",
@@ -145,6 +147,11 @@ class UnsupportedProviderError(InvalidRequestError):
 
 class MissingAPIKeyError(InvalidRequestError):
     """The provider needs a key and none was given or found in its environment variable."""
+
+
+class UnknownModelError(RitellmError, LookupError):
+    """ritellm's model table (costs, context windows, capabilities) has no entry for the model;
+    ``ritellm.register_model`` adds one."""
 
 
 class LimitExceededError(RitellmError):
