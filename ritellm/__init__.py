@@ -21,6 +21,7 @@ from ._api import count_tokens as count_tokens
 from ._api import delete_response as delete_response
 from ._api import embedding as embedding
 from ._api import get_response as get_response
+from ._api import get_supported_openai_params as get_supported_openai_params
 from ._api import list_input_items as list_input_items
 from ._api import providers as providers
 from ._api import responses as responses
@@ -151,6 +152,7 @@ __all__ = [
     "get_max_tokens",
     "get_model_info",
     "get_response",
+    "get_supported_openai_params",
     "list_input_items",
     "providers",
     "register_model",

@@ -794,6 +794,83 @@ def validate_environment(model: str) -> dict[str, Any]:
     return {"keys_in_environment": not missing, "missing_keys": missing}
 
 
+#: OpenAI's chat parameters, each with a value of the shape OpenAI documents, for
+#: :func:`get_supported_openai_params` to offer the core.
+_OPENAI_PARAMS: dict[str, Any] = {
+    "temperature": 0.5,
+    "top_p": 0.5,
+    "max_tokens": 16,
+    "max_completion_tokens": 16,
+    "stop": ["\n"],
+    "n": 1,
+    "seed": 1,
+    "presence_penalty": 0.5,
+    "frequency_penalty": 0.5,
+    "logit_bias": {"50256": -100},
+    "logprobs": True,
+    "top_logprobs": 2,
+    "user": "u",
+    "tools": [
+        {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
+    ],
+    "tool_choice": "auto",
+    "parallel_tool_calls": True,
+    "response_format": {"type": "json_object"},
+    "reasoning_effort": "low",
+    "stream_options": {"include_usage": True},
+    "modalities": ["text"],
+    "audio": {"voice": "alloy", "format": "wav"},
+    "prediction": {"type": "content", "content": "x"},
+    "service_tier": "auto",
+    "store": False,
+    "metadata": {"k": "v"},
+    "web_search_options": {},
+}
+#: Settings a probe needs to build a URL for rows that take them from the environment.
+_PROBE_ENV = {
+    "AWS_REGION": "us-east-1",
+    "VERTEXAI_PROJECT": "probe",
+    "VERTEXAI_LOCATION": "us-central1",
+    "CLOUDFLARE_ACCOUNT_ID": "0123abcd",
+}
+
+
+def get_supported_openai_params(model: str, custom_llm_provider: str | None = None) -> list[str]:
+    """The OpenAI chat parameters a call to ``model`` takes: each offered alone to the core,
+    which builds the provider's request or refuses it by name, exactly as a call would (the
+    OpenAI-compatible rows pass every field to their server, which may still refuse some).
+    Raises :class:`UnsupportedProviderError` for an unknown prefix."""
+    import json
+
+    from ._exceptions import InvalidRequestError
+
+    if custom_llm_provider and not model.startswith(f"{custom_llm_provider}/"):
+        model = f"{custom_llm_provider}/{model}"
+    instance = _instance.core()
+    supported = []
+    for name, value in _OPENAI_PARAMS.items():
+        call = {
+            "model": model,
+            "messages": [{"role": "user", "content": "x"}],
+            "params": {name: value},
+            "env": _PROBE_ENV,
+            "base_url": None if _has_base_url(model) else "http://probe.invalid",
+        }
+        try:
+            instance.prepare(json.dumps(call).encode())
+        except InvalidRequestError as exc:
+            if exc.__class__ is not InvalidRequestError or name not in str(exc):
+                raise
+            continue
+        supported.append(name)
+    return supported
+
+
+def _has_base_url(model: str) -> bool:
+    prefix = model.partition("/")[0]
+    return any(p["prefix"] == prefix and p["base_url"] for p in _instance.core().describe["providers"])
+
+
 def providers() -> list[Provider]:
     """The providers ritellm knows, from the core's own table, in its order."""
     described = _instance.core().describe
