@@ -28,6 +28,10 @@ setup:
 wasm:
     ./wasm/build.sh
 
+# Rebuild the model table (wasm/ritellm_models.json) from LiteLLM's price map and wasm/models/corrections.json
+models:
+    python3 wasm/models/build.py
+
 # Rebuild the module and fail if it differs from the committed one.
 wasm-check: wasm
     git diff --exit-code --stat -- wasm/ritellm_core.wasm
