@@ -133,3 +133,18 @@ test("runs as a script with its exports taken out, as Pyodide runs it", () => {
   const sandbox = driver.instantiate(driver.compileModule(bytes));
   assert.match(sandbox.runText("ritellm_describe"), /"error_kinds"/);
 });
+
+test("the model table beside the module reads in JavaScript and names only known providers", () => {
+  const table = JSON.parse(readFileSync(new URL("ritellm_models.json", here), "utf8"));
+  const prefixes = new Set(core.describe().providers.map((p) => p.prefix));
+  const models = Object.entries(table.models);
+  assert.ok(models.length > 1000);
+  for (const [model, entry] of models) {
+    assert.ok(prefixes.has(model.split("/")[0]), model);
+    assert.ok(["chat", "embedding", "responses"].includes(entry.mode), model);
+  }
+  // A call's usage priced as ritellm's Python host prices it: the rates are per token.
+  const sonnet = table.models["anthropic/claude-sonnet-4-5"];
+  assert.equal(sonnet.input_cost_per_token * 1e6, 3);
+  assert.equal(sonnet.output_cost_per_token_above_200k_tokens * 1e6, 22.5);
+});
