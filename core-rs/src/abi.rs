@@ -57,6 +57,12 @@
 //! asked for base64 and the provider sent numbers, made from them. The host decodes strings
 //! into floats unless the caller asked for base64. Embedding calls have no streams.
 //!
+//! A token count (`"operation": "count_tokens"`) takes a chat call's `messages` and `params`
+//! (not `stream`) and goes to the provider's own counting endpoint; its answer, read by
+//! `ritellm_parse`, is `{"input_tokens": n}`. The rows that have such an endpoint list
+//! `"count_tokens"` among their `operations` in `describe()`; others refuse the call with
+//! `unsupported_provider` before any I/O.
+//!
 //! A host that wants only the sandboxed decoders opens a stream with the context
 //! `{"reader": "raw_sse"}` or `{"reader": "raw_event_stream"}` (older hosts write `protocol`
 //! for `reader`, which is still read): each event comes back as `{event, data, id}`.

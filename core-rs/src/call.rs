@@ -13,8 +13,9 @@ use crate::limits::Limits;
 /// The most dimensions a caller may ask for: far more than any model gives (3072 or 4096).
 pub const MAX_DIMENSIONS: u64 = 1 << 16;
 
-/// What a call asks for: a chat completion, embeddings, or a response of OpenAI's Responses
-/// API. Each is built and read in the two matches of `providers/mod.rs`.
+/// What a call asks for: a chat completion, embeddings, a response of OpenAI's Responses
+/// API, or the count of a chat call's input tokens by the provider's own counting endpoint.
+/// Each is built and read in the two matches of `providers/mod.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
@@ -22,6 +23,8 @@ pub enum Operation {
     Chat,
     Embedding,
     Responses,
+    /// `count_tokens`: a chat call's messages and fields, counted; answered `{"input_tokens"}`.
+    CountTokens,
 }
 
 impl Operation {

@@ -3,8 +3,9 @@
 //! It turns a caller's OpenAI-shaped request into an HTTP request for one provider, and the
 //! provider's answer (a JSON body, or stream bytes fed as they arrive) into OpenAI-shaped
 //! chat.completion and chat.completion.chunk JSON, or, for an embedding call, OpenAI's list of
-//! embeddings, checked. It does no I/O, reads no clock or
-//! environment and never sees an API key: the host owns sockets, keys, retries and time.
+//! embeddings, checked, or, for a token count, `{"input_tokens": n}`. It does no I/O, reads no
+//! clock or environment and never sees an API key: the host owns sockets, keys, retries and
+//! time.
 //!
 //! # Layout
 //! Arrows point down: a module imports only those below it.
@@ -51,7 +52,8 @@ pub use stream::ChunkStream;
 #[serde(deny_unknown_fields)]
 struct CallInput {
     model: Value,
-    /// `"chat"` (the default), `"embedding"` or `"responses"`.
+    /// `"chat"` (the default), `"embedding"`, `"responses"` or `"count_tokens"` (a chat call's
+    /// messages and fields, its input tokens counted by the provider's own endpoint).
     #[serde(default)]
     operation: Operation,
     #[serde(default)]
@@ -122,6 +124,17 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
             messages(input.messages, &input.input)?,
             Embedding::default(),
         ),
+        Operation::CountTokens => {
+            if input.stream {
+                return Err(CoreError::invalid_request(
+                    "count_tokens calls have no streams: stream=True is for chat",
+                ));
+            }
+            (
+                messages(input.messages, &input.input)?,
+                Embedding::default(),
+            )
+        }
         Operation::Responses => {
             if !input.messages.is_null() {
                 return Err(CoreError::invalid_request(
@@ -326,7 +339,7 @@ pub fn parse_context(context: &[u8]) -> Result<Context, CoreError> {
 }
 
 /// Translates a complete answer with HTTP `status` into a chat.completion, or for an embedding
-/// call a list of embeddings, as JSON text.
+/// call a list of embeddings, or for a token count `{"input_tokens": n}`, as JSON text.
 pub fn parse_response(context: &[u8], status: u16, body: &[u8]) -> Result<String, CoreError> {
     let context = parse_context(context)?;
     match providers::reading(context.reader, context.operation).complete {
@@ -829,10 +842,105 @@ mod tests {
         );
         assert_eq!(
             operations("gemini"),
-            json!(["chat", "embedding", "responses"])
+            json!(["chat", "embedding", "responses", "count_tokens"])
+        );
+        assert_eq!(
+            operations("anthropic"),
+            json!(["chat", "responses", "count_tokens"])
         );
         assert_eq!(operations("groq"), json!(["chat", "responses"]));
         assert_eq!(operations("voyage"), json!(["embedding"]));
+    }
+
+    fn counted(call: Value) -> Result<(HttpRequest, Value), CoreError> {
+        let mut call = call;
+        call["operation"] = json!("count_tokens");
+        prepared(call)
+    }
+
+    #[test]
+    fn count_tokens_is_refused_where_there_is_no_counting_endpoint_and_for_streams() {
+        for model in ["openai/gpt-4o", "groq/m", "azure/d", "voyage/voyage-3.5"] {
+            let error = counted(
+                json!({"model": model, "messages": user("x"), "base_url": "https://h.example"}),
+            )
+            .unwrap_err();
+            assert_eq!(error.kind, ErrorKind::UnsupportedProvider, "{}", model);
+            assert!(
+                error.message.ends_with(
+                    "has no token-counting endpoint; providers with one: anthropic, gemini, bedrock, vertex_ai"
+                ),
+                "{}",
+                error.message
+            );
+        }
+        let error = counted(json!({"model": "anthropic/c", "messages": user("x"), "stream": true}))
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidRequest);
+        assert!(error.message.contains("no streams"), "{}", error.message);
+        let error = counted(json!({"model": "anthropic/c", "input": "x"})).unwrap_err();
+        assert!(error.message.contains("a chat call takes messages"));
+    }
+
+    #[test]
+    fn count_tokens_calls_are_built_and_read_per_provider() {
+        let env = json!({"VERTEXAI_PROJECT": "p", "AWS_REGION": "us-east-1"});
+        for (model, path, answer) in [
+            (
+                "anthropic/claude-sonnet-4-5",
+                "https://api.anthropic.com/v1/messages/count_tokens",
+                json!({"input_tokens": 12}),
+            ),
+            (
+                "gemini/gemini-2.5-flash",
+                "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:countTokens",
+                json!({"totalTokens": 12}),
+            ),
+            (
+                "bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+                "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1%3A0/count-tokens",
+                json!({"inputTokens": 12}),
+            ),
+            (
+                "vertex_ai/gemini-2.5-flash",
+                "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-flash:countTokens",
+                json!({"totalTokens": 12, "totalBillableCharacters": 40}),
+            ),
+            (
+                "vertex_ai/claude-sonnet-4-5@20250929",
+                "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/anthropic/models/count-tokens:rawPredict",
+                json!({"input_tokens": 12}),
+            ),
+        ] {
+            let (request, _) = counted(json!({"model": model, "messages": user("x"), "env": env,
+                "params": {"max_tokens": 10, "temperature": 0.5}}))
+            .unwrap();
+            assert_eq!(request.url, path);
+            assert!(!request.passthrough);
+            let context: Value = serde_json::from_str(&request.context).unwrap();
+            assert_eq!(context["operation"], "count_tokens", "{}", model);
+            let read = parse_response(
+                request.context.as_bytes(),
+                200,
+                answer.to_string().as_bytes(),
+            )
+            .unwrap();
+            assert_eq!(read, r#"{"input_tokens":12}"#, "{}", model);
+            let error = parse_response(
+                request.context.as_bytes(),
+                429,
+                br#"{"error": {"message": "slow down"}, "message": "slow down"}"#,
+            )
+            .unwrap_err();
+            assert_eq!(error.status, Some(429), "{}", model);
+            assert_eq!(error.provider.as_deref(), Some(model.split('/').next().unwrap()));
+            let mut stream = open_stream(request.context.as_bytes()).unwrap();
+            let fed: Value = serde_json::from_str(&stream.feed(b"data: {}\n\n")).unwrap();
+            assert!(fed["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("no streams"));
+        }
     }
 
     #[test]

@@ -5,15 +5,21 @@
 //! `response_format` (JSON object or JSON schema) is answered through a forced tool whose input
 //! schema is the requested schema; the tool's input comes back as the message content, as
 //! JSON text, with finish reason "stop".
+//!
+//! Token counts: `POST /v1/messages/count_tokens` takes the Messages body's `model`, `messages`,
+//! `system`, `thinking`, `tools` and `tool_choice` (not `max_tokens`, `stream` or the sampling
+//! fields) and answers `{"input_tokens": n}`
+//! (<https://docs.anthropic.com/en/api/messages-count-tokens>).
 
 use serde_json::{json, Map, Value};
 
 use super::blocks::{block_turns, Answer, BlockProtocol, BlockStream};
+use super::count;
 use super::shared::{
     data_url, function_tool, image_url_of, json_format, parse_json, thinking_budget, tool_choice,
     unsupported_part, Meta, Params, Tokens, ToolChoice,
 };
-use super::url::endpoint;
+use super::url::{endpoint, join_query, split_query};
 use crate::call::{Call, Context, HttpRequest};
 use crate::error::{api_error, error_in_success, CoreError};
 use crate::sse::Event;
@@ -45,6 +51,48 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
         .headers
         .insert("anthropic-version", API_VERSION.to_string());
     Ok(request)
+}
+
+/// The fields of a Messages body that the counting endpoint takes.
+const COUNTED: &[&str] = &[
+    "model",
+    "messages",
+    "system",
+    "thinking",
+    "tools",
+    "tool_choice",
+];
+
+/// A `count_tokens` call: the chat call's body, counted. A base URL spelled out to
+/// `.../v1/messages` counts at `.../v1/messages/count_tokens`.
+pub fn build_count_tokens(call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+    let (base, query) = split_query(&call.base_url);
+    let base = base.trim_end_matches('/');
+    let base = join_query(
+        base.strip_suffix("/messages").unwrap_or(base).to_string(),
+        query,
+    );
+    let url = endpoint(&base, "/messages/count_tokens");
+    let body = count_body(call, context)?;
+    let mut request = HttpRequest::post_json(url, &body, false);
+    request
+        .headers
+        .insert("anthropic-version", API_VERSION.to_string());
+    Ok(request)
+}
+
+/// The counting endpoint's body of a call: its Messages body, of the fields the endpoint takes,
+/// then the caller's `additional_params` (Claude on Vertex AI sends it too).
+pub fn count_body(mut call: Call, context: &mut Context) -> Result<Map<String, Value>, CoreError> {
+    let additional_params = std::mem::take(&mut call.additional_params);
+    call.stream = false;
+    let body = build_body(call, context)?;
+    Ok(count::only(body, COUNTED, additional_params))
+}
+
+/// A counting endpoint's answer, `{"input_tokens": n}`.
+pub fn parse_count(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
+    count::read(context, status, body, "input_tokens")
 }
 
 /// The Messages API body of a call (Claude on Vertex AI sends it too, at its own URL).
@@ -745,6 +793,61 @@ mod tests {
             json!({"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5,
                    "prompt_tokens_details": {"cached_tokens": 0, "cache_creation_tokens": 0},
                    "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0})
+        );
+    }
+
+    #[test]
+    fn token_counts_send_the_chat_body_without_what_counts_nothing() {
+        let tools = json!([{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]);
+        let messages =
+            json!([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "x"}]);
+        let params = json!({"tools": tools, "tool_choice": "required", "reasoning_effort": "low",
+            "max_tokens": 5000, "temperature": 0.2, "stop": "END", "user": "u"});
+        let mut count_call = call(messages, params);
+        count_call.operation = crate::call::Operation::CountTokens;
+        count_call
+            .additional_params
+            .insert("mcp_servers".into(), json!([]));
+        let request = build_count_tokens(count_call, &mut context()).unwrap();
+        assert_eq!(
+            request.url,
+            "https://api.anthropic.com/v1/messages/count_tokens"
+        );
+        assert_eq!(request.headers["anthropic-version"], API_VERSION);
+        assert_eq!(request.headers["accept"], "application/json");
+        let sent: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(
+            sent,
+            json!({"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}],
+                   "system": "Be brief.", "thinking": {"type": "enabled", "budget_tokens": 1024},
+                   "tools": [{"name": "f", "input_schema": {"type": "object"}}], "tool_choice": {"type": "any"},
+                   "mcp_servers": []})
+        );
+        for base in [
+            "http://proxy:4000/anthropic/v1",
+            "http://proxy:4000/anthropic/v1/",
+            "http://proxy:4000/anthropic/v1/messages",
+        ] {
+            let mut count_call = call(json!([{"role": "user", "content": "x"}]), json!({}));
+            count_call.base_url = base.into();
+            let request = build_count_tokens(count_call, &mut context()).unwrap();
+            assert_eq!(
+                request.url,
+                "http://proxy:4000/anthropic/v1/messages/count_tokens"
+            );
+        }
+        let error = build_count_tokens(
+            call(
+                json!([{"role": "user", "content": "x"}]),
+                json!({"seed": 1}),
+            ),
+            &mut context(),
+        )
+        .unwrap_err();
+        assert!(
+            error.message.contains("parameter seed"),
+            "{}",
+            error.message
         );
     }
 

@@ -14,6 +14,12 @@
 //! v4). https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-embed-text.html
 //! and .../model-parameters-embed-v3.html, .../model-parameters-embed-v4.html
 //!
+//! Token counts: CountTokens (`/model/{id}/count-tokens`) takes the Converse body's `messages`,
+//! `system`, `toolConfig` and `additionalModelRequestFields` as `{"input": {"converse": ...}}`
+//! and answers `{"inputTokens": n}`; not every model has it.
+//! https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CountTokens.html and
+//! .../API_runtime_ConverseTokensRequest.html
+//!
 //! https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html and
 //! .../API_runtime_ConverseStream.html
 
@@ -24,6 +30,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use super::blocks::{block_turns, Answer, BlockProtocol, BlockStream};
+use super::count;
 use super::shared::{
     data_url, function_tool, image_url_of, json_format, parse_json, thinking_budget, tool_choice,
     unsupported_part, Meta, Params, Tokens, ToolChoice,
@@ -47,7 +54,52 @@ const ANSWER_ID: &str = "chatcmpl-bedrock";
 /// Anthropic's smallest thinking budget, for Claude on Bedrock.
 const MIN_THINKING_BUDGET: u64 = 1024;
 
-pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+    let action = if call.stream {
+        "converse-stream"
+    } else {
+        "converse"
+    };
+    let url = model_url(&call.base_url, &call.env, &call.model, action)?;
+    let stream = call.stream;
+    let additional_params = std::mem::take(&mut call.additional_params);
+    let mut body = build_body(call, context)?;
+    body.extend(additional_params);
+    let mut request = HttpRequest::post_json(url, &body, stream);
+    if stream {
+        request
+            .headers
+            .insert("accept", "application/vnd.amazon.eventstream".to_string());
+    }
+    Ok(request)
+}
+
+/// The fields of a Converse body that CountTokens takes.
+const COUNTED: &[&str] = &[
+    "messages",
+    "system",
+    "toolConfig",
+    "additionalModelRequestFields",
+];
+
+/// A `count_tokens` call: the chat call's Converse body, of the fields CountTokens takes, then
+/// the caller's `additional_params`, as `{"input": {"converse": ...}}`.
+pub fn build_count_tokens(mut call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+    let url = model_url(&call.base_url, &call.env, &call.model, "count-tokens")?;
+    let additional_params = std::mem::take(&mut call.additional_params);
+    let converse = count::only(build_body(call, context)?, COUNTED, additional_params);
+    let mut body = Map::new();
+    body.insert("input".into(), json!({ "converse": converse }));
+    Ok(HttpRequest::post_json(url, &body, false))
+}
+
+/// A CountTokens answer, `{"inputTokens": n}`.
+pub fn parse_count(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
+    count::read(context, status, body, "inputTokens")
+}
+
+/// The Converse body of a call, without the caller's `additional_params`.
+fn build_body(call: Call, context: &mut Context) -> Result<Map<String, Value>, CoreError> {
     let mut params = Params::new(call.params, "bedrock");
     let (system, messages) = block_turns::<Converse>(&call.messages)?;
     let mut body = Map::new();
@@ -126,20 +178,7 @@ pub fn build_request(call: Call, context: &mut Context) -> Result<HttpRequest, C
     if !extra.is_empty() {
         body.insert("additionalModelRequestFields".into(), Value::Object(extra));
     }
-    let action = if call.stream {
-        "converse-stream"
-    } else {
-        "converse"
-    };
-    let url = model_url(&call.base_url, &call.env, &call.model, action)?;
-    body.extend(call.additional_params);
-    let mut request = HttpRequest::post_json(url, &body, call.stream);
-    if call.stream {
-        request
-            .headers
-            .insert("accept", "application/vnd.amazon.eventstream".to_string());
-    }
-    Ok(request)
+    Ok(body)
 }
 
 /// The URL of `model`'s `action`.
@@ -564,6 +603,48 @@ mod tests {
             json!({"json": {"type": "object"}})
         );
         assert_eq!(sent["additionalModelRequestFields"], json!({"top_k": 5}));
+    }
+
+    #[test]
+    fn token_counts_send_the_converse_body_they_count() {
+        let tools = json!([{"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}]);
+        let messages =
+            json!([{"role": "system", "content": "be brief"}, {"role": "user", "content": "x"}]);
+        let params = json!({"max_tokens": 5000, "temperature": 0.5, "stop": "END", "tools": tools,
+            "tool_choice": "required", "top_k": 5, "reasoning_effort": "low"});
+        let mut counted = call(messages.clone(), params.clone());
+        counted
+            .additional_params
+            .insert("additionalModelRequestFields".into(), json!({"top_k": 9}));
+        let request = build_count_tokens(counted, &mut context()).unwrap();
+        assert_eq!(
+            request.url,
+            "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/count-tokens"
+        );
+        let sent: Value = serde_json::from_slice(&request.body).unwrap();
+        let (_, chat) = body(call(messages, params));
+        assert_eq!(
+            sent,
+            json!({"input": {"converse": {"messages": chat["messages"], "system": [{"text": "be brief"}],
+                "toolConfig": chat["toolConfig"], "additionalModelRequestFields": {"top_k": 9}}}})
+        );
+        assert_eq!(
+            parse_count(&context(), 200, br#"{"inputTokens": 27}"#).unwrap(),
+            r#"{"input_tokens":27}"#
+        );
+        let error = parse_count(
+            &context(),
+            400,
+            br#"{"message":"The provided model doesn't support counting tokens."}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (error.status, error.message.as_str()),
+            (
+                Some(400),
+                "The provided model doesn't support counting tokens."
+            )
+        );
     }
 
     #[test]

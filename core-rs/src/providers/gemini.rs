@@ -10,6 +10,10 @@
 //! itself, the same for a streamed and a complete answer, and finds a tool result's function
 //! name by looking up its `tool_call_id` in the conversation.
 //!
+//! Token counts: `countTokens`, with the chat call's `generateContent` body as its
+//! `generateContentRequest` (and the model's name in it); answered `{"totalTokens": n, ...}`
+//! (<https://ai.google.dev/api/tokens>).
+//!
 //! Embeddings: `batchEmbedContents`, one request per input, at most 100 in a call
 //! (<https://ai.google.dev/api/embeddings>). Their answers, and Vertex AI's `predict` answers,
 //! are read by [`parse_embeddings`].
@@ -18,6 +22,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
+use super::count;
 use super::shared::{
     data_url, function_tool, image_url_of, json_format, message_list, parse_json, push_turn,
     role_of, thinking_budget, tool_call, tool_calls_of, tool_choice, unsupported_part,
@@ -52,7 +57,7 @@ const GENERATION_CONFIG: &[(&str, &str)] = &[
 const MAX_EMBEDDING_INPUTS: usize = 100;
 
 /// The URL of `model`'s `action` under the API's base.
-fn model_url(base: &str, model: &str, action: &str) -> Result<String, CoreError> {
+pub fn model_url(base: &str, model: &str, action: &str) -> Result<String, CoreError> {
     let (base, query) = split_query(base);
     let url = format!(
         "{}/models/{}:{}",
@@ -63,14 +68,42 @@ fn model_url(base: &str, model: &str, action: &str) -> Result<String, CoreError>
     Ok(join_query(url, query))
 }
 
+/// The model a call names, without a leading `models/`.
+pub fn model_of(call: &Call) -> &str {
+    call.model.strip_prefix("models/").unwrap_or(&call.model)
+}
+
 pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
-    let model = call.model.strip_prefix("models/").unwrap_or(&call.model);
     let action = if call.stream {
         "streamGenerateContent?alt=sse"
     } else {
         "generateContent"
     };
-    let url = model_url(&call.base_url, model, action)?;
+    let url = model_url(&call.base_url, model_of(&call), action)?;
+    let stream = call.stream;
+    let body = build_body(call)?;
+    Ok(HttpRequest::post_json(url, &body, stream))
+}
+
+/// A `count_tokens` call: the chat call's body as the `generateContentRequest` it counts.
+pub fn build_count_tokens(call: Call) -> Result<HttpRequest, CoreError> {
+    let model = model_of(&call).to_string();
+    let url = model_url(&call.base_url, &model, "countTokens")?;
+    let mut request = Map::new();
+    request.insert("model".into(), json!(format!("models/{}", model)));
+    request.extend(build_body(call)?);
+    let mut body = Map::new();
+    body.insert("generateContentRequest".into(), Value::Object(request));
+    Ok(HttpRequest::post_json(url, &body, false))
+}
+
+/// A counting endpoint's answer, `{"totalTokens": n, ...}` (Vertex AI's too).
+pub fn parse_count(context: &Context, status: u16, body: &[u8]) -> Result<String, CoreError> {
+    count::read(context, status, body, "totalTokens")
+}
+
+/// The `generateContent` body of a call (Vertex AI sends it too, at its own URL).
+pub fn build_body(call: Call) -> Result<Map<String, Value>, CoreError> {
     let mut params = Params::new(call.params, "gemini");
     let mut body = Map::new();
     let (system, contents) = translate_messages(&call.messages)?;
@@ -140,7 +173,7 @@ pub fn build_request(call: Call) -> Result<HttpRequest, CoreError> {
     }
     params.finish(call.drop_params)?;
     body.extend(call.additional_params);
-    Ok(HttpRequest::post_json(url, &body, call.stream))
+    Ok(body)
 }
 
 pub fn build_embedding(mut call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
@@ -662,6 +695,39 @@ mod tests {
             sent["generationConfig"]["thinkingConfig"],
             json!({"thinkingBudget": 0, "includeThoughts": false})
         );
+    }
+
+    #[test]
+    fn token_counts_send_the_chat_body_as_the_request_they_count() {
+        let tools = json!([{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]);
+        let messages =
+            json!([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "x"}]);
+        let mut counted = call(messages.clone(), json!({"tools": tools}), false);
+        counted.model = "models/gemini-2.5-flash".into();
+        let request = build_count_tokens(counted).unwrap();
+        assert_eq!(
+            request.url,
+            "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:countTokens"
+        );
+        let sent: Value = serde_json::from_slice(&request.body).unwrap();
+        let chat = body(call(messages, json!({"tools": tools}), false));
+        let mut expected = json!({"model": "models/gemini-2.5-flash"});
+        expected
+            .as_object_mut()
+            .unwrap()
+            .extend(chat.as_object().unwrap().clone());
+        assert_eq!(sent, json!({ "generateContentRequest": expected }));
+        assert_eq!(
+            sent["generateContentRequest"]["systemInstruction"],
+            json!({"parts": [{"text": "Be brief."}]})
+        );
+        let answer = br#"{"totalTokens": 31, "cachedContentTokenCount": 0, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 31}]}"#;
+        assert_eq!(
+            parse_count(&context(), 200, answer).unwrap(),
+            r#"{"input_tokens":31}"#
+        );
+        let error = parse_count(&context(), 404, br#"{"error": {"code": 404, "message": "models/x is not found", "status": "NOT_FOUND"}}"#).unwrap_err();
+        assert_eq!(error.status, Some(404));
     }
 
     #[test]

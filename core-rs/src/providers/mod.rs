@@ -10,18 +10,19 @@
 //! * A new API is one file in this folder, plus one variant of [`Api`] and its arm in
 //!   [`build_request`], and, if its answers are new too, one variant of [`Reader`] (in
 //!   `call.rs`) and its arm in [`reading`]. Nothing else matches on either name.
-//! * A new operation (responses) is a variant of `Operation` (in `call.rs`): both matches take
-//!   it, so each API and reader says which operations it serves; each row says which it offers
-//!   ([`Operations`]), and a call for one it lacks is refused before any I/O.
+//! * A new operation (responses, count_tokens) is a variant of `Operation` (in `call.rs`): both
+//!   matches take it, so each API and reader says which operations it serves; each row says
+//!   which it offers ([`Operations`]), and a call for one it lacks is refused before any I/O.
 //!
 //! Files: `openai.rs` (OpenAI chat completions, passed through, and embeddings), `azure.rs`,
 //! `anthropic.rs`, `gemini.rs`, `bedrock.rs`, `vertex.rs` (one per API, each with its
-//! embeddings where it has them); `blocks.rs` (what Anthropic's and Bedrock's APIs share: turns
-//! of content blocks, both ways); `shared.rs` (reading OpenAI-shaped input, writing
-//! OpenAI-shaped answers); `vectors.rs` (what embeddings APIs share: rows' endpoints, input
-//! types, the answer's checks); `url.rs`; `raw.rs` (plain decoders for hosts); `mock.rs` (the
-//! `mock/` provider's in-process server). The protocol files import only these
-//! leaves and the crate's leaf modules, never this file.
+//! embeddings and token counts where it has them); `blocks.rs` (what Anthropic's and Bedrock's
+//! APIs share: turns of content blocks, both ways); `shared.rs` (reading OpenAI-shaped input,
+//! writing OpenAI-shaped answers and usage); `vectors.rs` (what embeddings APIs share: rows'
+//! endpoints, input types, the answer's checks); `count.rs` (what the token-counting endpoints
+//! share: the fields each keeps of its chat body, reading the count); `url.rs`; `raw.rs`
+//! (plain decoders for hosts); `mock.rs` (the `mock/` provider's in-process server). The
+//! protocol files import only these leaves and the crate's leaf modules, never this file.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +39,7 @@ pub mod azure;
 pub mod bedrock;
 pub mod blocks;
 pub mod chat_via_responses;
+pub mod count;
 mod floats;
 pub mod gemini;
 pub mod mock;
@@ -121,6 +123,8 @@ pub struct Operations {
     pub embedding: Embeddings,
     /// The server has OpenAI's Responses API (`/responses`), stored responses included.
     pub native_responses: bool,
+    /// The API has its own endpoint that counts a chat call's input tokens.
+    pub count_tokens: bool,
 }
 
 /// Whether and how a row serves embeddings.
@@ -146,6 +150,9 @@ impl Serialize for Operations {
         if self.chat {
             names.push(Operation::Responses);
         }
+        if self.count_tokens {
+            names.push(Operation::CountTokens);
+        }
         names.serialize(serializer)
     }
 }
@@ -156,6 +163,7 @@ const fn chat_and(embedding: Embeddings) -> Operations {
         chat: true,
         embedding,
         native_responses: false,
+        count_tokens: false,
     }
 }
 
@@ -163,6 +171,12 @@ impl Operations {
     /// The row's server has OpenAI's Responses API too.
     const fn and_responses(mut self) -> Self {
         self.native_responses = true;
+        self
+    }
+
+    /// The row's API has a token-counting endpoint too.
+    const fn and_count_tokens(mut self) -> Self {
+        self.count_tokens = true;
         self
     }
 }
@@ -187,6 +201,18 @@ impl Provider {
                 "{}/ has no chat endpoint: it serves embeddings only",
                 self.prefix
             )),
+            Operation::CountTokens if !self.operations.count_tokens => {
+                let offered: Vec<&str> = PROVIDERS
+                    .iter()
+                    .filter(|p| p.operations.count_tokens)
+                    .map(|p| p.prefix)
+                    .collect();
+                refuse(format!(
+                    "{}/ has no token-counting endpoint; providers with one: {}",
+                    self.prefix,
+                    offered.join(", ")
+                ))
+            }
             Operation::Embedding if self.operations.embedding == Embeddings::None => {
                 let row = if self.api == Api::OpenAi {
                     "openai-compatible row "
@@ -670,6 +696,7 @@ pub const PROVIDERS: &[Provider] = &[
         operations: Operations {
             chat: false,
             native_responses: false,
+            count_tokens: false,
             embedding: Embeddings::Endpoint(
                 Row::new(1000)
                     .base64()
@@ -695,7 +722,7 @@ pub const PROVIDERS: &[Provider] = &[
         },
         extra_env: &[],
         auth: key_header("ANTHROPIC_API_KEY", "x-api-key"),
-        operations: CHAT,
+        operations: chat_and(Embeddings::None).and_count_tokens(),
     },
     Provider {
         prefix: "gemini",
@@ -710,7 +737,7 @@ pub const PROVIDERS: &[Provider] = &[
         },
         extra_env: &[],
         auth: key_header("GEMINI_API_KEY", "x-goog-api-key"),
-        operations: chat_and(Embeddings::ByModel),
+        operations: chat_and(Embeddings::ByModel).and_count_tokens(),
     },
     // Converse, signed by the host with the caller's AWS credentials (SigV4), or a Bedrock API
     // key sent as a bearer token. The host fills AWS_REGION from aws_region_name=,
@@ -725,7 +752,7 @@ pub const PROVIDERS: &[Provider] = &[
         base_path: BasePath::Root(""),
         extra_env: &["AWS_REGION"],
         auth: bearer("AWS_BEARER_TOKEN_BEDROCK", false),
-        operations: chat_and(Embeddings::ByModel),
+        operations: chat_and(Embeddings::ByModel).and_count_tokens(),
     },
     // Gemini and Claude on Google Cloud; the host finds the OAuth2 token (api_key=,
     // VERTEXAI_ACCESS_TOKEN, or google-auth's application default credentials) and fills the
@@ -740,7 +767,7 @@ pub const PROVIDERS: &[Provider] = &[
         base_path: BasePath::Root(""),
         extra_env: &["VERTEXAI_PROJECT", "VERTEXAI_LOCATION"],
         auth: bearer("VERTEXAI_ACCESS_TOKEN", false),
-        operations: chat_and(Embeddings::ByModel),
+        operations: chat_and(Embeddings::ByModel).and_count_tokens(),
     },
     Provider {
         prefix: "azure",
@@ -827,6 +854,17 @@ pub fn build_request(
             ErrorKind::UnsupportedProvider,
             "anthropic/ has no embeddings endpoint",
         )),
+        (Api::Anthropic, Operation::CountTokens) => anthropic::build_count_tokens(call, context),
+        (Api::Gemini, Operation::CountTokens) => gemini::build_count_tokens(call),
+        (Api::Bedrock, Operation::CountTokens) => bedrock::build_count_tokens(call, context),
+        (Api::Vertex, Operation::CountTokens) => vertex::build_count_tokens(call, context),
+        (Api::OpenAi | Api::Azure, Operation::CountTokens) => {
+            provider.serves(Operation::CountTokens)?;
+            Err(CoreError::new(
+                ErrorKind::UnsupportedProvider,
+                "OpenAI's chat completions API has no token-counting endpoint",
+            ))
+        }
     }
 }
 
@@ -918,6 +956,12 @@ pub fn reading(reader: Reader, operation: Operation) -> Reading {
         (Reader::Gemini, Operation::Embedding) => embeddings(gemini::parse_embeddings),
         (Reader::Bedrock, Operation::Embedding) => embeddings(bedrock::parse_embeddings),
         (Reader::Anthropic, Operation::Embedding) => embeddings(vectors::none),
+        (Reader::Anthropic, Operation::CountTokens) => counting(anthropic::parse_count),
+        (Reader::Gemini, Operation::CountTokens) => counting(gemini::parse_count),
+        (Reader::Bedrock, Operation::CountTokens) => counting(bedrock::parse_count),
+        (Reader::OpenAi | Reader::Azure | Reader::OpenAiResponses, Operation::CountTokens) => {
+            counting(count::none)
+        }
     }
 }
 
@@ -949,6 +993,17 @@ fn bridged_response(context: &Context, status: u16, body: &[u8]) -> Result<Strin
 fn bridged_translator(context: &Context) -> Box<dyn Translate> {
     let chat = (reading(context.reader, Operation::Chat).translator)(context);
     responses_via_chat::translator(context, chat)
+}
+
+/// A token-count reader: complete answers only, never passed through.
+fn counting(read: ReadComplete) -> Reading {
+    Reading {
+        passthrough: false,
+        invents_ids: false,
+        complete: Some(read),
+        framing: Framing::Sse,
+        translator: count::translator,
+    }
 }
 
 /// An embeddings reader: complete answers only, never passed through.
@@ -1014,6 +1069,17 @@ mod tests {
         for provider in PROVIDERS {
             // Every row's readers read complete answers and streams.
             assert!(reading(provider.reader, Operation::Chat).complete.is_some());
+            // A row that counts tokens reads the counts of each of its models.
+            if provider.operations.count_tokens {
+                let models = provider.readers_by_model.iter().map(|&(start, _)| start);
+                for model in models.chain(["m"]) {
+                    let mut context = testing::context(provider.prefix, model);
+                    context.operation = Operation::CountTokens;
+                    let read = reading(context.reader, Operation::CountTokens).complete;
+                    let answer = br#"{"input_tokens": 1, "totalTokens": 1, "inputTokens": 1}"#;
+                    assert!(read.unwrap()(&context, 200, answer).is_ok(), "{}", model);
+                }
+            }
         }
         assert!(reading(Reader::RawSse, Operation::Chat).complete.is_none());
     }

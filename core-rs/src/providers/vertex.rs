@@ -4,6 +4,12 @@
 //! provider row says (its `readers_by_model`): the call's reader, whose answers are the
 //! model's own API's.
 //!
+//! Token counts: a Gemini model's `countTokens`, of the `generateContent` body's `contents`,
+//! `systemInstruction`, `tools` and `generationConfig`; Claude's at the one
+//! `publishers/anthropic/models/count-tokens:rawPredict`, the Anthropic body naming the model
+//! (https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/count-tokens and
+//! .../partner-models/claude/count-tokens). Their answers are Gemini's and Anthropic's.
+//!
 //! Embeddings: `predict` for Google's embedding models (`text-embedding-*`,
 //! `text-multilingual-embedding-*`, `gemini-embedding-*`), read by the Gemini reader.
 //!
@@ -14,7 +20,7 @@ use serde_json::{json, Map, Value};
 
 use super::shared::Params;
 use super::url::{model_segment, setting};
-use super::{anthropic, gemini, vectors};
+use super::{anthropic, count, gemini, vectors};
 use crate::call::{Call, Context, HttpRequest, Reader};
 use crate::error::CoreError;
 
@@ -57,6 +63,28 @@ pub fn build_request(mut call: Call, context: &mut Context) -> Result<HttpReques
     body.remove("model"); // the URL names it
     body.insert("anthropic_version".into(), json!(ANTHROPIC_VERSION));
     Ok(HttpRequest::post_json(url, &body, stream))
+}
+
+/// The fields of a `generateContent` body that Vertex AI's `countTokens` takes.
+const COUNTED: &[&str] = &["contents", "systemInstruction", "tools", "generationConfig"];
+
+/// A `count_tokens` call: Gemini's `countTokens` on the model, or Claude's `count-tokens`.
+pub fn build_count_tokens(mut call: Call, context: &mut Context) -> Result<HttpRequest, CoreError> {
+    let publishers = publishers(&call)?;
+    if call.reader == Reader::Anthropic {
+        let url = format!("{}/anthropic/models/count-tokens:rawPredict", publishers);
+        let mut body = anthropic::count_body(call, context)?;
+        body.insert("anthropic_version".into(), json!(ANTHROPIC_VERSION));
+        return Ok(HttpRequest::post_json(url, &body, false));
+    }
+    let url = gemini::model_url(
+        &format!("{}/google", publishers),
+        gemini::model_of(&call),
+        "countTokens",
+    )?;
+    let additional_params = std::mem::take(&mut call.additional_params);
+    let body = count::only(gemini::build_body(call)?, COUNTED, additional_params);
+    Ok(HttpRequest::post_json(url, &body, false))
 }
 
 /// `instances` of `{content, task_type, title}`, `parameters` of `outputDimensionality` and
@@ -191,6 +219,42 @@ mod tests {
         assert_eq!(body["anthropic_version"], ANTHROPIC_VERSION);
         assert!(body.get("model").is_none());
         assert_eq!(body["max_tokens"], 5);
+        assert!(!request.headers.contains_key("anthropic-version"));
+    }
+
+    #[test]
+    fn token_counts_go_to_each_models_counting_endpoint() {
+        let env = [("VERTEXAI_PROJECT", "p"), ("VERTEXAI_LOCATION", "us-east5")];
+        let mut context = testing::context("vertex_ai", "gemini-2.5-flash");
+        let mut counted = call("gemini-2.5-flash", false, &env);
+        counted
+            .params
+            .insert("reasoning_effort".into(), json!("low"));
+        let request = build_count_tokens(counted, &mut context).unwrap();
+        assert_eq!(
+            request.url,
+            "https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/google/models/gemini-2.5-flash:countTokens"
+        );
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(
+            body,
+            json!({"contents": [{"role": "user", "parts": [{"text": "x"}]}],
+                   "generationConfig": {"maxOutputTokens": 5,
+                       "thinkingConfig": {"thinkingBudget": 1024, "includeThoughts": true}}})
+        );
+        let model = "claude-sonnet-4-5@20250929";
+        let mut context = testing::context("vertex_ai", model);
+        let request = build_count_tokens(call(model, false, &env), &mut context).unwrap();
+        assert_eq!(
+            request.url,
+            "https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/anthropic/models/count-tokens:rawPredict"
+        );
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(
+            body,
+            json!({"model": model, "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}],
+                   "anthropic_version": ANTHROPIC_VERSION})
+        );
         assert!(!request.headers.contains_key("anthropic-version"));
     }
 
