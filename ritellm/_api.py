@@ -164,6 +164,8 @@ def completion(
             through_responses = _responses.through_responses(model, exc)
             if through_responses is None:
                 raise
+            if watch is not None:
+                watch.earlier_attempts = exc.attempts
             return _sent(prepared(through_responses), stream, ChatCompletion, Stream, watch)
     except Exception as exc:
         if watch is not None:
@@ -188,7 +190,10 @@ def _sent(
 
 def _keep_origin(result: Record, model: str) -> None:
     """Notes on a result where it came from, as LiteLLM's results do (``_hidden_params``), so
-    that it is priced as the provider's model that answered it."""
+    that it is priced as the provider's model that answered it. (Plain records, a stored
+    response's list or deletion, have no attributes of their own and no cost.)"""
+    if type(result) is Record:
+        return
     result._hidden_params = HiddenParams(model.partition("/")[0], model, result)  # type: ignore[attr-defined]
 
 
@@ -320,6 +325,8 @@ async def acompletion(
             through_responses = _responses.through_responses(model, exc)
             if through_responses is None:
                 raise
+            if watch is not None:
+                watch.earlier_attempts = exc.attempts
             return await _asent(prepared(through_responses), stream, ChatCompletion, AsyncStream, watch)
     except Exception as exc:
         if watch is not None:
@@ -496,6 +503,7 @@ def responses(
     api_key: str | None = None,
     timeout: TimeoutTypes = None,
     num_retries: int | None = None,
+    max_retries: int | None = None,
     additional_params: str | None = None,
     extra_headers: Mapping[str, str] | None = None,
     api_version: str | None = None,
@@ -521,7 +529,8 @@ def responses(
             user: the Responses API's fields, sent when not None.
         stream: return a :class:`ResponseStream` of events as OpenAI sends them.
         base_url, api_key, timeout, additional_params, extra_headers, api_version, limits: as
-            for :func:`completion`. ``num_retries``: retries of a failed request (default 2).
+            for :func:`completion`. ``num_retries`` (or ``max_retries``, its other name):
+            retries of a failed request (default 2).
         **provider_options: other body fields, sent as given.
 
     Returns:
@@ -530,10 +539,10 @@ def responses(
     Raises:
         As :func:`completion`.
     """
-    fields = _responses.fields(locals())
+    arguments = locals()
     watch = _callbacks.watch(model, stream, "responses")
     try:
-        prepared = _responses.prepared(model, input, stream, fields, locals(), provider_options)
+        prepared = _responses.prepared(model, input, stream, arguments, provider_options)
         return _sent(prepared, stream, Response, ResponseStream, watch)
     except Exception as exc:
         if watch is not None:
@@ -584,6 +593,7 @@ async def aresponses(
     api_key: str | None = None,
     timeout: TimeoutTypes = None,
     num_retries: int | None = None,
+    max_retries: int | None = None,
     additional_params: str | None = None,
     extra_headers: Mapping[str, str] | None = None,
     api_version: str | None = None,
@@ -593,12 +603,12 @@ async def aresponses(
     """The async twin of :func:`responses`, with the same arguments."""
     import asyncio
 
-    fields = _responses.fields(locals())
+    arguments = locals()
     watch = _callbacks.watch(model, stream, "responses")
     try:
         if not _instance.loaded():
             await asyncio.get_running_loop().run_in_executor(None, _instance.load)
-        prepared = _responses.prepared(model, input, stream, fields, locals(), provider_options)
+        prepared = _responses.prepared(model, input, stream, arguments, provider_options)
         return await _asent(prepared, stream, Response, AsyncResponseStream, watch)
     except Exception as exc:
         if watch is not None:
@@ -606,28 +616,28 @@ async def aresponses(
         raise
 
 
-def _stored(action: str) -> tuple[Callable[..., Record], Callable[..., Awaitable[Record]]]:
-    """The sync and async calls that do ``action`` to a stored response."""
+def _stored(action: str, kind: type[R]) -> tuple[Callable[..., R], Callable[..., Awaitable[R]]]:
+    """The sync and async calls that do ``action`` to a stored response, answering ``kind``."""
 
-    def call(response_id: str, *, provider: str = "openai", **options: Any) -> Record:
+    def call(response_id: str, *, provider: str = "openai", **options: Any) -> R:
         prepared = _responses.stored(action, response_id, provider, options)
-        return cast(Record, _sent(prepared, False, Record, ResponseStream, None))
+        return cast(R, _sent(prepared, False, kind, ResponseStream, None))
 
-    async def acall(response_id: str, *, provider: str = "openai", **options: Any) -> Record:
+    async def acall(response_id: str, *, provider: str = "openai", **options: Any) -> R:
         import asyncio
 
         if not _instance.loaded():
             await asyncio.get_running_loop().run_in_executor(None, _instance.load)
         prepared = _responses.stored(action, response_id, provider, options)
-        return cast(Record, await _asent(prepared, False, Record, AsyncResponseStream, None))
+        return cast(R, await _asent(prepared, False, kind, AsyncResponseStream, None))
 
     return call, acall
 
 
-_get, _aget = _stored("get")
-_delete, _adelete = _stored("delete")
-_cancel, _acancel = _stored("cancel")
-_input_items, _ainput_items = _stored("input_items")
+_get, _aget = _stored("get", Response)
+_delete, _adelete = _stored("delete", Record)
+_cancel, _acancel = _stored("cancel", Response)
+_input_items, _ainput_items = _stored("input_items", Record)
 
 
 def get_response(response_id: str, *, provider: str = "openai", **options: Any) -> Response:
@@ -635,12 +645,12 @@ def get_response(response_id: str, *, provider: str = "openai", **options: Any) 
     stores responses (``openai``, ``azure``, ...). ``options``: ``include``, and ``base_url``,
     ``api_key``, ``timeout``, ``num_retries``, ``extra_headers``, ``api_version`` as for
     :func:`responses`."""
-    return Response(_get(response_id, provider=provider, **options))
+    return _get(response_id, provider=provider, **options)
 
 
 async def aget_response(response_id: str, *, provider: str = "openai", **options: Any) -> Response:
     """The async twin of :func:`get_response`."""
-    return Response(await _aget(response_id, provider=provider, **options))
+    return await _aget(response_id, provider=provider, **options)
 
 
 def delete_response(response_id: str, *, provider: str = "openai", **options: Any) -> Record:
@@ -655,12 +665,12 @@ async def adelete_response(response_id: str, *, provider: str = "openai", **opti
 
 def cancel_response(response_id: str, *, provider: str = "openai", **options: Any) -> Response:
     """Cancels a response created with ``background=True``; answers the response."""
-    return Response(_cancel(response_id, provider=provider, **options))
+    return _cancel(response_id, provider=provider, **options)
 
 
 async def acancel_response(response_id: str, *, provider: str = "openai", **options: Any) -> Response:
     """The async twin of :func:`cancel_response`."""
-    return Response(await _acancel(response_id, provider=provider, **options))
+    return await _acancel(response_id, provider=provider, **options)
 
 
 def list_input_items(response_id: str, *, provider: str = "openai", **options: Any) -> Record:

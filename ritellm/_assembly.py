@@ -137,7 +137,10 @@ def response_from_events(events: Iterable[Mapping[str, Any]]) -> Response:
 def _copied(item: Mapping[str, Any]) -> dict[str, Any]:
     """An item with its own lists, so events added to it leave the caller's events alone."""
     return {
-        name: [dict(part) for part in value] if isinstance(value, list) else value
+        # Parts are mappings; a file search's `queries` are strings, kept as they are.
+        name: [dict(part) if isinstance(part, Mapping) else part for part in value]
+        if isinstance(value, list)
+        else value
         for name, value in item.items()
     }
 

@@ -65,6 +65,9 @@ class Watch:
         self.first_chunk: float | None = None
         self.usage: Any = None
         self.attempts = 1
+        #: Attempts of an earlier request the call gave up for another (a chat call refused
+        #: for a model that answers only through the Responses API, sent there instead).
+        self.earlier_attempts = 0
         self.inputs: int | None = None
         self._reported = False
 
@@ -97,7 +100,7 @@ class Watch:
             latency=time.monotonic() - self.started,
             time_to_first_chunk=self.first_chunk,
             usage=_chat_usage(usage) if isinstance(usage, dict) else None,
-            attempts=self.attempts,
+            attempts=self.attempts + self.earlier_attempts,
             exception=exception,
             operation=self.operation,
             inputs=self.inputs,
@@ -114,13 +117,17 @@ def _chat_usage(usage: dict[str, Any]) -> Usage:
     """A usage in chat terms: a Responses usage's fields renamed, chat's as they are."""
     if "input_tokens" not in usage:
         return Usage(usage)
-    cached = (usage.get("input_tokens_details") or {}).get("cached_tokens")
+    details = usage.get("input_tokens_details") or {}
+    prompt_details = {
+        "cached_tokens": details.get("cached_tokens"),
+        "cache_creation_tokens": details.get("cache_write_tokens"),
+    }
     reasoning = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")
     return Usage(
         prompt_tokens=usage.get("input_tokens"),
         completion_tokens=usage.get("output_tokens"),
         total_tokens=usage.get("total_tokens"),
-        prompt_tokens_details={"cached_tokens": cached} if cached is not None else None,
+        prompt_tokens_details={name: n for name, n in prompt_details.items() if n is not None} or None,
         completion_tokens_details={"reasoning_tokens": reasoning} if reasoning is not None else None,
     )
 

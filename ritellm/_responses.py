@@ -34,7 +34,7 @@ FIELDS = (
 )
 #: What a call on a stored response takes besides its id and provider.
 STORED_OPTIONS = frozenset(
-    {"base_url", "api_key", "timeout", "num_retries", "extra_headers", "api_version", "limits"}
+    {"base_url", "api_key", "timeout", "num_retries", "max_retries", "extra_headers", "api_version", "limits"}
 )
 #: What a chat API answers a model that takes only Responses requests (OpenAI: "This model is
 #: only supported in v1/responses and not in v1/chat/completions.").
@@ -65,14 +65,13 @@ def prepared(
     model: str,
     input: Any,
     stream: bool,
-    body: dict[str, Any],
     arguments: Mapping[str, Any],
     provider_options: Mapping[str, Any],
 ) -> Prepared:
-    """A Responses call, prepared."""
+    """A Responses call, prepared from ``responses()``'s arguments."""
+    body = fields(arguments)
     if not isinstance(input, (str, list, Mapping)) and isinstance(input, Iterable):
         input = list(input)  # a tuple, a generator: the JSON array it stands for
-    num_retries = arguments["num_retries"]
     return prepare(
         model,
         input,
@@ -83,7 +82,7 @@ def prepared(
         timeout=arguments["timeout"],
         extra_headers=arguments["extra_headers"],
         api_version=arguments["api_version"],
-        max_retries=DEFAULT_MAX_RETRIES if num_retries is None else num_retries,
+        max_retries=retries(arguments),
         limits=arguments["limits"],
         params={**body, **provider_options},
         operation="responses",
@@ -96,7 +95,6 @@ def stored(action: str, response_id: str, provider: str, options: Mapping[str, A
         raise InvalidRequestError(f"response_id must be a string, got {type(response_id).__name__}")
     settings = {name: value for name, value in options.items() if name in STORED_OPTIONS}
     query = {name: value for name, value in options.items() if name not in STORED_OPTIONS}
-    num_retries = settings.get("num_retries")
     return prepare(
         # Stored responses are named by their id alone: the model part picks the row, and names
         # the response in errors (the core checks the id).
@@ -109,12 +107,21 @@ def stored(action: str, response_id: str, provider: str, options: Mapping[str, A
         timeout=settings.get("timeout"),
         extra_headers=settings.get("extra_headers"),
         api_version=settings.get("api_version"),
-        max_retries=DEFAULT_MAX_RETRIES if num_retries is None else num_retries,
+        max_retries=retries(settings),
         limits=settings.get("limits"),
         params=query,
         operation="responses",
         stored={"action": action, "id": response_id},
     )
+
+
+def retries(options: Mapping[str, Any]) -> Any:
+    """How many times a failed request is retried: ``num_retries`` (LiteLLM's name for it in
+    these calls), or ``max_retries`` (its name for completion), else the default."""
+    for name in ("num_retries", "max_retries"):
+        if options.get(name) is not None:
+            return options[name]  # checked by prepare
+    return DEFAULT_MAX_RETRIES
 
 
 def through_responses(model: str, exc: APIError) -> str | None:

@@ -102,11 +102,18 @@ class ToolCall(Record):
 
 
 class Usage(Record):
+    #: All input tokens: cache reads and writes included.
     prompt_tokens: int
+    #: All output tokens: reasoning included.
     completion_tokens: int
     total_tokens: int
+    #: ``cached_tokens`` (read from the cache) and, where billed apart, ``cache_creation_tokens``.
     prompt_tokens_details: Optional[dict[str, Any]]
+    #: ``reasoning_tokens``.
     completion_tokens_details: Optional[dict[str, Any]]
+    #: Anthropic's and Bedrock's cache writes and reads, as LiteLLM reports them.
+    cache_creation_input_tokens: Optional[int]
+    cache_read_input_tokens: Optional[int]
 
 
 class Message(Record):

@@ -448,6 +448,7 @@ def test_a_failed_response_through_chat_is_a_typed_error(caller: Caller, server:
         "openai/responses/o3", MESSAGES, base_url=server.base_url, api_key=KEY
     )
     assert isinstance(error, ritellm.InternalServerError)
+    assert [chunk.choices[0].delta.role for chunk in chunks] == ["assistant"]  # what came before the failure
 
 
 @pytest.mark.parametrize(
@@ -478,3 +479,63 @@ def test_bad_input_is_refused_by_name_before_any_io(
     with pytest.raises(ritellm.InvalidRequestError, match=needle):
         ritellm.responses(model, input, base_url=server.base_url, api_key=KEY)
     assert server.requests == []
+
+
+def test_a_stream_with_built_in_tool_items_adds_up(server: FakeServer) -> None:
+    search = {
+        "id": "fs_1",
+        "type": "file_search_call",
+        "status": "completed",
+        "queries": ["ritellm pricing"],
+        "results": None,
+    }
+    final = {**wire.RESPONSE_TEXT, "output": [search, *wire.RESPONSE_TEXT["output"]]}
+    events = [
+        {
+            "type": "response.created",
+            "sequence_number": 0,
+            "response": {**final, "status": "in_progress", "output": []},
+        },
+        {"type": "response.output_item.added", "sequence_number": 1, "output_index": 0, "item": search},
+        {"type": "response.output_item.done", "sequence_number": 2, "output_index": 0, "item": search},
+        {"type": "response.completed", "sequence_number": 3, "response": final},
+    ]
+    assert ritellm.response_from_events(events) == final
+    assert ritellm.response_from_events(events[:3]).output == [search]
+
+
+def test_stored_calls_take_their_own_options_and_refuse_others(server: FakeServer) -> None:
+    response_id = wire.RESPONSE_TEXT["id"]
+    server.queue(Reply.json(wire.RETRIEVED))
+    ritellm.get_response(
+        response_id, include=["message.output_text.logprobs"], base_url=server.base_url, api_key=KEY
+    )
+    assert (
+        server.requests[-1].path == f"/v1/responses/{response_id}?include%5B%5D=message.output_text.logprobs"
+    )
+    with pytest.raises(ritellm.InvalidRequestError, match="takes no options, not bogus"):
+        ritellm.delete_response(response_id, bogus=1, base_url=server.base_url, api_key=KEY)
+    assert len(server.requests) == 1
+
+
+def test_max_retries_is_num_retries_and_never_a_body_field(server: FakeServer) -> None:
+    server.queue(Reply.json(wire.UNAUTHORIZED_ERROR, status=500), Reply.json(wire.RESPONSE_TEXT))
+    with pytest.raises(ritellm.InternalServerError):
+        ritellm.responses("openai/o3", "hi", max_retries=0, base_url=server.base_url, api_key=KEY)
+    assert "max_retries" not in body_of(server.requests[-1])
+    assert len(server.requests) == 1
+
+
+def test_callbacks_count_the_attempt_refused_on_chat(server: FakeServer) -> None:
+    seen: list[ritellm.CallEvent] = []
+    ritellm.callbacks.append(seen.append)
+    try:
+        server.queue(
+            Reply.json(wire.RESPONSES_ONLY_MODEL_ERROR, status=wire.RESPONSES_ONLY_MODEL_STATUS),
+            Reply.json(wire.RESPONSE_TEXT),
+        )
+        ritellm.completion("openai/o9-pro-preview", MESSAGES, base_url=server.base_url, api_key=KEY)
+    finally:
+        ritellm.callbacks.remove(seen.append)
+    (event,) = seen
+    assert (event.attempts, event.exception) == (2, None)

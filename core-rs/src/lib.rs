@@ -107,10 +107,10 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
     let operation = input.operation;
     provider.serves(operation)?;
     // LiteLLM's spelling for "through the Responses API": `openai/responses/<model>`.
+    let speaks_responses = matches!(operation, Operation::Chat | Operation::Responses)
+        && provider.operations.native_responses;
     let (model, via_responses) = match model.strip_prefix("responses/") {
-        Some(name) if provider.operations.native_responses && !name.is_empty() => {
-            (name.to_string(), true)
-        }
+        Some(name) if speaks_responses && !name.is_empty() => (name.to_string(), true),
         _ => (model, false),
     };
     if input.stored.is_some() && operation != Operation::Responses {
@@ -364,11 +364,7 @@ pub fn describe() -> String {
         "version": env!("CARGO_PKG_VERSION"),
         "error_kinds": ErrorKind::ALL,
         "providers": providers::PROVIDERS,
-        "native_responses": providers::PROVIDERS
-            .iter()
-            .filter(|p| p.operations.native_responses)
-            .map(|p| p.prefix)
-            .collect::<Vec<_>>(),
+        "native_responses": providers::native_responses(),
         "limits": Limits::default(),
     })
     .to_string()

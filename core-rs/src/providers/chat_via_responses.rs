@@ -545,8 +545,7 @@ const MAX_OPEN_ITEMS: usize = 64;
 struct StreamTranslator {
     context: Context,
     meta: Meta,
-    /// The open output items whose deltas need telling apart: function calls (with their index
-    /// among the answer's calls) and commentary messages (`None`).
+    /// The open output items: function calls and messages, whose deltas need telling apart.
     open: Vec<Open>,
     /// Function calls so far.
     calls: usize,
@@ -558,7 +557,20 @@ struct StreamTranslator {
 struct Open {
     id: Value,
     output_index: Value,
-    call: Option<usize>,
+    kind: OpenKind,
+    /// A delta of it was seen: a server that sends none (only the item when it is done) still
+    /// has its text or arguments delivered, from the done item.
+    streamed: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OpenKind {
+    /// A function call, with its index among the answer's calls.
+    Call(usize),
+    /// A message of the answer.
+    Answer,
+    /// A `commentary` message: a preamble, never streamed as the answer.
+    Commentary,
 }
 
 impl StreamTranslator {
@@ -579,9 +591,10 @@ impl StreamTranslator {
 
     fn added(&mut self, data: &Value, out: &mut Chunks) -> Result<(), CoreError> {
         let item = &data["item"];
-        let call = match item["type"].as_str() {
-            Some("function_call") => Some(self.calls),
-            Some("message") if item["phase"] == "commentary" => None,
+        let kind = match item["type"].as_str() {
+            Some("function_call") => OpenKind::Call(self.calls),
+            Some("message") if item["phase"] == "commentary" => OpenKind::Commentary,
+            Some("message") => OpenKind::Answer,
             _ => return Ok(()),
         };
         if self.open.len() >= MAX_OPEN_ITEMS {
@@ -593,9 +606,10 @@ impl StreamTranslator {
         self.open.push(Open {
             id: item["id"].clone(),
             output_index: data["output_index"].clone(),
-            call,
+            kind,
+            streamed: false,
         });
-        if let Some(index) = call {
+        if let OpenKind::Call(index) = kind {
             self.calls += 1;
             let call = json!({
                 "index": index,
@@ -611,7 +625,10 @@ impl StreamTranslator {
     fn done(&mut self, data: &Value, out: &mut Chunks) {
         let item = &data["item"];
         if let Some(position) = self.find(&item["id"], &data["output_index"]) {
-            self.open.remove(position);
+            let open = self.open.remove(position);
+            if !open.streamed {
+                self.unstreamed(open.kind, item, out);
+            }
         }
         // The whole item, its encrypted content complete only now, for the message to replay.
         if item["type"] == "reasoning" {
@@ -630,10 +647,39 @@ impl StreamTranslator {
         self.delta(json!({ "reasoning_content": text }), out);
     }
 
-    fn text(&self, data: &Value, out: &mut Chunks) {
-        let open = self.find(&data["item_id"], &data["output_index"]);
-        if open.map_or(false, |position| self.open[position].call.is_none()) {
-            return; // commentary
+    /// What a done item holds that no delta delivered.
+    fn unstreamed(&self, kind: OpenKind, item: &Value, out: &mut Chunks) {
+        match kind {
+            OpenKind::Call(index) => {
+                let arguments = item["arguments"].as_str().unwrap_or("");
+                if !arguments.is_empty() {
+                    let piece = json!({"index": index, "function": {"arguments": arguments}});
+                    self.delta(json!({ "tool_calls": [piece] }), out);
+                }
+            }
+            OpenKind::Answer => {
+                for part in message_list(&item["content"]) {
+                    match part["type"].as_str() {
+                        Some("output_text") => self.delta(json!({"content": part["text"]}), out),
+                        Some("refusal") => self.delta(json!({"refusal": part["refusal"]}), out),
+                        _ => {}
+                    }
+                }
+            }
+            OpenKind::Commentary => {}
+        }
+    }
+
+    /// Marks the open item an event is about as streamed, and says what it is.
+    fn streamed(&mut self, data: &Value) -> Option<OpenKind> {
+        let position = self.find(&data["item_id"], &data["output_index"])?;
+        self.open[position].streamed = true;
+        Some(self.open[position].kind)
+    }
+
+    fn text(&mut self, data: &Value, out: &mut Chunks) {
+        if self.streamed(data) == Some(OpenKind::Commentary) {
+            return;
         }
         let mut chunk = self.meta.chunk(0, json!({"content": data["delta"]}), None);
         let logprobs = message_list(&data["logprobs"]);
@@ -644,9 +690,8 @@ impl StreamTranslator {
         out.push(&chunk);
     }
 
-    fn arguments(&self, data: &Value, out: &mut Chunks) {
-        let open = self.find(&data["item_id"], &data["output_index"]);
-        if let Some(index) = open.and_then(|position| self.open[position].call) {
+    fn arguments(&mut self, data: &Value, out: &mut Chunks) {
+        if let Some(OpenKind::Call(index)) = self.streamed(data) {
             let piece = json!({"index": index, "function": {"arguments": data["delta"]}});
             self.delta(json!({ "tool_calls": [piece] }), out);
         }
@@ -682,7 +727,10 @@ impl Translate for StreamTranslator {
             "response.output_item.added" => self.added(&data, out)?,
             "response.output_item.done" => self.done(&data, out),
             "response.output_text.delta" => self.text(&data, out),
-            "response.refusal.delta" => self.delta(json!({"refusal": data["delta"]}), out),
+            "response.refusal.delta" => {
+                self.streamed(&data);
+                self.delta(json!({"refusal": data["delta"]}), out)
+            }
             "response.reasoning_summary_text.delta" => {
                 self.reasoning("summary", &data, "summary_index", out)
             }
@@ -1159,6 +1207,49 @@ mod tests {
             json!([{"token": "Hi", "logprob": -0.1, "top_logprobs": []}])
         );
         assert_eq!(chunks[2]["choices"][0]["finish_reason"], "length");
+    }
+
+    #[test]
+    fn items_sent_only_when_done_still_deliver_their_text_and_arguments() {
+        // Servers that send no deltas (only each item, whole, when it is done).
+        let call = json!({"id": "fc_1", "type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{\"a\":1}", "status": "completed"});
+        let text = message("msg_1", Value::Null, "Hi");
+        let events = [
+            created(),
+            event(
+                "response.output_item.added",
+                1,
+                json!({"output_index": 0, "item": {"id": "msg_1", "type": "message", "content": [], "role": "assistant"}}),
+            ),
+            event(
+                "response.output_item.done",
+                2,
+                json!({"output_index": 0, "item": text}),
+            ),
+            event(
+                "response.output_item.added",
+                3,
+                json!({"output_index": 1, "item": {"id": "fc_1", "type": "function_call", "call_id": "call_1", "name": "f", "arguments": ""}}),
+            ),
+            event(
+                "response.output_item.done",
+                4,
+                json!({"output_index": 1, "item": call}),
+            ),
+            event(
+                "response.completed",
+                5,
+                json!({"response": response(json!([]), json!({}))}),
+            ),
+        ];
+        let (chunks, error) = decode(&events);
+        assert_eq!(error, Value::Null);
+        let deltas: Vec<&Value> = chunks.iter().map(|c| &c["choices"][0]["delta"]).collect();
+        assert_eq!(deltas[1], &json!({"content": "Hi"}));
+        assert_eq!(
+            deltas[3],
+            &json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"a\":1}"}}]})
+        );
     }
 
     #[test]

@@ -800,6 +800,15 @@ pub fn prefixes() -> Vec<&'static str> {
     PROVIDERS.iter().map(|p| p.prefix).collect()
 }
 
+/// The rows whose servers have OpenAI's Responses API.
+pub fn native_responses() -> Vec<&'static str> {
+    PROVIDERS
+        .iter()
+        .filter(|p| p.operations.native_responses)
+        .map(|p| p.prefix)
+        .collect()
+}
+
 /// Builds the HTTP request of `call` for `provider`'s API: the one place where requests are
 /// built. A builder may note in `context` what reading the answer needs (`json_tool`, or the
 /// vectors an embedding answer must hold). The row serves the operation (`Provider::serves`).
@@ -816,21 +825,14 @@ pub fn build_request(
         (Api::OpenAi | Api::Azure, Operation::Responses) if native => {
             responses::build_request(provider.api == Api::Azure, call, responses::body)
         }
-        (_, Operation::Responses) if call.stored.is_some() => {
-            let native: Vec<&str> = PROVIDERS
-                .iter()
-                .filter(|p| p.operations.native_responses)
-                .map(|p| p.prefix)
-                .collect();
-            Err(CoreError::new(
-                ErrorKind::UnsupportedProvider,
-                format!(
-                    "{}/ stores no responses: its server has no Responses API (those that have one: {})",
-                    provider.prefix,
-                    native.join(", ")
-                ),
-            ))
-        }
+        (_, Operation::Responses) if call.stored.is_some() => Err(CoreError::new(
+            ErrorKind::UnsupportedProvider,
+            format!(
+                "{}/ stores no responses: its server has no Responses API (those that have one: {})",
+                provider.prefix,
+                native_responses().join(", ")
+            ),
+        )),
         (_, Operation::Responses) => {
             let chat = responses_via_chat::chat_call(call, context)?;
             build_request(provider, chat, context)

@@ -60,9 +60,10 @@ pub fn build_request(
 }
 
 /// The API's base: the caller's for OpenAI and the compatible servers (a base that names chat
-/// completions is taken as the API's base, as for embeddings); `<resource>/openai/v1` for
-/// Azure, whose v1 API takes the deployment name as the model and no `api-version` unless the
-/// caller gives one.
+/// completions is taken as the API's base, as for embeddings). For Azure, `<resource>/openai/v1`,
+/// whose v1 API takes the deployment name as the model and no `api-version` but `preview` or
+/// `latest`; a dated version the caller gives (`2025-03-01-preview`) is the older API's, at
+/// `<resource>/openai` with that `api-version`, which the v1 path refuses.
 fn base(azure: bool, call: &Call) -> Result<String, CoreError> {
     let (path, query) = split_query(&call.base_url);
     let path = path.trim_end_matches('/');
@@ -73,9 +74,16 @@ fn base(azure: bool, call: &Call) -> Result<String, CoreError> {
     }
     let resource = path.strip_suffix("/openai/v1").unwrap_or(path);
     let resource = resource.strip_suffix("/openai").unwrap_or(resource);
-    let mut url = join_query(format!("{}/openai/v1", resource), query);
-    if let Some(version) = &call.api_version {
-        setting("AZURE_API_VERSION", version)?;
+    let version = match &call.api_version {
+        Some(version) => Some(setting("AZURE_API_VERSION", version)?),
+        None => None,
+    };
+    let root = match version {
+        Some(dated) if dated != "preview" && dated != "latest" => "/openai",
+        _ => "/openai/v1",
+    };
+    let mut url = join_query(format!("{}{}", resource, root), query);
+    if let Some(version) = version {
         let separator = if url.contains('?') { '&' } else { '?' };
         url = format!("{}{}api-version={}", url, separator, version);
     }
@@ -111,18 +119,45 @@ fn stored_request(base: &str, stored: &Stored, call: Call) -> Result<HttpRequest
             MAX_ID
         )));
     }
-    let (path, method) = match stored.action {
-        Action::Get => (format!("/responses/{}", id), "GET"),
-        Action::Delete => (format!("/responses/{}", id), "DELETE"),
-        Action::Cancel => (format!("/responses/{}/cancel", id), "POST"),
-        Action::InputItems => (format!("/responses/{}/input_items", id), "GET"),
+    // Each action's query parameters, as OpenAI documents them.
+    let (path, method, takes): (String, &'static str, &[&str]) = match stored.action {
+        Action::Get => (
+            format!("/responses/{}", id),
+            "GET",
+            &["include", "include_obfuscation", "starting_after"],
+        ),
+        Action::Delete => (format!("/responses/{}", id), "DELETE", &[]),
+        Action::Cancel => (format!("/responses/{}/cancel", id), "POST", &[]),
+        Action::InputItems => (
+            format!("/responses/{}/input_items", id),
+            "GET",
+            &["after", "limit", "order", "include"],
+        ),
     };
+    let unknown: Vec<&str> = call
+        .params
+        .iter()
+        .filter(|(name, value)| !value.is_null() && !takes.contains(&name.as_str()))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !unknown.is_empty() {
+        return Err(CoreError::invalid_request(format!(
+            "this call on a stored response takes {}, not {}",
+            if takes.is_empty() {
+                "no options".to_string()
+            } else {
+                takes.join(", ")
+            },
+            unknown.join(", ")
+        )));
+    }
     let mut url = endpoint(base, &path);
     let mut query = Vec::new();
     let mut params = call.params;
+    // additional_params: query parameters ritellm does not know yet, sent as given.
     params.extend(call.additional_params);
     for (name, value) in params {
-        if stored.action != Action::InputItems || value.is_null() {
+        if value.is_null() {
             continue;
         }
         let values = match value {
@@ -321,6 +356,47 @@ mod tests {
         assert_eq!(
             build_request(true, call, body).unwrap().url,
             "https://r.openai.azure.com/openai/v1/responses"
+        );
+        // A dated version is the older API's, which the v1 path refuses.
+        for (version, url) in [
+            (
+                "preview",
+                "https://r.openai.azure.com/openai/v1/responses?api-version=preview",
+            ),
+            (
+                "2025-03-01-preview",
+                "https://r.openai.azure.com/openai/responses?api-version=2025-03-01-preview",
+            ),
+        ] {
+            let mut call = testing::call("azure", "dep", json!("hi"), json!({}));
+            call.base_url = "https://r.openai.azure.com".into();
+            call.api_version = Some(version.into());
+            assert_eq!(build_request(true, call, body).unwrap().url, url);
+        }
+        // Each action takes its own options, and refuses others by name.
+        let mut call = testing::call(
+            "openai",
+            "m",
+            Value::Null,
+            json!({"include": ["x.y"], "limit": 2}),
+        );
+        call.stored = Some(Stored {
+            action: Action::Get,
+            id: "resp_1".into(),
+        });
+        let error = build_request(false, call, body).unwrap_err();
+        assert_eq!(
+            error.message,
+            "this call on a stored response takes include, include_obfuscation, starting_after, not limit"
+        );
+        let mut call = testing::call("openai", "m", Value::Null, json!({"include": ["x.y"]}));
+        call.stored = Some(Stored {
+            action: Action::Get,
+            id: "resp_1".into(),
+        });
+        assert_eq!(
+            build_request(false, call, body).unwrap().url,
+            "https://api.openai.com/v1/responses/resp_1?include%5B%5D=x.y"
         );
         let mut call = testing::call(
             "openai",

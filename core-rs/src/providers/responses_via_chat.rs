@@ -22,6 +22,8 @@ use serde_json::{json, Map, Value};
 
 use super::blocks::{redacted_block, thinking_block};
 use super::shared::parse_json;
+use std::collections::HashMap;
+
 use crate::call::{Call, Context, Operation, Reader};
 use crate::error::CoreError;
 use crate::sse::Event;
@@ -30,12 +32,6 @@ use crate::translate::{Chunks, Translate};
 /// A Responses call as the chat call its provider's API builds.
 pub fn chat_call(mut call: Call, context: &mut Context) -> Result<Call, CoreError> {
     let provider = call.provider;
-    if let Some(stored) = &call.stored {
-        return Err(needs_native(
-            provider,
-            &format!("acting on stored response {:?}", stored.id),
-        ));
-    }
     let mut params = std::mem::take(&mut call.params);
     for (name, what) in STATEFUL {
         match params.remove(*name) {
@@ -101,6 +97,9 @@ pub fn chat_call(mut call: Call, context: &mut Context) -> Result<Call, CoreErro
 
 /// The fields that need stored responses, prompts or conversations, or a server that runs the
 /// response on its own, and what each asks for; null, or `false`, asks for none of that.
+/// The most output items a streamed response may have, and parts one item may have.
+const MAX_ITEMS: usize = 1024;
+
 const STATEFUL: &[(&str, &str)] = &[
     (
         "previous_response_id",
@@ -337,11 +336,16 @@ fn attach(message: &mut Value, reasoning: &[&Value], thinking_blocks: bool) {
         }
         texts.extend(text);
     }
+    // Reasoning goes back only where it is read; to other chat servers both fields are
+    // unknown, and strict ones (Mistral, DeepSeek's reasoner) refuse them.
+    if !thinking_blocks {
+        return;
+    }
     let text = texts.join("\n\n");
     if !text.is_empty() {
         message["reasoning_content"] = json!(text);
     }
-    if thinking_blocks && !blocks.is_empty() {
+    if !blocks.is_empty() {
         message["thinking_blocks"] = Value::Array(blocks);
     }
 }
@@ -642,7 +646,7 @@ fn usage(chat: &Value) -> Value {
         "input_tokens": input,
         "input_tokens_details": {
             "cached_tokens": count("/prompt_tokens_details/cached_tokens"),
-            "cache_write_tokens": count("/prompt_tokens_details/cache_write_tokens"),
+            "cache_write_tokens": count("/prompt_tokens_details/cache_creation_tokens"),
         },
         "output_tokens": output,
         "output_tokens_details": {"reasoning_tokens": count("/completion_tokens_details/reasoning_tokens")},
@@ -744,7 +748,7 @@ pub fn translator(context: &Context, chat: Box<dyn Translate>) -> Box<dyn Transl
         sequence: 0,
         items: Vec::new(),
         open: false,
-        calls: Vec::new(),
+        calls: HashMap::new(),
         finish_reason: Value::Null,
         usage: Value::Null,
     })
@@ -764,7 +768,7 @@ struct Bridge {
     /// The last item is still open: more of it may come.
     open: bool,
     /// The chat stream's tool call indexes, and the items they are.
-    calls: Vec<(u64, usize)>,
+    calls: HashMap<u64, usize>,
     finish_reason: Value,
     usage: Value,
 }
@@ -845,6 +849,16 @@ impl Bridge {
             if !choice["finish_reason"].is_null() {
                 self.finish_reason = choice["finish_reason"].clone();
             }
+        }
+        // Every item and part is kept to the end and written again in the last events: a bound
+        // keeps a hostile stream (a call, a text and a thought by turns) from growing without one.
+        // Parts are only ever added to the last item.
+        let parts = self.items.last().map_or(0, |item| item.parts().len());
+        if self.items.len() > MAX_ITEMS || parts > MAX_ITEMS {
+            return Err(CoreError::invalid_response(format!(
+                "the stream has more than {} output items or parts of one",
+                MAX_ITEMS
+            )));
         }
         Ok(())
     }
@@ -1002,11 +1016,7 @@ impl Bridge {
     /// A tool call's first delta opens its item; later ones add to its arguments.
     fn tool_call(&mut self, call: &Value, out: &mut Chunks) -> Result<(), CoreError> {
         let position = call["index"].as_u64();
-        let known = self
-            .calls
-            .iter()
-            .find(|(index, _)| Some(*index) == position)
-            .map(|&(_, item)| item);
+        let known = position.and_then(|position| self.calls.get(&position).copied());
         match known {
             // Every chat stream sends one call's deltas before the next call's.
             Some(item) if !(self.open && item + 1 == self.items.len()) => {
@@ -1025,7 +1035,7 @@ impl Bridge {
                 };
                 self.add(item, out);
                 if let Some(position) = position {
-                    self.calls.push((position, index));
+                    self.calls.insert(position, index);
                 }
             }
         }
@@ -1193,9 +1203,9 @@ mod tests {
                 "thinking_blocks": [{"type": "thinking", "thinking": "hmm", "signature": "sig-1"},
                                     {"type": "redacted_thinking", "data": "opaque"}]})
         );
-        // Servers other than Anthropic's and Bedrock's get the text only.
+        // Other servers read neither, and strict ones refuse fields they do not know.
         let (call, _) = bridged("deepseek", input, json!({}), false);
-        assert_eq!(call.messages[1]["reasoning_content"], "hmm");
+        assert!(call.messages[1].get("reasoning_content").is_none());
         assert!(call.messages[1].get("thinking_blocks").is_none());
     }
 
@@ -1273,18 +1283,6 @@ mod tests {
             let message = refused("gemini", input, json!({}));
             assert!(message.starts_with(name), "{}", message);
         }
-        let mut call = testing::call("bedrock", "m", Value::Null, json!({}));
-        call.operation = Operation::Responses;
-        call.stored = Some(crate::call::Stored {
-            action: crate::call::Action::Get,
-            id: "resp_1".into(),
-        });
-        let error = chat_call(call, &mut testing::context("bedrock", "m"))
-            .err()
-            .unwrap();
-        assert!(error
-            .message
-            .starts_with("acting on stored response \"resp_1\""));
         // Asking for none of it is no refusal.
         let params = json!({"store": false, "background": false, "previous_response_id": null});
         bridged("anthropic", user(), params, false);
@@ -1300,6 +1298,20 @@ mod tests {
 
     fn response_to(context: &Context, completion: &str) -> Value {
         serde_json::from_str(&response(context, completion).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn cache_reads_and_writes_keep_their_classes() {
+        let (_, context) = bridged("anthropic", json!("x"), json!({}), false);
+        let answer = json!({"id": "chatcmpl-abc", "created": 1, "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi."}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 16, "completion_tokens": 7, "total_tokens": 23,
+                      "prompt_tokens_details": {"cached_tokens": 4, "cache_creation_tokens": 2}}});
+        let response = response_to(&context, &answer.to_string());
+        assert_eq!(
+            response["usage"]["input_tokens_details"],
+            json!({"cached_tokens": 4, "cache_write_tokens": 2})
+        );
     }
 
     #[test]
