@@ -147,21 +147,22 @@ LIBRARIES = {
                 return count
             return acall, astream
     """,
-    # ritellm with a callback that reads every call's cost, on a model the table prices: the
-    # model table must not slow the call path.
+    # ritellm with a callback that reads every call's cost (the same requests, the model given
+    # gpt-4o-mini's prices): the model table must not slow the call path.
     "ritellm-cost": """
         import os
         os.environ["OPENAI_API_KEY"] = "sk-bench"
         import ritellm
+        ritellm.register_model({"openai/bench": ritellm.get_model_info("openai/gpt-4o-mini")})
         costs = []
         ritellm.callbacks.append(lambda event: costs.append(event.cost))
         def call():
-            answer = ritellm.completion("openai/gpt-4o-mini", MESSAGES, base_url=BASE["paced"])
+            answer = ritellm.completion("openai/bench", MESSAGES, base_url=BASE["paced"])
             assert answer._hidden_params["response_cost"] == costs[-1] > 0
             return answer
         def stream(mode):
             count = 0
-            for _ in ritellm.completion("openai/gpt-4o-mini", MESSAGES, base_url=BASE[mode], stream=True):
+            for _ in ritellm.completion("openai/bench", MESSAGES, base_url=BASE[mode], stream=True):
                 count += 1
                 tick(count)
             return count

@@ -67,10 +67,17 @@ def _rate(entry: Mapping[str, Any], name: str, tier: int, fallback: float) -> fl
     return float(priced) if isinstance(priced, (int, float)) else fallback
 
 
+#: Each entry's tiers, found once: by the entry's id, with the entry kept so the id stays its.
+_tiers: dict[int, tuple[Mapping[str, Any], tuple[int, ...]]] = {}
+
+
 def _tier(entry: Mapping[str, Any], prompt_tokens: int) -> int:
     """The largest tier (in thousands of prompt tokens) the prompt is above; 0 for none."""
-    tiers = {int(found.group(1)) for name in entry if (found := _TIER.search(name))}
-    return max((tier for tier in tiers if prompt_tokens > tier * 1000), default=0)
+    found = _tiers.get(id(entry))
+    if found is None or found[0] is not entry:
+        tiers = tuple(sorted({int(match.group(1)) for name in entry if (match := _TIER.search(name))}))
+        found = _tiers[id(entry)] = (entry, tiers)
+    return max((tier for tier in found[1] if prompt_tokens > tier * 1000), default=0)
 
 
 def priced(entry: Mapping[str, Any], tokens: TokenClasses) -> tuple[float, float]:

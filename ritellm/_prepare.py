@@ -112,7 +112,7 @@ def prepare(
         # Fields at their defaults are left out: the core reads less.
         call: dict[str, Any] = {
             "model": model,
-            "messages" if chat else "input": messages,
+            "input" if operation in ("embedding", "responses") else "messages": messages,
             "stream": stream,
             "created": int(time.time()),
             # Ids the core invents for answers that come without (Gemini's) derive from it,

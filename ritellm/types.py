@@ -142,6 +142,10 @@ class Choice(Record):
 class ChatCompletion(Record):
     """A complete answer: an OpenAI chat.completion."""
 
+    #: Where the result came from, as LiteLLM's results say it: ``custom_llm_provider``,
+    #: ``model`` (the model string called) and ``response_cost`` (USD, or None when unknown).
+    _hidden_params: dict[str, Any]
+
     id: str
     object: str
     created: int
@@ -201,6 +205,10 @@ class EmbeddingUsage(Record):
 class EmbeddingResponse(Record):
     """An answer to ``embedding()``: OpenAI's embedding list, one vector per input, in order."""
 
+    #: Where the result came from, as LiteLLM's results say it: ``custom_llm_provider``,
+    #: ``model`` (the model string called) and ``response_cost`` (USD, or None when unknown).
+    _hidden_params: dict[str, Any]
+
     object: str
     data: list[Embedding]
     model: str
@@ -248,6 +256,10 @@ class ResponseOutputItem(Record):
 class Response(Record):
     """An answer to ``responses()``: an OpenAI Responses ``response`` object, of OpenAI's own
     Responses API or made by ritellm from a chat API's answer."""
+
+    #: Where the result came from, as LiteLLM's results say it: ``custom_llm_provider``,
+    #: ``model`` (the model string called) and ``response_cost`` (USD, or None when unknown).
+    _hidden_params: dict[str, Any]
 
     id: str
     object: str

@@ -77,6 +77,36 @@ CASES: list[tuple[str, dict[str, Any], float]] = [
         {"prompt_tokens": 8_000, "completion_tokens": 900, "prompt_tokens_details": {"cached_tokens": 6_000}},
         (2_000 * 1.25 + 6_000 * 0.125 + 900 * 10.00) / M,
     ),
+    (
+        "openai/gpt-5-mini",
+        {
+            "prompt_tokens": 20_000,
+            "completion_tokens": 4_000,
+            "prompt_tokens_details": {"cached_tokens": 10_000},
+        },
+        (10_000 * 0.25 + 10_000 * 0.025 + 4_000 * 2.00) / M,
+    ),
+    (
+        "openai/gpt-4.1-nano",
+        {"prompt_tokens": 100_000, "completion_tokens": 10_000},
+        (100_000 * 0.10 + 10_000 * 0.40) / M,
+    ),
+    (
+        "openai/o4-mini",
+        {
+            "prompt_tokens": 3_000,
+            "completion_tokens": 2_000,
+            "prompt_tokens_details": {"cached_tokens": 1_000},
+            "completion_tokens_details": {"reasoning_tokens": 1_500},
+        },
+        (2_000 * 1.10 + 1_000 * 0.275 + 2_000 * 4.40) / M,
+    ),
+    # Groq (groq.com/pricing): GPT-OSS 120B.
+    (
+        "groq/openai/gpt-oss-120b",
+        {"prompt_tokens": 10_000, "completion_tokens": 2_000},
+        (10_000 * 0.15 + 2_000 * 0.60) / M,
+    ),
     ("openai/text-embedding-3-small", {"prompt_tokens": 10_000, "total_tokens": 10_000}, 10_000 * 0.02 / M),
     # A Responses usage, priced the same way.
     (
@@ -206,8 +236,8 @@ def tiktoken_offline(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_the_cases_span_enough_models_and_providers() -> None:
     models = {model for model, _, _ in CASES}
-    assert len(models) >= 17
-    assert len({model.partition("/")[0] for model in models}) >= 7
+    assert len(models) >= 20
+    assert len({model.partition("/")[0] for model in models}) >= 8
 
 
 @pytest.mark.parametrize(("model", "usage", "expected"), CASES)
@@ -309,7 +339,7 @@ def test_results_know_their_origin_and_cost(server: FakeServer) -> None:
 
 def test_anthropic_answers_priced_with_their_cache_classes(server: FakeServer) -> None:
     server.queue(wire_formats.anthropic_message("text"), wire_formats.anthropic_stream("text"))
-    options = {"base_url": server.base_url.removesuffix("/v1"), "api_key": KEY}
+    options: dict[str, Any] = {"base_url": server.base_url.removesuffix("/v1"), "api_key": KEY}
     answer = ritellm.completion("anthropic/claude-sonnet-4-5", [{"role": "user", "content": "hi"}], **options)
     sent = wire_formats.ANTHROPIC_USAGE
     expected = (
@@ -330,6 +360,30 @@ def test_anthropic_answers_priced_with_their_cache_classes(server: FakeServer) -
     )
     assembled = ritellm.stream_chunk_builder(chunks)
     assert ritellm.completion_cost(assembled, custom_llm_provider="anthropic") == pytest.approx(expected)
+
+
+def test_gemini_answers_priced_with_their_cached_tokens(server: FakeServer) -> None:
+    server.queue(wire_formats.gemini_response("text"), wire_formats.gemini_stream("text"))
+    options: dict[str, Any] = {"base_url": server.base_url.removesuffix("/v1"), "api_key": KEY}
+    model = "gemini/gemini-2.5-flash"
+    answer = ritellm.completion(model, [{"role": "user", "content": "hi"}], **options)
+    sent = wire_formats.GEMINI_USAGE
+    cached = sent["cachedContentTokenCount"]
+    expected = (
+        (sent["promptTokenCount"] - cached) * 0.30 + cached * 0.03 + sent["candidatesTokenCount"] * 2.50
+    ) / M
+    assert ritellm.completion_cost(answer) == pytest.approx(expected)
+    chunks = list(
+        ritellm.completion(
+            model,
+            [{"role": "user", "content": "hi"}],
+            stream=True,
+            stream_options={"include_usage": True},
+            **options,
+        )
+    )
+    assembled = ritellm.stream_chunk_builder(chunks)
+    assert ritellm.completion_cost(assembled, custom_llm_provider="gemini") == pytest.approx(expected)
 
 
 def test_responses_and_embeddings_are_priced(server: FakeServer) -> None:
@@ -522,19 +576,12 @@ def test_supported_params_are_what_calls_take(server: FakeServer, model: str) ->
     )
     base_url = server.base_url.removesuffix("/v1") if not model.startswith("openai/") else server.base_url
     for name, value in ritellm._api._OPENAI_PARAMS.items():
-        call = lambda: ritellm.completion(  # noqa: E731
-            model,
-            [{"role": "user", "content": "hi"}],
-            base_url=base_url,
-            api_key=KEY,
-            max_retries=0,
-            **{name: value},
-        )
+        options = {"base_url": base_url, "api_key": KEY, "max_retries": 0, name: value}
         if name in supported:
-            call()
+            ritellm.completion(model, [{"role": "user", "content": "hi"}], **options)
         else:
             with pytest.raises(ritellm.InvalidRequestError, match=name):
-                call()
+                ritellm.completion(model, [{"role": "user", "content": "hi"}], **options)
 
 
 def test_validate_environment_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -557,3 +604,80 @@ def test_validate_environment_names_what_is_missing(monkeypatch: pytest.MonkeyPa
     assert ritellm.validate_environment("bedrock/anthropic.claude")["missing_keys"] == []
     with pytest.raises(ritellm.UnsupportedProviderError):
         ritellm.validate_environment("nope/x")
+
+
+# -- counting at the provider -------------------------------------------------------------------
+
+COUNT_MESSAGES = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "user", "content": "Weather in Paris?"},
+]
+COUNT_TOOLS = [
+    {
+        "type": "function",
+        "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}},
+    }
+]
+
+
+@pytest.mark.parametrize("sync", [True, False])
+def test_anthropic_counts_at_its_endpoint(server: FakeServer, sync: bool) -> None:
+    import asyncio
+
+    server.queue(Reply.json({"input_tokens": 14}))
+    options: dict[str, Any] = {
+        "base_url": server.base_url.removesuffix("/v1"),
+        "api_key": KEY,
+        "tools": COUNT_TOOLS,
+    }
+    model = "anthropic/claude-sonnet-4-5"
+    if sync:
+        counted = ritellm.count_tokens(model, COUNT_MESSAGES, **options)
+    else:
+        counted = asyncio.run(ritellm.acount_tokens(model, COUNT_MESSAGES, **options))
+    assert counted == ritellm.TokenCount(14, True, "provider")
+    request = server.requests[-1]
+    assert request.path == "/v1/messages/count_tokens"
+    assert request.headers["x-api-key"] == KEY and request.headers["anthropic-version"]
+    body = request.json()
+    assert body["model"] == "claude-sonnet-4-5"
+    assert body["system"] in ("Be brief.", [{"type": "text", "text": "Be brief."}])
+    assert (
+        body["messages"] == [{"role": "user", "content": "Weather in Paris?"}]
+        or body["messages"][0]["role"] == "user"
+    )
+    assert body["tools"][0]["name"] == "get_weather"
+    assert "max_tokens" not in body and "stream" not in body
+
+
+def test_gemini_and_bedrock_count_at_theirs(server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = server.base_url.removesuffix("/v1")
+    server.queue(
+        Reply.json({"totalTokens": 31, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 31}]})
+    )
+    counted = ritellm.count_tokens("gemini/gemini-2.5-flash", COUNT_MESSAGES, base_url=root, api_key=KEY)
+    assert counted.tokens == 31 and counted.method == "provider"
+    request = server.requests[-1]
+    assert request.path == "/v1beta/models/gemini-2.5-flash:countTokens"
+    generate = request.json()["generateContentRequest"]
+    assert generate["model"] == "models/gemini-2.5-flash"
+    assert generate["contents"][0]["parts"] == [{"text": "Weather in Paris?"}]
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key-0123456789")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    server.queue(Reply.json({"inputTokens": 9}))
+    model = "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0"
+    assert ritellm.count_tokens(model, COUNT_MESSAGES, base_url=root).tokens == 9
+    request = server.requests[-1]
+    assert request.path.endswith("/count-tokens")
+    assert request.json()["input"]["converse"]["messages"][0]["content"] == [{"text": "Weather in Paris?"}]
+
+
+def test_a_refused_count_is_the_providers_typed_error(server: FakeServer) -> None:
+    server.queue(wire_formats.anthropic_error(401, "authentication_error", "invalid x-api-key"))
+    with pytest.raises(ritellm.AuthenticationError, match="invalid x-api-key"):
+        ritellm.count_tokens(
+            "anthropic/claude-sonnet-4-5",
+            COUNT_MESSAGES,
+            base_url=server.base_url.removesuffix("/v1"),
+            api_key=KEY,
+        )
