@@ -440,10 +440,10 @@ def report(results: dict[str, dict[str, list[float]]]) -> bool:
     names = list(results)
     baselines: list[str] = [b for b in ("httpx", "aiohttp") if b in results]
     width = 60
-    print(f"{'metric':<{width}}" + "".join(f"{name:>10}" for name in names))
+    print(f"{'metric':<{width}}" + "".join(f"{name:>13}" for name in names))
     for metric, (label, *_) in METRICS.items():
         cells = [summarise(results[name].get(metric), metric) for name in names]
-        print(f"{label:<{width}}" + "".join(f"{c:>10.1f}" if c is not None else f"{'-':>10}" for c in cells))
+        print(f"{label:<{width}}" + "".join(f"{c:>13.1f}" if c is not None else f"{'-':>13}" for c in cells))
     for baseline in baselines:
         print(f"\nratio to raw {baseline}")
         for metric, (label, *_) in METRICS.items():
@@ -453,7 +453,7 @@ def report(results: dict[str, dict[str, list[float]]]) -> bool:
             ratios = []
             for name in names:
                 value = summarise(results[name].get(metric), metric)
-                ratios.append(f"{value / base:>9.2f}x" if value is not None else f"{'-':>10}")
+                ratios.append(f"{value / base:>12.2f}x" if value is not None else f"{'-':>13}")
             print(f"{label:<{width}}" + "".join(ratios))
     all_met = True
     if "ritellm" in results:
