@@ -1,7 +1,7 @@
 # ritellm's one entry point. `just` lists the recipes.
 
 # Debian's offline Rust-to-wasm toolchain, and Chromium for the browser tests.
-apt_packages := "rustc cargo libstd-rust-dev-wasm32 lld-14 librust-serde-dev librust-serde-derive-dev librust-serde-json-dev binaryen wabt chromium"
+apt_packages := "rustc cargo libstd-rust-dev-wasm32 lld-14 librust-serde-dev librust-serde-derive-dev librust-serde-json-dev binaryen wabt chromium redis-server"
 
 # List the recipes.
 default:
