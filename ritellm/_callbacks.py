@@ -8,8 +8,11 @@ is logged on the ``ritellm`` logger and does not affect the call or the other ca
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple
 
 from ._cost import usage_cost
@@ -19,6 +22,20 @@ from .types import Usage
 callbacks: list[Callable[[CallEvent], Any]] = []
 
 _log = logging.getLogger("ritellm")
+#: The routing of the call being made, set by a Router around each attempt.
+_routing: contextvars.ContextVar[tuple[str | None, tuple[str, ...]]] = contextvars.ContextVar(
+    "ritellm_routing", default=(None, ())
+)
+
+
+@contextlib.contextmanager
+def routing(deployment: str, route: tuple[str, ...]) -> Iterator[None]:
+    """Marks the calls made inside as a Router's attempt on ``deployment``, after ``route``."""
+    token = _routing.set((deployment, route))
+    try:
+        yield
+    finally:
+        _routing.reset(token)
 
 
 class CallEvent(NamedTuple):
@@ -47,6 +64,13 @@ class CallEvent(NamedTuple):
     #: What the call cost in USD, from its usage and ritellm's model table; None where either
     #: is missing (a model the table does not know, a stream without usage).
     cost: float | None = None
+    #: The answer came from ritellm's cache: no request was sent (and ``cost`` is 0).
+    cache_hit: bool = False
+    #: For a call a :class:`~ritellm.Router` made: the deployment it chose (its model group and
+    #: its place in the model list, ``"gpt-4o[1]"``), and every choice the router made for the
+    #: caller's call before this one (``"gpt-4o[0]: rate limited, moving on"``, ...).
+    deployment: str | None = None
+    route: tuple[str, ...] = ()
 
     @property
     def retries(self) -> int:
@@ -69,6 +93,8 @@ class Watch:
         #: for a model that answers only through the Responses API, sent there instead).
         self.earlier_attempts = 0
         self.inputs: int | None = None
+        self.cache_hit = False
+        self.deployment, self.route = _routing.get()
         self._reported = False
 
     def chunk(self, chunk: Any) -> None:
@@ -104,7 +130,10 @@ class Watch:
             exception=exception,
             operation=self.operation,
             inputs=self.inputs,
-            cost=usage_cost([model], usage),
+            cost=0.0 if self.cache_hit else usage_cost([model], usage),
+            cache_hit=self.cache_hit,
+            deployment=self.deployment,
+            route=self.route,
         )
         for callback in list(callbacks):
             try:
