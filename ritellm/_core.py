@@ -34,6 +34,7 @@ EXPORTS: dict[str, tuple[int, str | None]] = {
     "ritellm_input": (1, "i32"),
     "ritellm_describe": (0, "i64"),
     "ritellm_prepare": (1, "i64"),
+    "ritellm_cache_material": (1, "i64"),
     "ritellm_parse": (3, "i64"),
     "ritellm_stream_open": (1, "i64"),
     "ritellm_stream_feed": (2, "i64"),
@@ -221,6 +222,11 @@ class Core:
                 self._heads.clear()
             self._heads[raw_head] = head
         return head, body
+
+    def cache_material(self, call: bytes) -> str:
+        """What determines a call's answer (the same call JSON as :meth:`prepare`), as canonical
+        JSON text to hash into a cache key; raises what :meth:`prepare` would."""
+        return self._op("ritellm_cache_material", data=call)  # type: ignore[no-any-return]
 
     def parse(self, context: bytes, status: int, body: bytes) -> dict[str, Any]:
         """Translates a complete answer; raises the provider's error for error answers."""

@@ -173,6 +173,11 @@ export class Core {
     return this.#answerWithPayload("ritellm_prepare", encoder.encode(JSON.stringify(call)));
   }
 
+  /** What determines a call's answer, as canonical JSON text to hash into a cache key. */
+  cacheMaterial(call) {
+    return this.#answer("ritellm_cache_material", encoder.encode(JSON.stringify(call)));
+  }
+
   /** Translates a complete answer into a chat.completion, or throws the provider's error. */
   parse(context, status, body) {
     const contextBytes = encoder.encode(context);

@@ -83,6 +83,18 @@ test("a mock call end to end", () => {
   stream.close();
 });
 
+test("cache material: canonical, without stream, nonce or key", () => {
+  const call = { model: "mock/echo", messages: [{ role: "user", content: "hi", name: null }], params: { temperature: 0.5 } };
+  const material = core.cacheMaterial(call);
+  assert.equal(material, core.cacheMaterial({ ...call, stream: true, nonce: "0123abcd", created: 7 }));
+  assert.notEqual(material, core.cacheMaterial({ ...call, params: { temperature: 0.6 } }));
+  const parsed = JSON.parse(material);
+  assert.deepEqual(Object.keys(parsed), Object.keys(parsed).sort());
+  assert.deepEqual(parsed.messages, [{ content: "hi", role: "user" }]);
+  assert.equal(parsed.v, 1);
+  assert.throws(() => core.cacheMaterial({ model: "nope/x", messages: [] }), CoreError);
+});
+
 test("errors cross as data with a kind", () => {
   assert.throws(
     () => core.prepare({ model: "nope/x", messages: [] }),

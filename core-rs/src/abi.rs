@@ -63,6 +63,13 @@
 //! `"count_tokens"` among their `operations` in `describe()`; others refuse the call with
 //! `unsupported_provider` before any I/O.
 //!
+//! # Cache keys
+//! `ritellm_cache_material` takes the same call JSON as `ritellm_prepare` and answers
+//! `{"ok": text}`: canonical JSON text (keys sorted, nulls left out, a version `v`) of what
+//! determines the call's answer (`cache_material` in `lib.rs` lists it). It holds no key and no
+//! environment value; it does hold the prompt, so a host hashes it (SHA-256) before using it as a
+//! cache key, and never stores it.
+//!
 //! A host that wants only the sandboxed decoders opens a stream with the context
 //! `{"reader": "raw_sse"}` or `{"reader": "raw_event_stream"}` (older hosts write `protocol`
 //! for `reader`, which is still read): each event comes back as `{event, data, id}`.
@@ -77,7 +84,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 
 use crate::error::CoreError;
-use crate::{describe, open_stream, parse_response, prepare, providers, ChunkStream};
+use crate::{
+    cache_material, describe, open_stream, parse_response, prepare, providers, ChunkStream,
+};
 
 /// 1 once an allocation has failed (see the module docs).
 static mut ALLOC_FAILED: u8 = 0;
@@ -215,6 +224,20 @@ pub extern "C" fn ritellm_prepare(len: u32) -> u64 {
             let head = serde_json::to_string(&request).unwrap_or_default();
             answer("ok", &head, &request.body)
         }
+        Err(e) => error(&e),
+    }
+}
+
+/// Input: the call as JSON. Answers `{"ok": text}`, the call's cache material (see "Cache
+/// keys" above).
+#[no_mangle]
+pub extern "C" fn ritellm_cache_material(len: u32) -> u64 {
+    let input = match input(len) {
+        Ok(input) => input,
+        Err(answered) => return answered,
+    };
+    match cache_material(input) {
+        Ok(material) => ok(&serde_json::to_string(&material).unwrap_or_default()),
         Err(e) => error(&e),
     }
 }

@@ -99,8 +99,18 @@ struct CallInput {
 /// The longest nonce taken; a host sends 16 characters.
 const MAX_NONCE: usize = 64;
 
-/// Validates a call and assembles its HTTP request.
-pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
+/// A call read and checked, before its request is built: what [`prepare`] and
+/// [`cache_material`] share.
+struct ReadCall {
+    provider: &'static Provider,
+    call: Call,
+    created: i64,
+    nonce: String,
+    limits: Limits,
+}
+
+/// Reads and validates a call (see [`CallInput`]).
+fn read_call(input: &[u8]) -> Result<ReadCall, CoreError> {
     let input: CallInput = serde_json::from_slice(input)
         .map_err(|e| CoreError::invalid_request(format!("malformed call: {}", e)))?;
     let (provider, model) = split_model(&input.model)?;
@@ -197,32 +207,7 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         params.retain(|_, value| !value.is_null());
         additional_params.retain(|_, value| !value.is_null());
     }
-    let include_usage = params
-        .get("stream_options")
-        .and_then(|o| o.get("include_usage"))
-        == Some(&Value::Bool(true));
     let reader = provider.reader_for(&model, operation, via_responses);
-    let reading = providers::reading(reader, operation);
-    let mut context = Context {
-        reader,
-        operation,
-        provider: provider.prefix.to_string(),
-        model: model.clone(),
-        created: input.created,
-        // Only where ids are invented: the contexts of other calls alike stay the same bytes.
-        nonce: if reading.invents_ids {
-            input.nonce
-        } else {
-            String::new()
-        },
-        include_usage,
-        json_tool: None,
-        limits: input.limits,
-        inputs: 0,
-        dimensions: embedding.dimensions,
-        base64: embedding.base64,
-        echo: Value::Null,
-    };
     let call = Call {
         provider: provider.prefix,
         operation,
@@ -239,6 +224,51 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
         embedding,
         stored: input.stored,
     };
+    Ok(ReadCall {
+        provider,
+        call,
+        created: input.created,
+        nonce: input.nonce,
+        limits: input.limits,
+    })
+}
+
+/// Validates a call and assembles its HTTP request.
+pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
+    let ReadCall {
+        provider,
+        call,
+        created,
+        nonce,
+        limits,
+    } = read_call(input)?;
+    let include_usage = call
+        .params
+        .get("stream_options")
+        .and_then(|o| o.get("include_usage"))
+        == Some(&Value::Bool(true));
+    let (reader, operation) = (call.reader, call.operation);
+    let reading = providers::reading(reader, operation);
+    let mut context = Context {
+        reader,
+        operation,
+        provider: provider.prefix.to_string(),
+        model: call.model.clone(),
+        created,
+        // Only where ids are invented: the contexts of other calls alike stay the same bytes.
+        nonce: if reading.invents_ids {
+            nonce
+        } else {
+            String::new()
+        },
+        include_usage,
+        json_tool: None,
+        limits,
+        inputs: 0,
+        dimensions: call.embedding.dimensions,
+        base64: call.embedding.base64,
+        echo: Value::Null,
+    };
     let mut request = providers::build_request(provider, call, &mut context)?;
     context.inputs = request.inputs.unwrap_or(0);
     if request.url.len() > providers::url::MAX_URL_BYTES {
@@ -254,6 +284,76 @@ pub fn prepare(input: &[u8]) -> Result<HttpRequest, CoreError> {
     request.passthrough = reading.passthrough;
     request.context = serde_json::to_string(&context).unwrap_or_default();
     Ok(request)
+}
+
+/// The version of [`cache_material`]'s text: a change to what it holds changes it, so that
+/// answers cached under the old text are not found under the new.
+const CACHE_MATERIAL_VERSION: u64 = 1;
+
+/// What determines a call's answer, as canonical JSON text (keys sorted at every level, nulls
+/// left out, a `v`ersion): the operation, the provider prefix, the provider's model name (after
+/// `responses/` is resolved), the resolved base URL, `api_version`, the messages or input, the
+/// body parameters (not `stream_options`, which only says how a stream reports usage), the
+/// parsed `additional_params` and `drop_params`. Not `stream`, `created`, `nonce`, `limits` or
+/// `env` (its part in the URL is in the URL). A host hashes it into a cache key; it takes the
+/// same call JSON as [`prepare`] and refuses what `prepare` refuses.
+pub fn cache_material(input: &[u8]) -> Result<String, CoreError> {
+    let call = read_call(input)?.call;
+    if call.stored.is_some() {
+        return Err(CoreError::invalid_request(
+            "calls on stored responses are not cached",
+        ));
+    }
+    let mut params = call.params;
+    params.remove("stream_options");
+    let mut material = json!({
+        "v": CACHE_MATERIAL_VERSION,
+        "operation": call.operation,
+        "provider": call.provider,
+        "model": call.model,
+        "base_url": call.base_url,
+        "api_version": call.api_version,
+        "params": params,
+        "additional_params": call.additional_params,
+    });
+    let fields = material.as_object_mut().expect("an object");
+    if call.drop_params {
+        fields.insert("drop_params".into(), Value::Bool(true));
+    }
+    match call.operation {
+        Operation::Embedding => {
+            let embedding = call.embedding;
+            fields.insert("input".into(), json!(embedding.input));
+            fields.insert("dimensions".into(), json!(embedding.dimensions));
+            fields.insert("input_type".into(), json!(embedding.input_type));
+            if embedding.base64 {
+                fields.insert("base64".into(), Value::Bool(true));
+            }
+        }
+        Operation::Responses => {
+            fields.insert("input".into(), call.messages);
+        }
+        Operation::Chat | Operation::CountTokens => {
+            fields.insert("messages".into(), call.messages);
+        }
+    }
+    Ok(canonical(material).to_string())
+}
+
+/// `value` with every object's keys sorted and its null members left out.
+fn canonical(value: Value) -> Value {
+    match value {
+        Value::Object(fields) => {
+            let sorted: BTreeMap<String, Value> = fields
+                .into_iter()
+                .filter(|(_, value)| !value.is_null())
+                .map(|(name, value)| (name, canonical(value)))
+                .collect();
+            Value::Object(sorted.into_iter().collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
+        other => other,
+    }
 }
 
 /// A chat call's messages, checked: a list of objects, and no embedding `input`.
@@ -382,6 +482,77 @@ mod tests {
 
     fn user(text: &str) -> Value {
         json!([{"role": "user", "content": text}])
+    }
+
+    fn material(input: Value) -> String {
+        cache_material(input.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn cache_material_is_canonical_and_holds_what_changes_the_answer() {
+        let base = json!({
+            "model": "openai/gpt-4o-mini",
+            "messages": [{"content": "hi", "role": "user", "name": null}],
+            "params": {"temperature": 0.5, "max_tokens": 5},
+        });
+        let text = material(base.clone());
+        assert_eq!(
+            text,
+            concat!(
+                r#"{"additional_params":{},"base_url":"https://api.openai.com/v1","#,
+                r#""messages":[{"content":"hi","role":"user"}],"model":"gpt-4o-mini","#,
+                r#""operation":"chat","params":{"max_tokens":5,"temperature":0.5},"#,
+                r#""provider":"openai","v":1}"#
+            )
+        );
+        // What does not change the answer does not change the material.
+        let mut same = base.clone();
+        same["stream"] = json!(true);
+        same["created"] = json!(12);
+        same["nonce"] = json!("abc");
+        same["limits"] = json!({"max_depth": 10});
+        same["params"] =
+            json!({"max_tokens": 5, "temperature": 0.5, "stream_options": {"include_usage": true}});
+        assert_eq!(material(same), text);
+        let mut spelled = base.clone();
+        spelled["model"] = json!("openai/responses/gpt-4o-mini");
+        assert_eq!(material(spelled), text);
+        // Each of what does, does.
+        let changes = [
+            ("model", json!("openai/gpt-4o")),
+            ("messages", user("hello")),
+            ("params", json!({"temperature": 0.6, "max_tokens": 5})),
+            ("additional_params", json!("{\"seed\": 1}")),
+            ("base_url", json!("http://127.0.0.1:1/v1")),
+            ("api_version", json!("2024-10-21")),
+            ("drop_params", json!(true)),
+        ];
+        for (field, value) in changes {
+            let mut changed = base.clone();
+            changed[field] = value;
+            assert_ne!(material(changed), text, "{}", field);
+        }
+        assert!(cache_material(b"{\"model\": \"nosuch/x\", \"messages\": []}").is_err());
+    }
+
+    #[test]
+    fn cache_material_of_embeddings_and_responses() {
+        let one = material(json!({
+            "model": "openai/text-embedding-3-small", "operation": "embedding", "input": ["a"],
+            "params": {"dimensions": 8, "encoding_format": "base64"},
+        }));
+        assert!(one.contains(r#""base64":true,"#) && one.contains(r#""dimensions":8,"#));
+        assert!(one.contains(r#""input":["a"]"#));
+        let string = material(json!({
+            "model": "openai/text-embedding-3-small", "operation": "embedding", "input": "a",
+            "params": {"dimensions": 8, "encoding_format": "base64"},
+        }));
+        assert_eq!(one, string);
+        let responses = material(json!({
+            "model": "openai/gpt-4o", "operation": "responses", "input": "hi",
+        }));
+        assert!(responses.contains(r#""input":"hi""#));
+        assert!(responses.contains(r#""operation":"responses""#));
     }
 
     #[test]
