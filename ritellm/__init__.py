@@ -49,6 +49,7 @@ from ._exceptions import InvalidRequestError as InvalidRequestError
 from ._exceptions import InvalidResponseError as InvalidResponseError
 from ._exceptions import LimitExceededError as LimitExceededError
 from ._exceptions import MissingAPIKeyError as MissingAPIKeyError
+from ._exceptions import NoDeploymentAvailableError as NoDeploymentAvailableError
 from ._exceptions import NotFoundError as NotFoundError
 from ._exceptions import OverloadedError as OverloadedError
 from ._exceptions import PermissionDeniedError as PermissionDeniedError
@@ -74,6 +75,7 @@ from ._model_table import supports_response_schema as supports_response_schema
 from ._model_table import supports_vision as supports_vision
 from ._pools import aclose as aclose
 from ._pools import close as close
+from ._router import Router as Router
 from ._streaming import AsyncResponseStream as AsyncResponseStream
 from ._streaming import AsyncStream as AsyncStream
 from ._streaming import ResponseStream as ResponseStream
@@ -112,6 +114,7 @@ __all__ = [
     "LimitExceededError",
     "Limits",
     "MissingAPIKeyError",
+    "NoDeploymentAvailableError",
     "NotFoundError",
     "OverloadedError",
     "PermissionDeniedError",
@@ -122,6 +125,7 @@ __all__ = [
     "ResponseStream",
     "ResponseStreamEvent",
     "RitellmError",
+    "Router",
     "ServiceUnavailableError",
     "Stream",
     "StreamInterruptedError",

@@ -23,6 +23,7 @@
     │       ├── RequestTooLargeError            413
     │       ├── UnprocessableEntityError        422
     │       ├── RateLimitError                  429
+    │       │   └── NoDeploymentAvailableError  a Router's deployments all cool down or are at their limits
     │       └── InternalServerError             500 and any other 5xx
     │           ├── BadGatewayError             502
     │           ├── ServiceUnavailableError     503
@@ -61,6 +62,7 @@ __all__ = [
     "InvalidResponseError",
     "LimitExceededError",
     "MissingAPIKeyError",
+    "NoDeploymentAvailableError",
     "NotFoundError",
     "OverloadedError",
     "PermissionDeniedError",
@@ -293,6 +295,16 @@ class UnprocessableEntityError(APIStatusError):
 
 class RateLimitError(APIStatusError):
     status_code = 429
+
+
+class NoDeploymentAvailableError(RateLimitError):
+    """A :class:`~ritellm.Router` found no deployment to send the call to, nor a fallback: each
+    cools down after failures or is at its rpm/tpm limit for longer than the call may wait.
+    ``deployments`` maps each one's label (``"gpt-4o[1]"``) to the clock time it is free again
+    (None where unknown); ``retry_after`` is the seconds until the first is."""
+
+    status_code = None  # type: ignore[assignment]
+    deployments: dict[str, float | None] = {}  # noqa: RUF012
 
 
 class InternalServerError(APIStatusError):
