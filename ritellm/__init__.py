@@ -28,6 +28,7 @@ from ._api import responses as responses
 from ._api import validate_environment as validate_environment
 from ._assembly import response_from_events as response_from_events
 from ._assembly import stream_chunk_builder as stream_chunk_builder
+from ._cache import Cache as Cache
 from ._callbacks import CallEvent as CallEvent
 from ._callbacks import callbacks as callbacks
 from ._cost import completion_cost as completion_cost
@@ -99,6 +100,7 @@ __all__ = [
     "AuthenticationError",
     "BadGatewayError",
     "BadRequestError",
+    "Cache",
     "CallEvent",
     "ChatCompletion",
     "ChatCompletionChunk",
@@ -144,6 +146,7 @@ __all__ = [
     "aget_response",
     "alist_input_items",
     "aresponses",
+    "cache",
     "callbacks",
     "cancel_response",
     "close",
@@ -173,6 +176,10 @@ __all__ = [
     "types",
     "validate_environment",
 ]
+
+#: The cache of every call, as LiteLLM's ``litellm.cache``: ``ritellm.cache = ritellm.Cache()``
+#: switches caching on (see :class:`Cache`); None, the default, leaves it off. Read at each call.
+cache: Cache | None = None
 
 # Public classes show as ritellm.X (``ritellm.AuthenticationError``) in tracebacks, reprs and
 # pickles, not as the private module that defines them, as httpx and openai-python do.

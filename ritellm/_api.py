@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any, Callable, Literal, TypeVar, cast, overload
 
-from . import _callbacks, _cloud, _embeddings, _instance, _pools, _responses, _transport
+from . import _cache, _callbacks, _cloud, _embeddings, _instance, _pools, _responses, _transport
 from ._answers import read
 from ._callbacks import Watch
 from ._cost import HiddenParams
@@ -14,7 +14,7 @@ from ._exceptions import APIStatusError
 from ._limits import Limits
 from ._models import Prepared
 from ._options import TimeoutTypes
-from ._prepare import prepare
+from ._prepare import cache_key, prepare
 from ._retries import DEFAULT_MAX_RETRIES
 from ._streaming import AsyncResponseStream, AsyncStream, ResponseStream, Stream
 from ._tokens import TokenCount, counted
@@ -156,21 +156,90 @@ def completion(
             params={"temperature": temperature, "max_tokens": max_tokens, **params},
         )
 
+    use, params = _cache.take(params)
     watch = _callbacks.watch(model, stream)
     try:
+        if use is not None:
+            use.keyed(
+                _chat_key(
+                    model, messages, base_url, additional_params, api_version, temperature, max_tokens, params
+                )
+            )
+            stored = use.get()
+            if stored is not None:
+                return cast(
+                    ChatCompletion | Stream, _from_cache(stored, stream, ChatCompletion, Stream, watch, model)
+                )
         try:
-            return _sent(prepared(model), stream, ChatCompletion, Stream, watch)
+            result = _sent(prepared(model), stream, ChatCompletion, Stream, watch)
         except APIStatusError as exc:
             through_responses = _responses.through_responses(model, exc)
             if through_responses is None:
                 raise
             if watch is not None:
                 watch.earlier_attempts = exc.attempts
-            return _sent(prepared(through_responses), stream, ChatCompletion, Stream, watch)
+            result = _sent(prepared(through_responses), stream, ChatCompletion, Stream, watch)
+        return result if use is None else cast(ChatCompletion | Stream, _kept(use, result))
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
         raise
+
+
+def _chat_key(
+    model: str,
+    messages: Messages,
+    base_url: str | None,
+    additional_params: str | None,
+    api_version: str | None,
+    temperature: float | None,
+    max_tokens: int | None,
+    params: Mapping[str, Any],
+) -> str:
+    return cache_key(
+        model,
+        messages,
+        base_url=base_url,
+        additional_params=additional_params,
+        api_version=api_version,
+        params={"temperature": temperature, "max_tokens": max_tokens, **params},
+    )
+
+
+def _from_cache(
+    stored: dict[str, Any],
+    stream: bool,
+    kind: type[R],
+    stream_class: type[Any],
+    watch: Watch | None,
+    model: str,
+) -> Any:
+    """A cache hit as the call answers: a stream replayed, or the complete answer."""
+    if stream:
+        return _cache.replayed(_cache.chunks(stored, stream_class._kind), stream_class, watch)
+    result = _cache.answer(stored, kind, model)
+    _cache.hit(watch, result)
+    return result
+
+
+def _kept(use: _cache.Use, result: Any) -> Any:
+    """``result``, stored: a complete answer now, a stream once it ends normally."""
+    if isinstance(result, (Stream, ResponseStream)):
+        stream: Any = result
+        stream._chunks = _cache.recording(stream._chunks, use)
+    else:
+        use.put("answer", result)
+    return result
+
+
+async def _akept(use: _cache.Use, result: Any) -> Any:
+    """The async twin of `_kept`."""
+    if isinstance(result, (AsyncStream, AsyncResponseStream)):
+        stream: Any = result
+        stream._chunks = _cache.arecording(stream._chunks, use)
+    else:
+        await use.aput("answer", result)
+    return result
 
 
 def _sent(
@@ -315,19 +384,33 @@ async def acompletion(
             params={"temperature": temperature, "max_tokens": max_tokens, **params},
         )
 
+    use, params = _cache.take(params)
     watch = _callbacks.watch(model, stream)
     try:
         if not _instance.loaded():
             await asyncio.get_running_loop().run_in_executor(None, _instance.load)
+        if use is not None:
+            use.keyed(
+                _chat_key(
+                    model, messages, base_url, additional_params, api_version, temperature, max_tokens, params
+                )
+            )
+            stored = await use.aget()
+            if stored is not None:
+                return cast(
+                    ChatCompletion | AsyncStream,
+                    _from_cache(stored, stream, ChatCompletion, AsyncStream, watch, model),
+                )
         try:
-            return await _asent(prepared(model), stream, ChatCompletion, AsyncStream, watch)
+            result = await _asent(prepared(model), stream, ChatCompletion, AsyncStream, watch)
         except APIStatusError as exc:
             through_responses = _responses.through_responses(model, exc)
             if through_responses is None:
                 raise
             if watch is not None:
                 watch.earlier_attempts = exc.attempts
-            return await _asent(prepared(through_responses), stream, ChatCompletion, AsyncStream, watch)
+            result = await _asent(prepared(through_responses), stream, ChatCompletion, AsyncStream, watch)
+        return result if use is None else cast(ChatCompletion | AsyncStream, await _akept(use, result))
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
@@ -390,13 +473,23 @@ def embedding(
         "input_type": input_type,
         "user": user,
     }
+    use, provider_options = _cache.take(provider_options)
     watch = _callbacks.watch(model, False, "embedding")
     try:
-        plan = _embeddings.plan(model, input, settings, {**params, **provider_options})
-        if watch is not None:
-            watch.inputs = plan.total
-        result, attempts = _embeddings.sent_in_threads(plan)
-        _keep_origin(result, model)
+        cached = (
+            None if use is None else _embeddings.keyed(model, input, settings, {**params, **provider_options})
+        )
+        if use is not None and cached is not None:
+            if watch is not None:
+                watch.inputs = len(cached.inputs)
+            result, attempts, hit = _embeddings.cached_in_threads(cached, use)
+            _embedded(result, model, hit, watch)
+        else:
+            plan = _embeddings.plan(model, input, settings, {**params, **provider_options})
+            if watch is not None:
+                watch.inputs = plan.total
+            result, attempts = _embeddings.sent_in_threads(plan)
+            _keep_origin(result, model)
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
@@ -404,6 +497,16 @@ def embedding(
     if watch is not None:
         watch.answered(result, attempts)
     return result
+
+
+def _embedded(result: EmbeddingResponse, model: str, hit: bool, watch: Watch | None) -> None:
+    """Marks an embedding call's answer: a hit when every input came from the cache."""
+    if hit:
+        _cache._marked(result, model)
+        if watch is not None:
+            watch.cache_hit = True
+    else:
+        _keep_origin(result, model)
 
 
 async def aembedding(
@@ -442,15 +545,25 @@ async def aembedding(
         "input_type": input_type,
         "user": user,
     }
+    use, provider_options = _cache.take(provider_options)
     watch = _callbacks.watch(model, False, "embedding")
     try:
         if not _instance.loaded():
             await asyncio.get_running_loop().run_in_executor(None, _instance.load)
-        plan = _embeddings.plan(model, input, settings, {**params, **provider_options})
-        if watch is not None:
-            watch.inputs = plan.total
-        result, attempts = await _embeddings.sent_on_the_loop(plan)
-        _keep_origin(result, model)
+        cached = (
+            None if use is None else _embeddings.keyed(model, input, settings, {**params, **provider_options})
+        )
+        if use is not None and cached is not None:
+            if watch is not None:
+                watch.inputs = len(cached.inputs)
+            result, attempts, hit = await _embeddings.cached_on_the_loop(cached, use)
+            _embedded(result, model, hit, watch)
+        else:
+            plan = _embeddings.plan(model, input, settings, {**params, **provider_options})
+            if watch is not None:
+                watch.inputs = plan.total
+            result, attempts = await _embeddings.sent_on_the_loop(plan)
+            _keep_origin(result, model)
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
@@ -540,10 +653,19 @@ def responses(
         As :func:`completion`.
     """
     arguments = locals()
+    use, provider_options = _cache.take(provider_options)
     watch = _callbacks.watch(model, stream, "responses")
     try:
+        if use is not None:
+            stored = use.keyed(_responses_key(model, input, arguments, provider_options)).get()
+            if stored is not None:
+                return cast(
+                    Response | ResponseStream,
+                    _from_cache(stored, stream, Response, ResponseStream, watch, model),
+                )
         prepared = _responses.prepared(model, input, stream, arguments, provider_options)
-        return _sent(prepared, stream, Response, ResponseStream, watch)
+        result = _sent(prepared, stream, Response, ResponseStream, watch)
+        return result if use is None else cast(Response | ResponseStream, _kept(use, result))
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
@@ -604,16 +726,39 @@ async def aresponses(
     import asyncio
 
     arguments = locals()
+    use, provider_options = _cache.take(provider_options)
     watch = _callbacks.watch(model, stream, "responses")
     try:
         if not _instance.loaded():
             await asyncio.get_running_loop().run_in_executor(None, _instance.load)
+        if use is not None:
+            stored = await use.keyed(_responses_key(model, input, arguments, provider_options)).aget()
+            if stored is not None:
+                return cast(
+                    Response | AsyncResponseStream,
+                    _from_cache(stored, stream, Response, AsyncResponseStream, watch, model),
+                )
         prepared = _responses.prepared(model, input, stream, arguments, provider_options)
-        return await _asent(prepared, stream, Response, AsyncResponseStream, watch)
+        result = await _asent(prepared, stream, Response, AsyncResponseStream, watch)
+        return result if use is None else cast(Response | AsyncResponseStream, await _akept(use, result))
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
         raise
+
+
+def _responses_key(
+    model: str, input: Any, arguments: Mapping[str, Any], provider_options: Mapping[str, Any]
+) -> str:
+    return cache_key(
+        model,
+        input,
+        base_url=arguments["base_url"],
+        additional_params=arguments["additional_params"],
+        api_version=arguments["api_version"],
+        params={**_responses.fields(arguments), **provider_options},
+        operation="responses",
+    )
 
 
 def _stored(action: str, kind: type[R]) -> tuple[Callable[..., R], Callable[..., Awaitable[R]]]:

@@ -12,9 +12,10 @@ from typing import Any, NamedTuple
 
 from . import _cloud, _pools, _transport
 from ._answers import read
+from ._cache import Use
 from ._exceptions import RitellmError
 from ._models import Prepared
-from ._prepare import prepare
+from ._prepare import cache_key, prepare
 from .types import EmbeddingResponse
 
 #: Requests of one call in flight at once.
@@ -218,3 +219,82 @@ def _floats(encoded: str) -> list[float]:
     if sys.byteorder == "big":
         values.byteswap()
     return values.tolist()
+
+
+# With a cache: one key per input (the key of a one-input call), so that a call whose inputs
+# were partly seen before sends only the others.
+
+
+class Cached(NamedTuple):
+    """An embedding call's inputs, their keys and what the cache holds of each."""
+
+    model: str
+    inputs: list[Any]
+    keys: list[str]
+    settings: dict[str, Any]
+    params: dict[str, Any]
+
+
+def keyed(model: str, input: Any, settings: dict[str, Any], params: dict[str, Any]) -> Cached | None:
+    """The call's inputs with their keys, or None when it is not cached (a mocked vector, an
+    input the core is left to refuse)."""
+    inputs = inputs_of(input)
+    if not isinstance(inputs, list) or not inputs or _mocked(model, inputs, params.get("mock_response")):
+        return None
+    options = {name: settings[name] for name in ("base_url", "additional_params", "api_version")}
+    # Retries are not part of the answer (``plan`` takes them out of the body too).
+    fields = {name: value for name, value in params.items() if name not in ("max_retries", "num_retries")}
+    keys = [cache_key(model, [item], operation="embedding", params=fields, **options) for item in inputs]
+    return Cached(model, inputs, keys, settings, params)
+
+
+def _rest(cached: Cached, found: list[dict[str, Any] | None]) -> tuple[list[int], Plan | None]:
+    """The positions of the inputs not found, and the plan that embeds them."""
+    missing = [i for i, stored in enumerate(found) if stored is None or "embedding" not in stored]
+    if not missing:
+        return missing, None
+    part = [cached.inputs[i] for i in missing]
+    return missing, plan(cached.model, part, cached.settings, dict(cached.params))
+
+
+def _merged(
+    cached: Cached, found: list[dict[str, Any] | None], missing: list[int], fresh: EmbeddingResponse | None
+) -> tuple[EmbeddingResponse, list[tuple[str, dict[str, Any]]]]:
+    """The call's answer, found and fresh vectors in input order; and what to store."""
+    data: list[Any] = [None] * len(cached.inputs)
+    model = None
+    for index, stored in enumerate(found):
+        if stored is not None and index not in missing:
+            data[index] = {"object": "embedding", "index": index, "embedding": stored["embedding"]}
+            model = stored.get("model")
+    new: list[tuple[str, dict[str, Any]]] = []
+    usage = {"prompt_tokens": 0, "total_tokens": 0}
+    if fresh is not None:
+        model = fresh.get("model")
+        for index, item in zip(missing, sorted(fresh["data"], key=lambda item: item["index"])):
+            new.append((cached.keys[index], {"embedding": item["embedding"], "model": model}))
+            data[index] = {**item, "index": index}
+        usage = fresh.get("usage") or usage
+    answer = EmbeddingResponse(object="list", data=data, model=model, usage=usage)
+    return answer, new
+
+
+def cached_in_threads(cached: Cached, use: Use) -> tuple[EmbeddingResponse, int, bool]:
+    """The call's answer from the cache and requests for the rest; the attempts those took;
+    whether every input was found."""
+    found = use.get_many(cached.keys)
+    missing, rest = _rest(cached, found)
+    fresh, attempts = sent_in_threads(rest) if rest is not None else (None, 0)
+    answer, new = _merged(cached, found, missing, fresh)
+    use.put_many(new)
+    return answer, attempts, not missing
+
+
+async def cached_on_the_loop(cached: Cached, use: Use) -> tuple[EmbeddingResponse, int, bool]:
+    """The async twin of :func:`cached_in_threads`."""
+    found = await use.aget_many(cached.keys)
+    missing, rest = _rest(cached, found)
+    fresh, attempts = await sent_on_the_loop(rest) if rest is not None else (None, 0)
+    answer, new = _merged(cached, found, missing, fresh)
+    await use.aput_many(new)
+    return answer, attempts, not missing

@@ -3,12 +3,13 @@ from a template), the key and the caller's headers added and checked."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _cloud, _templates
 from ._exceptions import InvalidRequestError, MissingAPIKeyError
@@ -17,6 +18,9 @@ from ._limits import DEFAULT_LIMITS, Limits
 from ._models import Prepared, has_credentials
 from ._options import DEFAULT_TIMEOUTS, TimeoutTypes, litellm_options, response_format, timeouts
 from ._retries import DEFAULT_MAX_RETRIES
+
+if TYPE_CHECKING:
+    from ._core import Core
 
 #: RFC 9110's token: what a header name may be made of.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -54,6 +58,104 @@ def _check_header(name: str, value: str, what: str) -> None:
         )
 
 
+def _settled(
+    instance: Core,
+    model: Any,
+    messages: Any,
+    base_url: str | None,
+    max_retries: Any,
+    params: Mapping[str, Any],
+    operation: str,
+) -> tuple[Any, str | None, int, dict[str, Any], bool, dict[str, str], Mapping[str, Any], Any]:
+    """The call's options settled: LiteLLM's read, nulls left out, the provider's settings from
+    the environment. Returns model, base URL, retries, params, ``drop_params``, the environment
+    the core may read, the cloud credentials options, and the messages."""
+    model, base_url, max_retries, params, drop_params = litellm_options(
+        model, base_url, max_retries, params, instance.config_env
+    )
+    if not isinstance(max_retries, int) or max_retries < 0:
+        raise InvalidRequestError(f"max_retries must be a whole number of at least 0, got {max_retries!r}")
+    if not isinstance(messages, (list, str, bytes, Mapping)) and isinstance(messages, Iterable):
+        messages = list(messages)  # a tuple, a generator: sent as the JSON array it stands for
+    if operation == "embedding":
+        # The mock provider makes its own vectors; mock_response only chose it.
+        params = {name: value for name, value in params.items() if name != "mock_response"}
+    params = {name: value for name, value in params.items() if value is not None}
+    if "response_format" in params:
+        params["response_format"] = response_format(params["response_format"])
+    prefix = model.partition("/")[0] if isinstance(model, str) else ""
+    env = {
+        name: value
+        for name in instance.config_env.get(prefix, ())
+        if (value := os.environ.get(name)) is not None
+    }
+    params, env, cloud = _cloud.settings(prefix, params, env)
+    return model, base_url, max_retries, params, drop_params, env, cloud, messages
+
+
+def _call(
+    model: Any,
+    messages: Any,
+    base_url: str | None,
+    additional_params: Any,
+    api_version: str | None,
+    params: Mapping[str, Any],
+    env: Mapping[str, str],
+    drop_params: bool,
+    operation: str,
+) -> dict[str, Any]:
+    """The call as the core reads it; fields at their defaults are left out: the core reads less."""
+    call: dict[str, Any] = {
+        "model": model,
+        "input" if operation in ("embedding", "responses") else "messages": messages,
+    }
+    optional: dict[str, Any] = {
+        "base_url": base_url,
+        "additional_params": additional_params,
+        "api_version": api_version,
+        "params": params,
+        "env": env,
+    }
+    call.update((name, value) for name, value in optional.items() if value is not None and value != {})
+    if drop_params:
+        call["drop_params"] = True
+    if operation != "chat":
+        call["operation"] = operation
+    return call
+
+
+def _encoded(call: dict[str, Any]) -> bytes:
+    try:
+        return _ENCODER.encode(call).encode()
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequestError(f"the call cannot be sent as JSON: {exc}") from exc
+
+
+def cache_key(
+    model: str,
+    messages: Any,
+    *,
+    base_url: str | None,
+    additional_params: Any,
+    api_version: str | None = None,
+    params: Mapping[str, Any],
+    operation: str = "chat",
+) -> str:
+    """The call's cache key: SHA-256, in hex, of the core's canonical text of what determines
+    its answer (``Core.cache_material``). It holds neither key nor prompt; it does not change
+    with ``api_key``, ``timeout``, retries, ``stream`` or headers. Raises what :func:`prepare`
+    would for a malformed call, before any I/O."""
+    instance = core()
+    model, base_url, _, params, drop_params, env, _, messages = _settled(
+        instance, model, messages, base_url, DEFAULT_MAX_RETRIES, params, operation
+    )
+    call = _call(
+        model, messages, base_url, additional_params, api_version, params, env, drop_params, operation
+    )
+    material = instance.cache_material(_encoded(call))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
 def prepare(
     model: str,
     messages: Any,
@@ -76,28 +178,11 @@ def prepare(
     call's input. ``stored`` (``{"action", "id"}``) makes a Responses call one on a stored
     response."""
     instance = core()
-    model, base_url, max_retries, params, drop_params = litellm_options(
-        model, base_url, max_retries, params, instance.config_env
+    model, base_url, max_retries, params, drop_params, env, cloud, messages = _settled(
+        instance, model, messages, base_url, max_retries, params, operation
     )
-    if not isinstance(max_retries, int) or max_retries < 0:
-        raise InvalidRequestError(f"max_retries must be a whole number of at least 0, got {max_retries!r}")
     limits = limits or DEFAULT_LIMITS
-    if not isinstance(messages, (list, str, bytes, Mapping)) and isinstance(messages, Iterable):
-        messages = list(messages)  # a tuple, a generator: sent as the JSON array it stands for
     chat = operation == "chat"
-    if operation == "embedding":
-        # The mock provider makes its own vectors; mock_response only chose it.
-        params = {name: value for name, value in params.items() if name != "mock_response"}
-    params = {name: value for name, value in params.items() if value is not None}
-    if "response_format" in params:
-        params["response_format"] = response_format(params["response_format"])
-    prefix = model.partition("/")[0] if isinstance(model, str) else ""
-    env = {
-        name: value
-        for name in instance.config_env.get(prefix, ())
-        if (value := os.environ.get(name)) is not None
-    }
-    params, env, cloud = _cloud.settings(prefix, params, env)
     shape = (
         _templates.shape(
             model, stream, base_url, additional_params, api_version, params, limits, env, drop_params
@@ -109,37 +194,19 @@ def prepare(
     if assembled is not None:
         head, body = assembled
     else:
-        # Fields at their defaults are left out: the core reads less.
-        call: dict[str, Any] = {
-            "model": model,
-            "input" if operation in ("embedding", "responses") else "messages": messages,
-            "stream": stream,
-            "created": int(time.time()),
-            # Ids the core invents for answers that come without (Gemini's) derive from it,
-            # so they are unique per call.
-            "nonce": os.urandom(8).hex(),
-        }
-        optional: dict[str, Any] = {
-            "base_url": base_url,
-            "additional_params": additional_params,
-            "api_version": api_version,
-            "params": params,
-            "env": env,
-        }
-        call.update((name, value) for name, value in optional.items() if value is not None and value != {})
+        call = _call(
+            model, messages, base_url, additional_params, api_version, params, env, drop_params, operation
+        )
+        call["stream"] = stream
+        call["created"] = int(time.time())
+        # Ids the core invents for answers that come without (Gemini's) derive from it, so they
+        # are unique per call.
+        call["nonce"] = os.urandom(8).hex()
         if limits is not DEFAULT_LIMITS:
             call["limits"] = limits.for_core
-        if drop_params:
-            call["drop_params"] = True
-        if not chat:
-            call["operation"] = operation
         if stored is not None:
             call["stored"] = stored
-        try:
-            encoded = _ENCODER.encode(call).encode()
-        except (TypeError, ValueError) as exc:
-            raise InvalidRequestError(f"the call cannot be sent as JSON: {exc}") from exc
-        head, body = instance.prepare(encoded)
+        head, body = instance.prepare(_encoded(call))
         if shape is not None:
             _templates.keep(shape, head, body)
     headers: dict[str, str] = dict(head["headers"])  # the head is shared by calls alike
