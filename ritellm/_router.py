@@ -754,13 +754,15 @@ _ASYNC: dict[str, Callable[..., Any]] = {
 
 
 def _group_verdict(kinds: set[str], incoming: str) -> str:
-    """Where a call goes after a group: what its failures and skips say (a content-policy or
-    context-window refusal: their fallbacks; a move-on failure or a cooling deployment: the
-    fallbacks; only configuration errors: nowhere; only windows too small: the context-window
-    fallbacks), else where it was going."""
+    """Where a call goes after a group, from what its failures and skips say: a refusal for the
+    content or the window goes to those fallbacks; a move-on failure to the fallbacks; only
+    configuration errors nowhere; only cooling deployments to the fallbacks; only windows too
+    small to the context-window fallbacks; nothing (every deployment tried before) onwards."""
     for kind in (CONTENT_POLICY, CONTEXT_WINDOW, MOVE_ON, CONFIGURATION):
-        if kind in kinds or (kind == MOVE_ON and "cooling" in kinds):
+        if kind in kinds:
             return kind
+    if "cooling" in kinds:
+        return MOVE_ON
     return CONTEXT_WINDOW if "window" in kinds else incoming
 
 
