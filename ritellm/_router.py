@@ -43,6 +43,7 @@ on like any other; after it reached the caller, errors propagate (``StreamInterr
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -52,7 +53,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, Callable
 
-from . import _api, _callbacks, _model_table
+from . import _api, _cache, _callbacks, _model_table
 from ._exceptions import (
     APIConnectionError,
     AuthenticationError,
@@ -226,8 +227,6 @@ class _Call:
             kwargs["num_retries"] = self.router.num_retries
         if "timeout" not in kwargs and self.router.timeout is not None:
             kwargs["timeout"] = self.router.timeout
-        if self.router.cache is not None and "cache" not in kwargs:
-            kwargs["cache"] = self.router.cache
         return kwargs
 
     def tokens(self, deployment: Deployment) -> int | None:
@@ -370,7 +369,8 @@ class Router:
             ["claude", ...]}, ...]``; ``"*"`` stands for every group without its own.
         num_retries: each deployment attempt's own retries. allowed_fails, cooldown_time: the
             breaker. timeout: each attempt's, and the most a call waits for rpm/tpm room.
-        cache: passed to every call as ``cache=``. redis_url: share breakers and rpm/tpm usage.
+        cache: a :class:`~ritellm.Cache`, the cache of every call the Router makes, in place of
+            ``ritellm.cache`` (None: ``ritellm.cache``). redis_url: share breakers and rpm/tpm usage.
         clock: wall-clock seconds (``time.time``) for cooldowns and minutes; tests inject one.
         seed: seeds the shuffle.
         """
@@ -458,6 +458,10 @@ class Router:
         total = usage.get("total_tokens") if isinstance(usage, Mapping) else None
         return int(total) - (call.tokens(deployment) or 0) if isinstance(total, int) else None
 
+    def _cache(self) -> contextlib.AbstractContextManager[None]:
+        """The Router's cache made the cache of the calls inside (``_cache.using``), if it has one."""
+        return _cache.using(self.cache) if self.cache is not None else contextlib.nullcontext()
+
     # Calling, sync
 
     def _route(self, call: _Call) -> Any:
@@ -492,7 +496,7 @@ class Router:
                     call.note(f"{deployment.label}: trial request after its cooldown")
                 started = self._started(deployment)
                 try:
-                    with _callbacks.routing(deployment.label, tuple(call.route)):
+                    with _callbacks.routing(deployment.label, tuple(call.route)), self._cache():
                         result = self._send(call, deployment)
                 except Exception as exc:
                     self._ended(deployment, None)
@@ -612,7 +616,7 @@ class Router:
                     call.note(f"{deployment.label}: trial request after its cooldown")
                 started = self._started(deployment)
                 try:
-                    with _callbacks.routing(deployment.label, tuple(call.route)):
+                    with _callbacks.routing(deployment.label, tuple(call.route)), self._cache():
                         result = await self._asend(call, deployment)
                 except Exception as exc:
                     self._ended(deployment, None)

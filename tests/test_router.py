@@ -818,3 +818,13 @@ def test_a_redis_outage_degrades_to_local_state(
             mode.completion(router, "g")
     warnings = [r for r in caplog.records if "Redis" in r.getMessage()]
     assert len(warnings) == 1 and "own state" in warnings[0].getMessage()
+
+
+def test_the_routers_cache_is_the_cache_of_its_calls(mode: Mode, server: FakeServer, events: list[Any]) -> None:
+    router = ritellm.Router([deployment(server, "openai/a")], cache=ritellm.Cache())
+    first = mode.completion(router, "g")
+    again = mode.completion(router, "g")
+    assert first == again and len(server.requests) == 1
+    assert (events[-1].cache_hit, events[-1].deployment) == (True, "g[0]")
+    ritellm.completion("openai/a", USER, base_url=server.base_url)  # ritellm.cache is not the router's
+    assert len(server.requests) == 2
