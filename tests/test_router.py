@@ -820,7 +820,9 @@ def test_a_redis_outage_degrades_to_local_state(
     assert len(warnings) == 1 and "own state" in warnings[0].getMessage()
 
 
-def test_the_routers_cache_is_the_cache_of_its_calls(mode: Mode, server: FakeServer, events: list[Any]) -> None:
+def test_the_routers_cache_is_the_cache_of_its_calls(
+    mode: Mode, server: FakeServer, events: list[Any]
+) -> None:
     router = ritellm.Router([deployment(server, "openai/a")], cache=ritellm.Cache())
     first = mode.completion(router, "g")
     again = mode.completion(router, "g")
