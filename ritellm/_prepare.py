@@ -131,6 +131,13 @@ def _encoded(call: dict[str, Any]) -> bytes:
         raise InvalidRequestError(f"the call cannot be sent as JSON: {exc}") from exc
 
 
+#: Keys of recent calls, by the call's JSON: a call made again (a cache hit, usually) finds its
+#: key without crossing into the core. Only calls of at most ``DIGEST_CALL_BYTES`` are kept.
+_digests: dict[bytes, str] = {}
+DIGESTS_KEPT = 256
+DIGEST_CALL_BYTES = 16 << 10
+
+
 def cache_key(
     model: str,
     messages: Any,
@@ -149,11 +156,17 @@ def cache_key(
     model, base_url, _, params, drop_params, env, _, messages = _settled(
         instance, model, messages, base_url, DEFAULT_MAX_RETRIES, params, operation
     )
-    call = _call(
-        model, messages, base_url, additional_params, api_version, params, env, drop_params, operation
+    encoded = _encoded(
+        _call(model, messages, base_url, additional_params, api_version, params, env, drop_params, operation)
     )
-    material = instance.cache_material(_encoded(call))
-    return hashlib.sha256(material.encode()).hexdigest()
+    digest = _digests.get(encoded)
+    if digest is None:
+        digest = hashlib.sha256(instance.cache_material(encoded).encode()).hexdigest()
+        if len(encoded) <= DIGEST_CALL_BYTES:
+            if len(_digests) >= DIGESTS_KEPT:
+                _digests.clear()
+            _digests[encoded] = digest
+    return digest
 
 
 def prepare(
