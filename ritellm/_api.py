@@ -123,7 +123,10 @@ def completion(
         max_retries: retries of a failed attempt (see ``ritellm._retries`` for which); default 2.
         limits: a :class:`Limits` with the answer size and nesting bounds.
         **params: any other body field (``top_p``, ``stop``, ``tools``, ``response_format``,
-            ``stream_options``, ...), sent as given.
+            ``stream_options``, ...), sent as given; and LiteLLM's ``fallbacks=[model, ...]``
+            (models, or ``{"model": ..., **arguments}``, tried in turn by a
+            :class:`~ritellm.Router`'s rules when the call fails) and ``caching`` / ``cache``
+            (see :class:`~ritellm.Cache`).
 
     Returns:
         A chat.completion dict, or with ``stream=True`` a :class:`Stream`.
@@ -156,6 +159,14 @@ def completion(
             params={"temperature": temperature, "max_tokens": max_tokens, **params},
         )
 
+    fallbacks = params.pop("fallbacks", None)
+    if fallbacks:
+        from ._router import completion_with_fallbacks
+
+        return cast(
+            "ChatCompletion | Stream",
+            completion_with_fallbacks(model, messages, fallbacks, **_call_options(locals(), params)),
+        )
     use, params = _cache.take(params)
     watch = _callbacks.watch(model, stream)
     try:
@@ -168,7 +179,8 @@ def completion(
             stored = use.get()
             if stored is not None:
                 return cast(
-                    ChatCompletion | Stream, _from_cache(stored, stream, ChatCompletion, Stream, watch, model)
+                    "ChatCompletion | Stream",
+                    _from_cache(stored, stream, ChatCompletion, Stream, watch, model),
                 )
         try:
             result = _sent(prepared(model), stream, ChatCompletion, Stream, watch)
@@ -179,7 +191,7 @@ def completion(
             if watch is not None:
                 watch.earlier_attempts = exc.attempts
             result = _sent(prepared(through_responses), stream, ChatCompletion, Stream, watch)
-        return result if use is None else cast(ChatCompletion | Stream, _kept(use, result))
+        return result if use is None else cast("ChatCompletion | Stream", _kept(use, result))
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
@@ -240,6 +252,26 @@ async def _akept(use: _cache.Use, result: Any) -> Any:
     else:
         await use.aput("answer", result)
     return result
+
+
+#: completion()'s own arguments, handed on whole to the calls that per-call fallbacks make.
+_COMPLETION_ARGUMENTS = (
+    "temperature",
+    "max_tokens",
+    "base_url",
+    "stream",
+    "additional_params",
+    "api_key",
+    "timeout",
+    "extra_headers",
+    "api_version",
+    "max_retries",
+    "limits",
+)
+
+
+def _call_options(arguments: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    return {**{name: arguments[name] for name in _COMPLETION_ARGUMENTS}, **params}
 
 
 def _sent(
@@ -384,6 +416,14 @@ async def acompletion(
             params={"temperature": temperature, "max_tokens": max_tokens, **params},
         )
 
+    fallbacks = params.pop("fallbacks", None)
+    if fallbacks:
+        from ._router import acompletion_with_fallbacks
+
+        return cast(
+            "ChatCompletion | AsyncStream",
+            await acompletion_with_fallbacks(model, messages, fallbacks, **_call_options(locals(), params)),
+        )
     use, params = _cache.take(params)
     watch = _callbacks.watch(model, stream)
     try:
@@ -398,7 +438,7 @@ async def acompletion(
             stored = await use.aget()
             if stored is not None:
                 return cast(
-                    ChatCompletion | AsyncStream,
+                    "ChatCompletion | AsyncStream",
                     _from_cache(stored, stream, ChatCompletion, AsyncStream, watch, model),
                 )
         try:
@@ -410,7 +450,7 @@ async def acompletion(
             if watch is not None:
                 watch.earlier_attempts = exc.attempts
             result = await _asent(prepared(through_responses), stream, ChatCompletion, AsyncStream, watch)
-        return result if use is None else cast(ChatCompletion | AsyncStream, await _akept(use, result))
+        return result if use is None else cast("ChatCompletion | AsyncStream", await _akept(use, result))
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
@@ -660,12 +700,12 @@ def responses(
             stored = use.keyed(_responses_key(model, input, arguments, provider_options)).get()
             if stored is not None:
                 return cast(
-                    Response | ResponseStream,
+                    "Response | ResponseStream",
                     _from_cache(stored, stream, Response, ResponseStream, watch, model),
                 )
         prepared = _responses.prepared(model, input, stream, arguments, provider_options)
         result = _sent(prepared, stream, Response, ResponseStream, watch)
-        return result if use is None else cast(Response | ResponseStream, _kept(use, result))
+        return result if use is None else cast("Response | ResponseStream", _kept(use, result))
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)
@@ -735,12 +775,12 @@ async def aresponses(
             stored = await use.keyed(_responses_key(model, input, arguments, provider_options)).aget()
             if stored is not None:
                 return cast(
-                    Response | AsyncResponseStream,
+                    "Response | AsyncResponseStream",
                     _from_cache(stored, stream, Response, AsyncResponseStream, watch, model),
                 )
         prepared = _responses.prepared(model, input, stream, arguments, provider_options)
         result = await _asent(prepared, stream, Response, AsyncResponseStream, watch)
-        return result if use is None else cast(Response | AsyncResponseStream, await _akept(use, result))
+        return result if use is None else cast("Response | AsyncResponseStream", await _akept(use, result))
     except Exception as exc:
         if watch is not None:
             watch.end(exception=exc)

@@ -42,8 +42,6 @@ LITELLM_ONLY = frozenset(
     {
         "fallbacks",
         "context_window_fallback_dict",
-        "caching",
-        "cache",
         "custom_llm_provider",
         "model_list",
         "deployment_id",
@@ -86,7 +84,7 @@ _LITELLM_NAMES = LITELLM_ONLY | LITELLM_HONOURED
 _INSTEAD = {
     "request_timeout": "timeout=",
     "custom_llm_provider": "the model's prefix, openai/... or anthropic/...",
-    "fallbacks": "catch the error and call again",
+    "fallbacks": "completion(..., fallbacks=[...]), or a ritellm.Router",
     "context_window_fallback_dict": "catch ContextWindowExceededError",
 }
 

@@ -214,6 +214,7 @@ class _Call:
         #: After a context-window error: the window that refused (0 when unknown).
         self.refused_window: int | None = None
         self._tokens: dict[str, int | None] = {}
+        self._most_tokens: int | None = None
         timeout = kwargs.get("timeout", router.timeout)
         self.seconds = timeouts(timeout)[1] if timeout is not None else DEFAULT_TIMEOUTS[1]
         self.deadline = time.monotonic() + self.seconds
@@ -235,6 +236,17 @@ class _Call:
         if model not in self._tokens:
             self._tokens[model] = self._count(model)
         return self._tokens[model]
+
+    def may_exceed(self, window: int) -> bool:
+        """Whether the prompt could be more than ``window`` tokens: a bound found in a pass of
+        C code (a token is at least a byte of text; an image at most 50,000 tokens), so that the
+        exact count, a tokenizer's work, is paid only by prompts near a window."""
+        if self._most_tokens is None:
+            prompt = [self.args[0] if self.args else None, self.kwargs.get("tools")]
+            text = json.dumps(prompt, ensure_ascii=False, default=str)
+            images = text.count('"image_url"') + text.count('"input_image"')
+            self._most_tokens = len(text.encode()) + 50_000 * images + 100
+        return self._most_tokens > window
 
     def _count(self, model: str) -> int | None:
         first = self.args[0] if self.args else None
@@ -272,7 +284,7 @@ class _Call:
                 return (
                     f"skipped, its window ({deployment.window} tokens) is no larger than the one that refused"
                 )
-            tokens = self.tokens(deployment)
+            tokens = self.tokens(deployment) if self.may_exceed(deployment.window) else None
             if tokens is not None and tokens > deployment.window:
                 kinds.add("window")
                 return f"skipped, ~{tokens} prompt tokens exceed its {deployment.window}-token window"

@@ -122,8 +122,8 @@ def test_mock_response_answers_without_network_or_key(
 @pytest.mark.parametrize(
     ("option", "named"),
     [
-        ("fallbacks", "fallbacks (instead: catch the error and call again)"),
-        ("caching", "caching"),
+        ("deployment_id", "deployment_id"),
+        ("logger_fn", "logger_fn"),
         ("custom_llm_provider", "custom_llm_provider (instead: the model's prefix"),
         ("request_timeout", "request_timeout (instead: timeout=)"),
     ],

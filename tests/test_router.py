@@ -682,13 +682,13 @@ def test_per_call_fallbacks(mode: Mode, server: FakeServer, events: list[Any]) -
     fallbacks: list[Any] = ["openai/b", {"model": "openai/c", "api_key": "sk-c-key-0000"}]
     if mode.is_async:
         answer = asyncio.run(
-            _router.acompletion_with_fallbacks(
-                "openai/a", USER, fallbacks, base_url=server.base_url, max_retries=0
+            ritellm.acompletion(
+                "openai/a", USER, base_url=server.base_url, max_retries=0, fallbacks=fallbacks
             )
         )
     else:
-        answer = _router.completion_with_fallbacks(
-            "openai/a", USER, fallbacks, base_url=server.base_url, max_retries=0
+        answer = ritellm.completion(
+            "openai/a", USER, base_url=server.base_url, max_retries=0, fallbacks=fallbacks
         )
     assert answer.model == "b"
     assert events[-1].route == ("openai/a[0]: InternalServerError", "fallback to openai/b")
@@ -696,13 +696,13 @@ def test_per_call_fallbacks(mode: Mode, server: FakeServer, events: list[Any]) -
     server.requests.clear()
     if mode.is_async:
         answer = asyncio.run(
-            _router.acompletion_with_fallbacks(
-                "openai/a", USER, fallbacks, base_url=server.base_url, max_retries=0
+            ritellm.acompletion(
+                "openai/a", USER, base_url=server.base_url, max_retries=0, fallbacks=fallbacks
             )
         )
     else:
-        answer = _router.completion_with_fallbacks(
-            "openai/a", USER, fallbacks, base_url=server.base_url, max_retries=0
+        answer = ritellm.completion(
+            "openai/a", USER, base_url=server.base_url, max_retries=0, fallbacks=fallbacks
         )
     assert answer.model == "c" and server.requests[-1].headers["authorization"] == "Bearer sk-c-key-0000"
 
