@@ -8,11 +8,9 @@ is logged on the ``ritellm`` logger and does not affect the call or the other ca
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple
 
 from ._cost import usage_cost
@@ -28,14 +26,20 @@ _routing: contextvars.ContextVar[tuple[str | None, tuple[str, ...]]] = contextva
 )
 
 
-@contextlib.contextmanager
-def routing(deployment: str, route: tuple[str, ...]) -> Iterator[None]:
-    """Marks the calls made inside as a Router's attempt on ``deployment``, after ``route``."""
-    token = _routing.set((deployment, route))
-    try:
-        yield
-    finally:
-        _routing.reset(token)
+class routing:
+    """Marks the calls made inside as a Router's attempt on ``deployment``, after ``route``.
+    (A class, not a generator: it is on every routed call's path.)"""
+
+    __slots__ = ("_value", "_token")
+
+    def __init__(self, deployment: str, route: tuple[str, ...]) -> None:
+        self._value = (deployment, route)
+
+    def __enter__(self) -> None:
+        self._token = _routing.set(self._value)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _routing.reset(self._token)
 
 
 class CallEvent(NamedTuple):
