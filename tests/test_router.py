@@ -741,13 +741,13 @@ def test_the_verdicts_come_from_classes_alone() -> None:
 
 OTHER_PROCESS = """
 import json, sys, ritellm
-base_url, redis_url = sys.argv[1], sys.argv[2]
+base_url, redis_url, now = sys.argv[1], sys.argv[2], float(sys.argv[3])
 router = ritellm.Router(
     [
         {"model_name": "g", "litellm_params": {"model": "openai/a", "api_base": base_url}, "rpm": 3},
         {"model_name": "g", "litellm_params": {"model": "openai/b", "api_base": base_url}},
     ],
-    routing_strategy="least-busy", redis_url=redis_url, timeout=1, num_retries=0,
+    routing_strategy="least-busy", redis_url=redis_url, timeout=1, num_retries=0, clock=lambda: now,
 )
 seen = []
 ritellm.callbacks.append(seen.append)
@@ -772,15 +772,23 @@ def test_two_processes_share_cooldowns_and_rpm_through_redis(
 
     b_first = entry("openai/b")
     b_first["litellm_params"]["weight"] = 1e12  # weights are not part of a deployment's identity
+    # Both processes at one moment in the middle of a minute: rpm counts by the minute, and a
+    # test that ran across a minute's end would see the count start again.
+    now = time.time() // 60 * 60 + 30
     router = ritellm.Router(
-        [entry("openai/a", rpm=3), b_first], redis_url=redis_url, num_retries=0, timeout=1, seed=0
+        [entry("openai/a", rpm=3), b_first],
+        redis_url=redis_url,
+        num_retries=0,
+        timeout=1,
+        seed=0,
+        clock=lambda: now,
     )
     # Here, b fails and cools down: the other process sees it cooling and sends nothing there.
     by_model(server, {"b": lambda r: error(429, headers={"retry-after": "50"})})
     results = [mode.completion(router, "g").model for _ in range(2)]
     assert results == ["a", "a"] and models_asked(server) == ["b", "a", "a"]
     done = subprocess.run(
-        [sys.executable, "-c", OTHER_PROCESS, server.base_url, redis_url],
+        [sys.executable, "-c", OTHER_PROCESS, server.base_url, redis_url, repr(now)],
         capture_output=True,
         text=True,
         timeout=60,
