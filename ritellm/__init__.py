@@ -179,7 +179,7 @@ __all__ = [
 
 #: The cache of every call, as LiteLLM's ``litellm.cache``: ``ritellm.cache = ritellm.Cache()``
 #: switches caching on (see :class:`Cache`); None, the default, leaves it off. Read at each call.
-cache: Cache | None = None
+cache: "Cache | None" = None
 
 # Public classes show as ritellm.X (``ritellm.AuthenticationError``) in tracebacks, reprs and
 # pickles, not as the private module that defines them, as httpx and openai-python do.
