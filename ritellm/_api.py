@@ -239,7 +239,7 @@ def _kept(use: _cache.Use, result: Any) -> Any:
     if isinstance(result, (Stream, ResponseStream)):
         stream: Any = result
         stream._chunks = _cache.recording(stream._chunks, use)
-    else:
+    elif _cache.storable(result):
         use.put("answer", result)
     return result
 
@@ -249,7 +249,7 @@ async def _akept(use: _cache.Use, result: Any) -> Any:
     if isinstance(result, (AsyncStream, AsyncResponseStream)):
         stream: Any = result
         stream._chunks = _cache.arecording(stream._chunks, use)
-    else:
+    elif _cache.storable(result):
         await use.aput("answer", result)
     return result
 

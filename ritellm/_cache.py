@@ -54,6 +54,8 @@ T = TypeVar("T")
 RETRY_AFTER = 10.0
 #: Redis's connect and read timeouts, in seconds: an answer from the provider is the fallback.
 REDIS_TIMEOUT = 2.0
+#: Seconds a disk cache waits for another process's write before it counts as down.
+DISK_TIMEOUT = 2.0
 #: Writes to the disk cache between two prunings of its expired rows.
 PRUNE_EVERY = 256
 #: The per-call controls ``cache={...}`` takes.
@@ -123,8 +125,11 @@ class _Disk:
             import sqlite3
 
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA busy_timeout = 30000")
+            # A writer holding the file longer than this is an outage: the call goes on uncached.
+            db = sqlite3.connect(
+                self.path, timeout=DISK_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+            db.execute(f"PRAGMA busy_timeout = {int(DISK_TIMEOUT * 1000)}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute(
@@ -138,14 +143,20 @@ class _Disk:
         return self.get_many([key])[0]
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        found: dict[str, bytes] = {}
         with self._lock:
             db = self._connection()
-            marks = ",".join("?" * len(keys))
-            rows = db.execute(
-                f"SELECT key, value FROM responses WHERE key IN ({marks}) AND (expires IS NULL OR expires > ?)",
-                (*keys, self.clock()),
-            ).fetchall()
-        found = dict(rows)
+            now = self.clock()
+            # In batches under the variables a statement may have (999 in older SQLite).
+            for start in range(0, len(keys), 900):
+                batch = keys[start : start + 900]
+                marks = ",".join("?" * len(batch))
+                found.update(
+                    db.execute(
+                        f"SELECT key, value FROM responses WHERE key IN ({marks}) AND (expires IS NULL OR expires > ?)",
+                        (*batch, now),
+                    ).fetchall()
+                )
         return [found.get(key) for key in keys]
 
     def set(self, key: str, value: bytes, ttl: float | None) -> None:
@@ -207,7 +218,7 @@ class _Redis:
             import redis.asyncio
 
             client = redis.asyncio.Redis.from_url(self.url, **self.options)
-            watcher = _release_at_shutdown(client)
+            watcher = _release_at_shutdown(client, self._async, loop)
             self._async[loop] = held = (client, watcher)
             await watcher.__anext__()
         return held[0]
@@ -248,11 +259,14 @@ class _Redis:
             self._sync = None
 
 
-async def _release_at_shutdown(client: Any) -> AsyncGenerator[None, None]:
-    """Parks on the loop until ``loop.shutdown_asyncgens()`` closes it, then closes ``client``."""
+async def _release_at_shutdown(client: Any, held: Any, loop: Any) -> AsyncGenerator[None, None]:
+    """Parks on the loop until ``loop.shutdown_asyncgens()`` closes it, then closes ``client``
+    and forgets it (the client refers to its loop: left in ``held``, neither would be freed)."""
     try:
         yield
     finally:
+        if held.get(loop, (None,))[0] is client:
+            del held[loop]
         await client.aclose()
 
 
@@ -579,6 +593,16 @@ def chunks(stored: dict[str, Any], kind: type[Record]) -> list[Any]:
     return [kind(answered, object="chat.completion.chunk", choices=choices)]
 
 
+#: A Responses answer in these states is an error or not an answer yet: never stored.
+_NOT_STORED = frozenset({"failed", "queued", "in_progress", "cancelled"})
+
+
+def storable(answer: Any) -> bool:
+    """Whether an answer (or a stream's last chunk or event) may be stored."""
+    response = answer.get("response") if answer.get("type") else answer
+    return not (isinstance(response, Mapping) and response.get("status") in _NOT_STORED)
+
+
 def recording(stream: Generator[T, None, None], use: Use) -> Generator[T, None, None]:
     """``stream``, stored once it ends normally (not when it fails or is closed early). Each
     chunk is encoded as it passes, so that a reader changing it changes nothing stored."""
@@ -589,7 +613,8 @@ def recording(stream: Generator[T, None, None], use: Use) -> Generator[T, None, 
             yield chunk
     finally:
         stream.close()
-    use.put("chunks", _Raw(seen))
+    if not seen or storable(json.loads(seen[-1])):
+        use.put("chunks", _Raw(seen))
 
 
 async def arecording(stream: AsyncGenerator[T, None], use: Use) -> AsyncGenerator[T, None]:
@@ -601,7 +626,8 @@ async def arecording(stream: AsyncGenerator[T, None], use: Use) -> AsyncGenerato
             yield chunk
     finally:
         await stream.aclose()
-    await use.aput("chunks", _Raw(seen))
+    if not seen or storable(json.loads(seen[-1])):
+        await use.aput("chunks", _Raw(seen))
 
 
 class _Raw(NamedTuple):

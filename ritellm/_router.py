@@ -159,16 +159,9 @@ class Deployment:
             params["base_url"] = params.pop("api_base")
         self.params = {k: v for k, v in params.items() if k not in _ROUTER_PARAMS}
         self.credentials = (self.model.partition("/")[0], params.get("api_key"), params.get("base_url"))
+        # Every parameter that says where and how the request goes (a region, a project, a key).
         identity = info.get("id") or json.dumps(
-            [
-                self.group,
-                self.model,
-                params.get("base_url"),
-                params.get("api_key"),
-                params.get("api_version"),
-            ],
-            sort_keys=True,
-            default=str,
+            [self.group, self.model, self.params], sort_keys=True, default=str
         )
         self.id = hashlib.sha256(str(identity).encode()).hexdigest()[:16]
 
@@ -340,7 +333,8 @@ class _Call:
                 f"no deployment of {self.model!r} or its fallbacks can take this prompt"
             )
         if self.route:
-            error.add_note("ritellm.Router route: " + "; ".join(self.route))
+            note = "ritellm.Router route: " + "; ".join(self.route)
+            error.__notes__ = [*getattr(error, "__notes__", []), note]  # add_note: Python 3.11+
         return error
 
 
@@ -420,27 +414,46 @@ class Router:
 
     # Choosing
 
-    def _ordered(self, group: str, used: list[tuple[int, int]] | None) -> list[Deployment]:
-        """The group's deployments in the order the strategy would try them."""
+    def _ordered(self, group: str, used: list[tuple[int, int]] | None) -> tuple[list[Deployment], str | None]:
+        """The group's deployments in the order the strategy would try them; for least-busy,
+        also the first one's id, already counted in flight (in the same lock as the choice, so
+        that calls choosing at once spread): :meth:`_started` does not count it again, and a
+        route that passes it over releases it (:meth:`_release`)."""
         deployments = self.groups[group]
         if len(deployments) == 1:
-            return list(deployments)
+            return list(deployments), None
         strategy = self.routing_strategy
         with self._lock:
             if strategy == "simple-shuffle":
-                return _weighted_order(deployments, self.random)
+                return _weighted_order(deployments, self.random), None
             ties = {d.id: self.random.random() for d in deployments}
             if strategy == "least-busy":
-                return sorted(deployments, key=lambda d: (self._in_flight.get(d.id, 0), ties[d.id]))
+                order = sorted(deployments, key=lambda d: (self._in_flight.get(d.id, 0), ties[d.id]))
+                self._in_flight[order[0].id] = self._in_flight.get(order[0].id, 0) + 1
+                return order, order[0].id
             if strategy == "latency-based-routing":
-                return sorted(deployments, key=lambda d: (self._latency.get(d.id, 0.0), ties[d.id]))
+                return sorted(deployments, key=lambda d: (self._latency.get(d.id, 0.0), ties[d.id])), None
         share = {d.id: (u[1] / d.tpm if d.tpm else u[1]) for d, u in zip(deployments, used or [])}
-        return sorted(deployments, key=lambda d: (share.get(d.id, 0), ties[d.id]))
+        return sorted(deployments, key=lambda d: (share.get(d.id, 0), ties[d.id])), None
 
-    def _started(self, deployment: Deployment) -> float:
-        with self._lock:
-            self._in_flight[deployment.id] = self._in_flight.get(deployment.id, 0) + 1
+    def _started(self, deployment: Deployment, claimed: str | None) -> float:
+        if deployment.id != claimed:
+            with self._lock:
+                self._in_flight[deployment.id] = self._in_flight.get(deployment.id, 0) + 1
         return time.monotonic()
+
+    def _falls_back(self, group: str, call: _Call) -> bool:
+        """Whether a call out of ``group`` has a fallback to go to."""
+        table = self.fallbacks["fallbacks"]
+        return bool(call.call_fallbacks) or any(
+            name not in call.tried for name in table.get(group, table.get("*", []))
+        )
+
+    def _release(self, claimed: str | None) -> None:
+        """Gives back a least-busy claim the route did not use."""
+        if claimed is not None:
+            with self._lock:
+                self._in_flight[claimed] -= 1
 
     def _ended(self, deployment: Deployment, started: float | None) -> None:
         with self._lock:
@@ -485,7 +498,11 @@ class Router:
             healths = dict(zip(ids, state.call("health", ids)))
             full = []
             kinds: set[str] = set()
-            for deployment in self._ordered(group, used):
+            order, claimed = self._ordered(group, used)
+            for deployment in order:
+                if claimed is not None and deployment.id != claimed:
+                    self._release(claimed)  # passed over
+                    claimed = None
                 health = healths.get(deployment.id, HEALTHY)
                 skip = call.skip_reason(deployment, health, kinds)
                 if (
@@ -501,12 +518,15 @@ class Router:
                 if (deployment.rpm is not None or deployment.tpm is not None) and not state.call(
                     "reserve", deployment.id, tokens or 0, deployment.rpm, deployment.tpm
                 ):
+                    if health.half_open:  # the trial claimed above is not sent: let another have it
+                        state.call("release_probe", deployment.id)
                     call.note(f"{deployment.label}: skipped, at its rpm/tpm limit this minute")
                     full.append(deployment)
                     continue
                 if health.half_open:
                     call.note(f"{deployment.label}: trial request after its cooldown")
-                started = self._started(deployment)
+                started = self._started(deployment, claimed)
+                claimed = None
                 try:
                     with _callbacks.routing(deployment.label, tuple(call.route)), self._cache():
                         result = self._send(call, deployment)
@@ -535,7 +555,9 @@ class Router:
                     state.call("adjust", deployment.id, correction)
                 return result
             else:
-                if full and not call.errors:
+                self._release(claimed)  # every deployment passed over
+                # Waiting for room is the last resort: a fallback answers now.
+                if full and not call.errors and not self._falls_back(group, call):
                     wait = state.next_minute()
                     if time.monotonic() + wait < call.deadline:
                         call.note(f"waited {wait:.1f} s for room under rpm/tpm")
@@ -605,7 +627,11 @@ class Router:
             healths = dict(zip(ids, await state.acall("health", ids)))
             full = []
             kinds: set[str] = set()
-            for deployment in self._ordered(group, used):
+            order, claimed = self._ordered(group, used)
+            for deployment in order:
+                if claimed is not None and deployment.id != claimed:
+                    self._release(claimed)  # passed over
+                    claimed = None
                 health = healths.get(deployment.id, HEALTHY)
                 skip = call.skip_reason(deployment, health, kinds)
                 if (
@@ -621,12 +647,15 @@ class Router:
                 if (deployment.rpm is not None or deployment.tpm is not None) and not await state.acall(
                     "reserve", deployment.id, tokens or 0, deployment.rpm, deployment.tpm
                 ):
+                    if health.half_open:
+                        await state.acall("release_probe", deployment.id)
                     call.note(f"{deployment.label}: skipped, at its rpm/tpm limit this minute")
                     full.append(deployment)
                     continue
                 if health.half_open:
                     call.note(f"{deployment.label}: trial request after its cooldown")
-                started = self._started(deployment)
+                started = self._started(deployment, claimed)
+                claimed = None
                 try:
                     with _callbacks.routing(deployment.label, tuple(call.route)), self._cache():
                         result = await self._asend(call, deployment)
@@ -655,7 +684,9 @@ class Router:
                     await state.acall("adjust", deployment.id, correction)
                 return result
             else:
-                if full and not call.errors:
+                self._release(claimed)  # every deployment passed over
+                # Waiting for room is the last resort: a fallback answers now.
+                if full and not call.errors and not self._falls_back(group, call):
                     wait = state.next_minute()
                     if time.monotonic() + wait < call.deadline:
                         import asyncio
@@ -816,16 +847,25 @@ def _fallback_table(
     return table
 
 
+#: A call's options that say where it goes and with which credentials: the first model's
+#: alone, never handed to a fallback, which goes where its own entry (or its provider) says.
+_CONNECTION = ("api_key", "base_url", "api_base", "api_version", "extra_headers")
+
+
 def _per_call_router(
     model: str, fallbacks: Sequence[str | Mapping[str, Any]], kwargs: dict[str, Any]
 ) -> Router:
-    model_list: list[dict[str, Any]] = [{"model_name": model, "litellm_params": {"model": model}}]
-    for fallback in fallbacks:
+    primary = {"model": model, **{name: kwargs.pop(name) for name in _CONNECTION if name in kwargs}}
+    model_list: list[dict[str, Any]] = [{"model_name": model, "litellm_params": primary}]
+    for index, fallback in enumerate(fallbacks, 1):
         params = {"model": fallback} if isinstance(fallback, str) else dict(fallback)
-        model_list.append({"model_name": params["model"], "litellm_params": params})
-    names = [entry["model_name"] for entry in model_list[1:] if entry["model_name"] != model]
+        # A group each, in the order given: "the same model with a backup key" is tried second,
+        # not shuffled with the first.
+        model_list.append({"model_name": f"fallback {index}: {params['model']}", "litellm_params": params})
+    names = [entry["model_name"] for entry in model_list[1:]]
     table = [{model: names}]
-    retries = kwargs.pop("max_retries", kwargs.pop("num_retries", 2))
+    num_retries, max_retries = kwargs.pop("num_retries", None), kwargs.pop("max_retries", None)
+    retries = num_retries if num_retries is not None else max_retries if max_retries is not None else 2
     return Router(
         model_list,
         fallbacks=table,

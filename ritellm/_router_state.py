@@ -90,6 +90,10 @@ class LocalState:
             self._probe[id] = now + ttl
             return True
 
+    def release_probe(self, id: str) -> None:
+        with self._lock:
+            self._probe.pop(id, None)
+
     def failed(self, id: str, allowed_fails: int, cooldown: float, at_once: bool) -> float | None:
         """Counts a failure; returns the end of the cooldown it started, if it started one."""
         now = self.clock()
@@ -284,6 +288,9 @@ class RedisState(LocalState):
             lambda pipe: pipe.set(self._key(id, "probe"), 1, nx=True, px=max(1, int(ttl * 1000))),
             lambda answers: bool(answers[0]),
         )
+
+    def _release_probe_ops(self, id: str) -> Ops:
+        return lambda pipe: pipe.delete(self._key(id, "probe")), lambda answers: None
 
     def _failed_ops(self, id: str, allowed_fails: int, cooldown: float, at_once: bool) -> Ops:
         until = self.clock() + cooldown

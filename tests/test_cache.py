@@ -471,3 +471,21 @@ def test_without_a_cache_the_options_are_taken_and_nothing_is_kept(server: FakeS
     chat(Caller("sync"), server, USER)
     assert len(server.requests) == 2
     assert server.requests[0].json().keys().isdisjoint({"cache", "caching"})
+
+
+def test_a_failed_response_is_never_stored(server: FakeServer, local: ritellm.Cache) -> None:
+    from tests import responses_formats as wire
+
+    options = {"base_url": server.base_url, "api_key": "sk-test-key"}
+    server.queue(Reply.json(wire.RESPONSE_FAILED), Reply.json(wire.RESPONSE_FAILED))
+    assert ritellm.responses("openai/o3", "hi", **options).status == "failed"
+    again = ritellm.responses("openai/o3", "hi", **options)
+    assert again.status == "failed" and not again._hidden_params.get("cache_hit")
+    assert len(server.requests) == 2
+    server.queue(
+        Reply(200, {"content-type": "text/event-stream"}, [wire.sse(wire.STREAM_FAILED)]),
+        Reply.json(wire.RESPONSE_TEXT),
+    )
+    list(ritellm.responses("openai/o3", "stream me", stream=True, **options))
+    assert ritellm.responses("openai/o3", "stream me", **options).status == "completed"
+    assert len(server.requests) == 4

@@ -45,8 +45,11 @@ def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Records the transport's waits between retries instead of waiting."""
     waits: list[float] = []
 
+    real_sleep = asyncio.sleep
+
     async def no_async_sleep(seconds: float) -> None:
         waits.append(seconds)
+        await real_sleep(0)  # still a point where other tasks run
 
     monkeypatch.setattr(time, "sleep", waits.append)
     monkeypatch.setattr(asyncio, "sleep", no_async_sleep)
@@ -601,7 +604,7 @@ def test_simple_shuffle_follows_the_weights(server: FakeServer) -> None:
     router = ritellm.Router(
         [deployment(server, "openai/a", rpm=900), deployment(server, "openai/b", rpm=100)], seed=7
     )
-    firsts = [router._ordered("g", None)[0].model for _ in range(2000)]
+    firsts = [router._ordered("g", None)[0][0].model for _ in range(2000)]
     assert 0.85 < firsts.count("openai/a") / 2000 < 0.95
 
 
@@ -679,32 +682,34 @@ def test_embedding_and_responses_route_too(mode: Mode, server: FakeServer, event
 
 def test_per_call_fallbacks(mode: Mode, server: FakeServer, events: list[Any]) -> None:
     by_model(server, {"a": lambda r: error(500)})
-    fallbacks: list[Any] = ["openai/b", {"model": "openai/c", "api_key": "sk-c-key-0000"}]
-    if mode.is_async:
-        answer = asyncio.run(
-            ritellm.acompletion(
-                "openai/a", USER, base_url=server.base_url, max_retries=0, fallbacks=fallbacks
-            )
-        )
-    else:
-        answer = ritellm.completion(
-            "openai/a", USER, base_url=server.base_url, max_retries=0, fallbacks=fallbacks
-        )
-    assert answer.model == "b"
-    assert events[-1].route == ("openai/a[0]: InternalServerError", "fallback to openai/b")
-    by_model(server, {"a": lambda r: error(500), "b": lambda r: error(503)})
+    # Each fallback goes where its own entry says, with its own key: never the first model's.
+    fallbacks: list[Any] = [
+        {"model": "openai/b", "base_url": server.base_url, "api_key": "sk-b-key-0000"},
+        {"model": "openai/b", "base_url": server.base_url, "api_key": "sk-c-key-0000"},
+    ]
+
+    def call() -> Any:
+        options = {"base_url": server.base_url, "api_key": "sk-first-key-0000", "num_retries": 0}
+        if mode.is_async:
+            return asyncio.run(ritellm.acompletion("openai/a", USER, fallbacks=fallbacks, **options))
+        return ritellm.completion("openai/a", USER, fallbacks=fallbacks, **options)
+
+    assert call().model == "b"
+    assert events[-1].route == ("openai/a[0]: InternalServerError", "fallback to fallback 1: openai/b")
+    keys = [r.headers["authorization"] for r in server.requests]
+    assert keys == ["Bearer sk-first-key-0000", "Bearer sk-b-key-0000"]  # num_retries=0: one try each
+    # The same model with a backup key is tried second, in the order given.
+    by_model(
+        server,
+        {
+            "a": lambda r: error(500),
+            "b": lambda r: error(503) if "sk-b" in r.headers["authorization"] else None,
+        },
+    )
     server.requests.clear()
-    if mode.is_async:
-        answer = asyncio.run(
-            ritellm.acompletion(
-                "openai/a", USER, base_url=server.base_url, max_retries=0, fallbacks=fallbacks
-            )
-        )
-    else:
-        answer = ritellm.completion(
-            "openai/a", USER, base_url=server.base_url, max_retries=0, fallbacks=fallbacks
-        )
-    assert answer.model == "c" and server.requests[-1].headers["authorization"] == "Bearer sk-c-key-0000"
+    assert call().model == "b"
+    keys = [r.headers["authorization"] for r in server.requests]
+    assert keys == ["Bearer sk-first-key-0000", "Bearer sk-b-key-0000", "Bearer sk-c-key-0000"]
 
 
 def test_the_configuration_is_checked_when_the_router_is_made(server: FakeServer) -> None:
@@ -838,3 +843,45 @@ def test_the_routers_cache_is_the_cache_of_its_calls(
     assert (events[-1].cache_hit, events[-1].deployment) == (True, "g[0]")
     ritellm.completion("openai/a", USER, base_url=server.base_url)  # ritellm.cache is not the router's
     assert len(server.requests) == 2
+
+
+def test_a_trial_refused_by_the_rpm_limit_gives_its_slot_back(mode: Mode, server: FakeServer) -> None:
+    clock = Clock()
+    router = ritellm.Router(
+        [deployment(server, "openai/a", rpm=1)], allowed_fails=0, num_retries=0, cooldown_time=5, clock=clock
+    )
+    router.sleep = lambda seconds: setattr(clock, "now", clock.now + seconds)  # type: ignore[method-assign]
+
+    async def asleep(seconds: float) -> None:
+        clock.now += seconds
+
+    router.asleep = asleep
+    server.queue(error(500))
+    with pytest.raises(ritellm.InternalServerError):
+        mode.completion(router, "g")
+    clock.now += 6  # the cooldown is over, but this minute's one request is spent: the trial waits
+    assert mode.completion(router, "g").model == "a"
+    clock.now += 120  # later on, healthy: no trial slot left claimed
+    assert mode.completion(router, "g").model == "a"
+
+
+def test_deployments_differing_in_any_setting_are_apart(server: FakeServer) -> None:
+    east = {"model_name": "g", "litellm_params": {"model": "bedrock/m", "aws_region_name": "us-east-1"}}
+    west = {"model_name": "g", "litellm_params": {"model": "bedrock/m", "aws_region_name": "us-west-2"}}
+    a, b = ritellm.Router([east, west]).groups["g"]
+    assert a.id != b.id  # each its own breaker and rpm count
+
+
+def test_notes_on_errors_work_before_python_3_11() -> None:
+    import ast
+    from pathlib import Path
+
+    source = (Path(_router.__file__)).read_text("utf-8")
+    calls = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "add_note"
+    ]
+    assert calls == []  # BaseException.add_note is Python 3.11's; ritellm runs on 3.9
