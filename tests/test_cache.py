@@ -476,7 +476,7 @@ def test_without_a_cache_the_options_are_taken_and_nothing_is_kept(server: FakeS
 def test_a_failed_response_is_never_stored(server: FakeServer, local: ritellm.Cache) -> None:
     from tests import responses_formats as wire
 
-    options = {"base_url": server.base_url, "api_key": "sk-test-key"}
+    options: dict[str, Any] = {"base_url": server.base_url, "api_key": "sk-test-key"}
     server.queue(Reply.json(wire.RESPONSE_FAILED), Reply.json(wire.RESPONSE_FAILED))
     assert ritellm.responses("openai/o3", "hi", **options).status == "failed"
     again = ritellm.responses("openai/o3", "hi", **options)

@@ -689,7 +689,11 @@ def test_per_call_fallbacks(mode: Mode, server: FakeServer, events: list[Any]) -
     ]
 
     def call() -> Any:
-        options = {"base_url": server.base_url, "api_key": "sk-first-key-0000", "num_retries": 0}
+        options: dict[str, Any] = {
+            "base_url": server.base_url,
+            "api_key": "sk-first-key-0000",
+            "num_retries": 0,
+        }
         if mode.is_async:
             return asyncio.run(ritellm.acompletion("openai/a", USER, fallbacks=fallbacks, **options))
         return ritellm.completion("openai/a", USER, fallbacks=fallbacks, **options)
@@ -850,7 +854,7 @@ def test_a_trial_refused_by_the_rpm_limit_gives_its_slot_back(mode: Mode, server
     router = ritellm.Router(
         [deployment(server, "openai/a", rpm=1)], allowed_fails=0, num_retries=0, cooldown_time=5, clock=clock
     )
-    router.sleep = lambda seconds: setattr(clock, "now", clock.now + seconds)  # type: ignore[method-assign]
+    router.sleep = lambda seconds: setattr(clock, "now", clock.now + seconds)
 
     async def asleep(seconds: float) -> None:
         clock.now += seconds
