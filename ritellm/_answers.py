@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from . import _transport
+from ._assembly import as_chunk, as_terminal_event
 from ._exceptions import APIError, InternalError, InvalidResponseError, RitellmError, redacted
 from ._instance import core
 from ._models import Prepared
@@ -87,20 +88,7 @@ def answer_as_chunks(
     """A stream request answered with a complete answer instead (proxies do this): its chunk,
     the error it reports, or an error that shows what arrived."""
     completion = _instead_of_stream(prepared, status, headers, body, ChatCompletion)
-    choices = []
-    for choice in completion.get("choices") or []:
-        delta = dict(choice.get("message") or {})
-        if delta.get("tool_calls"):
-            delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(delta["tool_calls"])]
-        choices.append(
-            {
-                "index": choice.get("index", 0),
-                "delta": delta,
-                "logprobs": choice.get("logprobs"),
-                "finish_reason": choice.get("finish_reason"),
-            }
-        )
-    return [ChatCompletionChunk(completion, object="chat.completion.chunk", choices=choices)]
+    return [as_chunk(completion)]
 
 
 def answer_as_events(
@@ -109,11 +97,7 @@ def answer_as_events(
     """A Responses stream request answered with a complete response instead: the terminal event
     that carries it, or the error it reports."""
     response = _instead_of_stream(prepared, status, headers, body, ResponseObject)
-    status_name = response.get("status")
-    kind = {"failed": "response.failed", "incomplete": "response.incomplete"}.get(
-        status_name or "", "response.completed"
-    )
-    return [ResponseStreamEvent(type=kind, sequence_number=0, response=response)]
+    return [as_terminal_event(response)]
 
 
 def answer(

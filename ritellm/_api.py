@@ -10,7 +10,7 @@ from . import _cache, _callbacks, _cloud, _embeddings, _instance, _pools, _respo
 from ._answers import read
 from ._callbacks import Watch
 from ._cost import HiddenParams
-from ._exceptions import APIStatusError
+from ._exceptions import APIStatusError, InternalError
 from ._limits import Limits
 from ._models import Prepared
 from ._options import TimeoutTypes
@@ -161,11 +161,9 @@ def completion(
 
     fallbacks = params.pop("fallbacks", None)
     if fallbacks:
-        from ._router import completion_with_fallbacks
-
+        follow, _ = _followers()
         return cast(
-            "ChatCompletion | Stream",
-            completion_with_fallbacks(model, messages, fallbacks, **_call_options(locals(), params)),
+            "ChatCompletion | Stream", follow(model, messages, fallbacks, **_call_options(locals(), params))
         )
     use, params = _cache.take(params)
     watch = _callbacks.watch(model, stream)
@@ -252,6 +250,18 @@ async def _akept(use: _cache.Use, result: Any) -> Any:
     elif _cache.storable(result):
         await use.aput("answer", result)
     return result
+
+
+#: How completion() follows LiteLLM's per-call ``fallbacks=``: the Router's rules, sync and
+#: async, installed by ``ritellm._router`` when it is imported (``import ritellm`` does), so that
+#: this module, whose calls the Router makes, does not import it back.
+follow_fallbacks: tuple[Callable[..., Any], Callable[..., Awaitable[Any]]] | None = None
+
+
+def _followers() -> tuple[Callable[..., Any], Callable[..., Awaitable[Any]]]:
+    if follow_fallbacks is None:
+        raise InternalError("fallbacks= needs ritellm._router, which import ritellm loads")
+    return follow_fallbacks
 
 
 #: completion()'s own arguments, handed on whole to the calls that per-call fallbacks make.
@@ -418,11 +428,10 @@ async def acompletion(
 
     fallbacks = params.pop("fallbacks", None)
     if fallbacks:
-        from ._router import acompletion_with_fallbacks
-
+        _, afollow = _followers()
         return cast(
             "ChatCompletion | AsyncStream",
-            await acompletion_with_fallbacks(model, messages, fallbacks, **_call_options(locals(), params)),
+            await afollow(model, messages, fallbacks, **_call_options(locals(), params)),
         )
     use, params = _cache.take(params)
     watch = _callbacks.watch(model, stream)

@@ -6,7 +6,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .types import ChatCompletion, Response
+from .types import ChatCompletion, ChatCompletionChunk, Response, ResponseStreamEvent
+
+
+def as_chunk(completion: Mapping[str, Any]) -> ChatCompletionChunk:
+    """A complete answer as the one chunk a stream of it would be (its messages as deltas)."""
+    choices = []
+    for choice in completion.get("choices") or []:
+        delta = dict(choice.get("message") or {})
+        if delta.get("tool_calls"):
+            delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(delta["tool_calls"])]
+        choices.append(
+            {
+                "index": choice.get("index", 0),
+                "delta": delta,
+                "logprobs": choice.get("logprobs"),
+                "finish_reason": choice.get("finish_reason"),
+            }
+        )
+    return ChatCompletionChunk(completion, object="chat.completion.chunk", choices=choices)
+
+
+def as_terminal_event(response: Mapping[str, Any]) -> ResponseStreamEvent:
+    """A complete response as the terminal event a stream of it ends with."""
+    kind = {"failed": "response.failed", "incomplete": "response.incomplete"}.get(
+        response.get("status") or "", "response.completed"
+    )
+    return ResponseStreamEvent(type=kind, sequence_number=0, response=response)
+
 
 #: Top-level fields taken from the chunks (the last one that has each wins).
 _ANSWER_FIELDS = ("id", "created", "model", "system_fingerprint", "service_tier", "usage")

@@ -41,6 +41,7 @@ from collections.abc import AsyncGenerator, Generator, Iterator, Mapping, Sequen
 from pathlib import Path
 from typing import Any, Callable, Literal, NamedTuple, TypeVar
 
+from ._assembly import as_chunk, as_terminal_event
 from ._callbacks import Watch
 from ._cost import HiddenParams
 from ._exceptions import InvalidRequestError
@@ -572,25 +573,8 @@ def chunks(stored: dict[str, Any], kind: type[Record]) -> list[Any]:
         return [kind(chunk) for chunk in stored["chunks"]]
     answered = stored["answer"]
     if kind is ResponseStreamEvent:
-        name = {"failed": "response.failed", "incomplete": "response.incomplete"}.get(
-            answered.get("status") or "", "response.completed"
-        )
-        return [kind(type=name, sequence_number=0, response=answered)]
-    # As ``_answers.answer_as_chunks`` makes one chunk of a complete answer.
-    choices = []
-    for choice in answered.get("choices") or []:
-        delta = dict(choice.get("message") or {})
-        if delta.get("tool_calls"):
-            delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(delta["tool_calls"])]
-        choices.append(
-            {
-                "index": choice.get("index", 0),
-                "delta": delta,
-                "logprobs": choice.get("logprobs"),
-                "finish_reason": choice.get("finish_reason"),
-            }
-        )
-    return [kind(answered, object="chat.completion.chunk", choices=choices)]
+        return [as_terminal_event(answered)]
+    return [as_chunk(answered)]
 
 
 #: A Responses answer in these states is an error or not an answer yet: never stored.

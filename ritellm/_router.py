@@ -895,3 +895,7 @@ async def acompletion_with_fallbacks(
     kwargs = {k: v for k, v in kwargs.items() if v is not None or k == "stream"}
     router = _per_call_router(model, fallbacks, kwargs)
     return await router.acompletion(model, messages, **kwargs)
+
+
+# The per-call fallbacks= of completion() and acompletion() follow these rules (see _api).
+_api.follow_fallbacks = (completion_with_fallbacks, acompletion_with_fallbacks)
