@@ -6,6 +6,9 @@
 'Hi'
 """
 
+import importlib as _importlib
+import typing as _typing
+
 from . import types as types
 from ._api import acancel_response as acancel_response
 from ._api import acompletion as acompletion
@@ -31,8 +34,6 @@ from ._assembly import stream_chunk_builder as stream_chunk_builder
 from ._cache import Cache as Cache
 from ._callbacks import CallEvent as CallEvent
 from ._callbacks import callbacks as callbacks
-from ._cost import completion_cost as completion_cost
-from ._cost import cost_per_token as cost_per_token
 from ._exceptions import APIConnectionError as APIConnectionError
 from ._exceptions import APIError as APIError
 from ._exceptions import APIStatusError as APIStatusError
@@ -65,30 +66,54 @@ from ._exceptions import UnprocessableEntityError as UnprocessableEntityError
 from ._exceptions import UnsupportedPlatformError as UnsupportedPlatformError
 from ._exceptions import UnsupportedProviderError as UnsupportedProviderError
 from ._limits import Limits as Limits
-from ._model_table import get_max_tokens as get_max_tokens
-from ._model_table import get_model_info as get_model_info
-from ._model_table import register_model as register_model
-from ._model_table import supports_function_calling as supports_function_calling
-from ._model_table import supports_parallel_function_calling as supports_parallel_function_calling
-from ._model_table import supports_prompt_caching as supports_prompt_caching
-from ._model_table import supports_reasoning as supports_reasoning
-from ._model_table import supports_response_schema as supports_response_schema
-from ._model_table import supports_vision as supports_vision
 from ._pools import aclose as aclose
 from ._pools import close as close
-from ._router import Router as Router
 from ._streaming import AsyncResponseStream as AsyncResponseStream
 from ._streaming import AsyncStream as AsyncStream
 from ._streaming import ResponseStream as ResponseStream
 from ._streaming import Stream as Stream
-from ._tokens import TokenCount as TokenCount
-from ._tokens import token_counter as token_counter
 from ._version import __version__ as __version__
 from .types import ChatCompletion as ChatCompletion
 from .types import ChatCompletionChunk as ChatCompletionChunk
 from .types import EmbeddingResponse as EmbeddingResponse
 from .types import Response as Response
 from .types import ResponseStreamEvent as ResponseStreamEvent
+
+if _typing.TYPE_CHECKING:  # loaded on first use (see __getattr__); checkers see them here
+    from ._cost import completion_cost as completion_cost
+    from ._cost import cost_per_token as cost_per_token
+    from ._model_table import get_max_tokens as get_max_tokens
+    from ._model_table import get_model_info as get_model_info
+    from ._model_table import register_model as register_model
+    from ._model_table import supports_function_calling as supports_function_calling
+    from ._model_table import supports_parallel_function_calling as supports_parallel_function_calling
+    from ._model_table import supports_prompt_caching as supports_prompt_caching
+    from ._model_table import supports_reasoning as supports_reasoning
+    from ._model_table import supports_response_schema as supports_response_schema
+    from ._model_table import supports_vision as supports_vision
+    from ._router import Router as Router
+    from ._tokens import TokenCount as TokenCount
+    from ._tokens import token_counter as token_counter
+
+#: Public names loaded on first use: the model table, pricing, token counting and the Router
+#: cost an import nothing until someone uses them.
+_LAZY = {
+    "completion_cost": "._cost",
+    "cost_per_token": "._cost",
+    "get_max_tokens": "._model_table",
+    "get_model_info": "._model_table",
+    "register_model": "._model_table",
+    "supports_function_calling": "._model_table",
+    "supports_parallel_function_calling": "._model_table",
+    "supports_prompt_caching": "._model_table",
+    "supports_reasoning": "._model_table",
+    "supports_response_schema": "._model_table",
+    "supports_vision": "._model_table",
+    "Router": "._router",
+    "TokenCount": "._tokens",
+    "token_counter": "._tokens",
+}
+
 
 __all__ = [
     "APIConnectionError",
@@ -185,7 +210,23 @@ cache: "Cache | None" = None
 # pickles, not as the private module that defines them, as httpx and openai-python do.
 # Functions keep theirs: typing.get_overloads finds overloads by the defining module.
 for _name in __all__:
-    _public = globals()[_name]
+    _public = globals().get(_name)
     if isinstance(_public, type):
         _public.__module__ = __name__
 del _name, _public
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """Loads a public name of :data:`_LAZY` on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module, __name__), name)
+    if isinstance(value, type):
+        value.__module__ = __name__
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

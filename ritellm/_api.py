@@ -4,21 +4,22 @@ stored responses, and their async twins."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable, Mapping
-from typing import Any, Callable, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, TypeVar, cast, overload
 
 from . import _cache, _callbacks, _cloud, _embeddings, _instance, _pools, _responses, _transport
 from ._answers import read
 from ._callbacks import Watch
-from ._cost import HiddenParams
 from ._exceptions import APIStatusError, InternalError
 from ._limits import Limits
-from ._models import Prepared
+from ._models import HiddenParams, Prepared
 from ._options import TimeoutTypes
 from ._prepare import cache_key, prepare
 from ._retries import DEFAULT_MAX_RETRIES
 from ._streaming import AsyncResponseStream, AsyncStream, ResponseStream, Stream
-from ._tokens import TokenCount, counted
 from .types import ChatCompletion, EmbeddingResponse, Provider, Record, Response
+
+if TYPE_CHECKING:
+    from ._tokens import TokenCount
 
 R = TypeVar("R", bound=Record)
 SyncStreams = TypeVar("SyncStreams", Stream, ResponseStream)
@@ -253,14 +254,18 @@ async def _akept(use: _cache.Use, result: Any) -> Any:
 
 
 #: How completion() follows LiteLLM's per-call ``fallbacks=``: the Router's rules, sync and
-#: async, installed by ``ritellm._router`` when it is imported (``import ritellm`` does), so that
-#: this module, whose calls the Router makes, does not import it back.
+#: async, installed by ``ritellm._router`` when it is imported (on first use of fallbacks= or of
+#: ``ritellm.Router``), so that this module, whose calls the Router makes, does not import it.
 follow_fallbacks: tuple[Callable[..., Any], Callable[..., Awaitable[Any]]] | None = None
 
 
 def _followers() -> tuple[Callable[..., Any], Callable[..., Awaitable[Any]]]:
     if follow_fallbacks is None:
-        raise InternalError("fallbacks= needs ritellm._router, which import ritellm loads")
+        import importlib
+
+        importlib.import_module(f"{__package__}._router")  # loaded on first use; it installs them
+    if follow_fallbacks is None:
+        raise InternalError("ritellm._router did not install the per-call fallbacks")
     return follow_fallbacks
 
 
@@ -896,6 +901,8 @@ def count_tokens(
     :func:`token_counter` (exact for OpenAI's models with tiktoken, an estimate otherwise: the
     answer's ``exact`` and ``method`` say which). ``params`` are the call's other fields
     (``system``, ``thinking``, ...)."""
+    from ._tokens import TokenCount, counted  # here: tokenizing loads only where counted
+
     messages = list(messages)
     if not _counts_tokens(model):
         return counted(model, messages, None, tools)
@@ -920,6 +927,8 @@ async def acount_tokens(
 ) -> TokenCount:
     """The async twin of :func:`count_tokens`."""
     import asyncio
+
+    from ._tokens import TokenCount, counted
 
     messages = list(messages)
     if not _instance.loaded():

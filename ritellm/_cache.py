@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import hashlib
 import json
 import logging
 import os
@@ -43,8 +42,8 @@ from typing import Any, Callable, Literal, NamedTuple, TypeVar
 
 from ._assembly import as_chunk, as_terminal_event
 from ._callbacks import Watch
-from ._cost import HiddenParams
 from ._exceptions import InvalidRequestError
+from ._models import HiddenParams
 from .types import ChatCompletion, Record, ResponseStreamEvent
 
 _log = logging.getLogger("ritellm")
@@ -536,6 +535,8 @@ def take(params: dict[str, Any]) -> tuple[Use | None, dict[str, Any]]:
 
 
 def digest_of(material: str) -> str:
+    import hashlib  # here: loading OpenSSL's costs every import 2 ms, and only caching uses it
+
     return hashlib.sha256(material.encode()).hexdigest()
 
 

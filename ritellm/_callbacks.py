@@ -13,7 +13,6 @@ import logging
 import time
 from typing import Any, Callable, NamedTuple
 
-from ._cost import usage_cost
 from .types import Usage
 
 #: The hooks, called in order with each call's :class:`CallEvent`. Append to it.
@@ -120,6 +119,8 @@ class Watch:
         self._reported = True
         if exception is not None:
             self.attempts = max(self.attempts, getattr(exception, "attempts", 1))
+        from ._cost import usage_cost  # here: the model table's code loads only with callbacks
+
         usage = usage or self.usage
         model = f"{self.provider}/{self.model}"
         event = CallEvent(

@@ -198,28 +198,3 @@ def usage_cost(models: list[str], usage: Any) -> float | None:
         return None if entry is None else sum(priced(entry, token_classes(usage)))
     except (RitellmError, TypeError, ValueError):
         return None
-
-
-class HiddenParams(dict[str, Any]):
-    """A result's ``_hidden_params``, as LiteLLM's results have them: ``custom_llm_provider``,
-    ``model`` (the model string the call was made with) and ``response_cost``, priced when first
-    read so that calls nobody prices pay nothing for it."""
-
-    def __init__(self, provider: str, model: str, answer: Mapping[str, Any]) -> None:
-        super().__init__(custom_llm_provider=provider, model=model)
-        answered = answer.get("model")
-        # The usage and names only: the answer holds this, which must not hold the answer.
-        self._priced_as = [model, f"{provider}/{answered}"] if isinstance(answered, str) else [model]
-        self._usage = answer.get("usage")
-
-    def __missing__(self, key: str) -> Any:
-        if key != "response_cost":
-            raise KeyError(key)
-        cost = self["response_cost"] = usage_cost(self._priced_as, self._usage)
-        return cost
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default

@@ -3,7 +3,6 @@ from a template), the key and the caller's headers added and checked."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -161,6 +160,8 @@ def cache_key(
     )
     digest = _digests.get(encoded)
     if digest is None:
+        import hashlib  # here: loading OpenSSL's costs every import 2 ms, and only caching uses it
+
         digest = hashlib.sha256(instance.cache_material(encoded).encode()).hexdigest()
         if len(encoded) <= DIGEST_CALL_BYTES:
             if len(_digests) >= DIGESTS_KEPT:

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import json
 import random
 import threading
@@ -163,6 +162,8 @@ class Deployment:
         identity = info.get("id") or json.dumps(
             [self.group, self.model, self.params], sort_keys=True, default=str
         )
+        import hashlib  # here: loading OpenSSL's costs every import of ritellm 2 ms
+
         self.id = hashlib.sha256(str(identity).encode()).hexdigest()[:16]
 
     @property
