@@ -71,6 +71,8 @@ class LocalState:
         return getattr(self, name)(*args)
 
     def health(self, ids: list[str]) -> list[Health]:
+        if not (self._cool or self._half or self._probe):  # nothing ever failed: every call's case
+            return [HEALTHY] * len(ids)
         now = self.clock()
         with self._lock:
             return [
