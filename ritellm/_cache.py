@@ -534,12 +534,6 @@ def take(params: dict[str, Any]) -> tuple[Use | None, dict[str, Any]]:
     return Use(cache, controls), params
 
 
-def digest_of(material: str) -> str:
-    import hashlib  # here: loading OpenSSL's costs every import 2 ms, and only caching uses it
-
-    return hashlib.sha256(material.encode()).hexdigest()
-
-
 # What a hit answers.
 
 
