@@ -82,6 +82,7 @@ from .types import ResponseStreamEvent as ResponseStreamEvent
 if _typing.TYPE_CHECKING:  # loaded on first use (see __getattr__); checkers see them here
     from ._cost import completion_cost as completion_cost
     from ._cost import cost_per_token as cost_per_token
+    from ._install import install_as_litellm as install_as_litellm
     from ._model_table import get_max_tokens as get_max_tokens
     from ._model_table import get_model_info as get_model_info
     from ._model_table import register_model as register_model
@@ -102,6 +103,7 @@ _LAZY = {
     "cost_per_token": "._cost",
     "get_max_tokens": "._model_table",
     "get_model_info": "._model_table",
+    "install_as_litellm": "._install",
     "register_model": "._model_table",
     "supports_function_calling": "._model_table",
     "supports_parallel_function_calling": "._model_table",
@@ -185,6 +187,7 @@ __all__ = [
     "get_model_info",
     "get_response",
     "get_supported_openai_params",
+    "install_as_litellm",
     "list_input_items",
     "providers",
     "register_model",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from ._exceptions import InvalidRequestError
 from ._models import Timeouts
@@ -78,7 +78,12 @@ LITELLM_ONLY = frozenset(
     }
 )
 #: LiteLLM's options with a meaning here.
-LITELLM_HONOURED = frozenset({"api_base", "num_retries", "drop_params", "mock_response"})
+LITELLM_HONOURED = frozenset(
+    {"api_base", "num_retries", "drop_params", "mock_response", "headers", "retry_strategy"}
+)
+#: LiteLLM's ``retry_strategy`` values ritellm's retries already follow: they back off
+#: exponentially (or wait what the server's Retry-After asks).
+RETRY_STRATEGIES = frozenset({"exponential_backoff_retry"})
 _LITELLM_NAMES = LITELLM_ONLY | LITELLM_HONOURED
 #: What ritellm says instead, where it has its own way.
 _INSTEAD = {
@@ -89,16 +94,32 @@ _INSTEAD = {
 }
 
 
+class LiteLLMOptions(NamedTuple):
+    """A call's options once LiteLLM's are read."""
+
+    model: Any
+    base_url: str | None
+    max_retries: int
+    #: The body parameters left.
+    params: Mapping[str, Any]
+    drop_params: bool
+    #: LiteLLM's ``headers=``: HTTP headers, below ``extra_headers`` when both name one.
+    headers: Mapping[str, str] | None
+
+
 def litellm_options(
     model: Any, base_url: str | None, max_retries: int, params: Mapping[str, Any], prefixes: Mapping[str, Any]
-) -> tuple[Any, str | None, int, Mapping[str, Any], bool]:
+) -> LiteLLMOptions:
     """LiteLLM's options with their LiteLLM meaning: ``api_base``, ``num_retries``,
-    ``drop_params``, ``mock_response`` (for a model whose prefix is in ``prefixes``); its other
-    client-side options refused by name. Returns the call's model, base URL, retries, body
-    parameters and ``drop_params``."""
+    ``drop_params``, ``headers``, ``retry_strategy``, ``mock_response`` (for a model whose
+    prefix is in ``prefixes``); its other client-side options refused by name, unless None (as
+    in LiteLLM, None means not given: clients pass ``custom_llm_provider=None`` on every
+    call)."""
     if _LITELLM_NAMES.isdisjoint(params):  # the usual call: nothing to copy or take out
-        return model, base_url, max_retries, params, False
-    params = dict(params)
+        return LiteLLMOptions(model, base_url, max_retries, params, False, None)
+    params = {
+        name: value for name, value in params.items() if value is not None or name not in _LITELLM_NAMES
+    }
     refused = sorted(LITELLM_ONLY.intersection(params))
     if refused:
         hints = [f"{name} (instead: {_INSTEAD[name]})" if name in _INSTEAD else name for name in refused]
@@ -115,6 +136,17 @@ def litellm_options(
     if num_retries is not None:
         max_retries = num_retries
     drop_params = bool(params.pop("drop_params", False))
+    headers = params.pop("headers", None)
+    if headers is not None and not isinstance(headers, Mapping):
+        raise InvalidRequestError(
+            f"headers must be a mapping of names to values, got {type(headers).__name__}"
+        )
+    retry_strategy = params.pop("retry_strategy", None)
+    if retry_strategy is not None and retry_strategy not in RETRY_STRATEGIES:
+        raise InvalidRequestError(
+            f"retry_strategy={retry_strategy!r}: ritellm retries with exponential backoff "
+            "('exponential_backoff_retry'), honouring the server's Retry-After; num_retries= sets how often"
+        )
     mock_response = params.pop("mock_response", None)
     if isinstance(mock_response, BaseException):
         raise mock_response
@@ -127,7 +159,7 @@ def litellm_options(
         if prefix in prefixes:  # an unknown prefix is still refused as such
             model, base_url = f"mock/{name}", None
             params["mock_response"] = mock_response
-    return model, base_url, max_retries, params, drop_params
+    return LiteLLMOptions(model, base_url, max_retries, params, drop_params, headers)
 
 
 def response_format(value: Any) -> Any:

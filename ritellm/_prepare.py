@@ -65,11 +65,21 @@ def _settled(
     max_retries: Any,
     params: Mapping[str, Any],
     operation: str,
-) -> tuple[Any, str | None, int, dict[str, Any], bool, dict[str, str], Mapping[str, Any], Any]:
+) -> tuple[
+    Any,
+    str | None,
+    int,
+    dict[str, Any],
+    bool,
+    dict[str, str],
+    Mapping[str, Any],
+    Any,
+    Mapping[str, str] | None,
+]:
     """The call's options settled: LiteLLM's read, nulls left out, the provider's settings from
     the environment. Returns model, base URL, retries, params, ``drop_params``, the environment
-    the core may read, the cloud credentials options, and the messages."""
-    model, base_url, max_retries, params, drop_params = litellm_options(
+    the core may read, the cloud credentials options, the messages, and LiteLLM's ``headers=``."""
+    model, base_url, max_retries, params, drop_params, headers = litellm_options(
         model, base_url, max_retries, params, instance.config_env
     )
     if not isinstance(max_retries, int) or max_retries < 0:
@@ -89,7 +99,7 @@ def _settled(
         if (value := os.environ.get(name)) is not None
     }
     params, env, cloud = _cloud.settings(prefix, params, env)
-    return model, base_url, max_retries, params, drop_params, env, cloud, messages
+    return model, base_url, max_retries, params, drop_params, env, cloud, messages, headers
 
 
 def _call(
@@ -152,7 +162,7 @@ def cache_key(
     with ``api_key``, ``timeout``, retries, ``stream`` or headers. Raises what :func:`prepare`
     would for a malformed call, before any I/O."""
     instance = core()
-    model, base_url, _, params, drop_params, env, _, messages = _settled(
+    model, base_url, _, params, drop_params, env, _, messages, _ = _settled(
         instance, model, messages, base_url, DEFAULT_MAX_RETRIES, params, operation
     )
     encoded = _encoded(
@@ -192,7 +202,7 @@ def prepare(
     call's input. ``stored`` (``{"action", "id"}``) makes a Responses call one on a stored
     response."""
     instance = core()
-    model, base_url, max_retries, params, drop_params, env, cloud, messages = _settled(
+    model, base_url, max_retries, params, drop_params, env, cloud, messages, litellm_headers = _settled(
         instance, model, messages, base_url, max_retries, params, operation
     )
     limits = limits or DEFAULT_LIMITS
@@ -236,6 +246,8 @@ def prepare(
             raise MissingAPIKeyError(
                 f"{head['provider']}/ needs an API key: set {auth['env']} or pass api_key="
             )
+    if litellm_headers:
+        extra_headers = {**litellm_headers, **(extra_headers or {})}
     for name, value in (extra_headers or {}).items():
         _check_header(name, value, "extra_headers")
         if name.lower() in TRANSPORT_HEADERS:

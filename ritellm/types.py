@@ -14,6 +14,8 @@ attributes, so results cost no more than dicts until then. Item access stays unt
 
 # No `from __future__ import annotations`: the annotations are read at runtime to know which
 # fields hold nested records. Hence Optional, for Python 3.9.
+import json
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Optional, get_args
 
 __all__ = [
@@ -50,6 +52,10 @@ def _record_in(hint: Any) -> "Optional[type[Record]]":
     return None
 
 
+_item = dict.__getitem__
+_store = dict.__setitem__
+
+
 class Record(dict[str, Any]):
     """A dict whose keys also read as attributes; see the module's documentation."""
 
@@ -66,25 +72,91 @@ class Record(dict[str, Any]):
         cls._fields = cls._fields | frozenset(own)
         cls._nested = {**cls._nested, **{n: r for n, h in own.items() if (r := _record_in(h)) is not None}}
 
+    def __getitem__(self, key: str) -> Any:
+        value = _item(self, key)
+        # A nested dict (or list of dicts) becomes a record when first reached, by key or by
+        # attribute, and is stored back: made once, and every later access, either way, sees it.
+        kind = type(value)
+        if kind is dict:
+            value = self._nested.get(key, Record)(value)
+            _store(self, key, value)
+        elif kind is list and value and type(value[0]) is dict:  # lists are of one kind of item
+            record = self._nested.get(key, Record)
+            value = [record(item) if type(item) is dict else item for item in value]
+            _store(self, key, value)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
     if not TYPE_CHECKING:  # a checker would otherwise accept any attribute name
 
         def __getattr__(self, name: str) -> Any:
-            try:
-                value = self[name]
-            except KeyError:
-                if name in self._fields:
-                    return None
-                raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
-            # Stored back, so a nested record is made once and item access sees it too.
-            if type(value) is dict:
-                value = self[name] = self._nested.get(name, Record)(value)
-            elif type(value) is list and any(type(item) is dict for item in value):
-                record = self._nested.get(name, Record)
-                value = self[name] = [record(item) if type(item) is dict else item for item in value]
-            return value
+            if name in self:
+                return self[name]
+            if name in self._fields:
+                return None
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}")
 
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *self._fields, *(key for key in self if key.isidentifier())})
+
+    # The methods of Pydantic models and of the openai SDK's results, for code written against
+    # LiteLLM's or the SDK's types. Each gives plain dicts and lists, never records.
+
+    def model_dump(
+        self,
+        *,
+        exclude_none: bool = False,
+        include: "Optional[Collection[str]]" = None,
+        exclude: "Optional[Collection[str]]" = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """The record as plain dicts and lists, as Pydantic's ``model_dump()``; ``include`` and
+        ``exclude`` name top-level fields; ``exclude_none`` leaves out None values at every level.
+        (Pydantic's other options, ``mode``, ``by_alias``, ``exclude_unset``, change nothing here:
+        a record holds what the provider sent, in JSON's types.)"""
+        return {
+            key: _plain(value, exclude_none)
+            for key, value in dict.items(self)
+            if not (exclude_none and value is None)
+            and (include is None or key in include)
+            and (exclude is None or key not in exclude)
+        }
+
+    def model_dump_json(self, *, indent: "Optional[int]" = None, **options: Any) -> str:
+        """The record as JSON text, as Pydantic's ``model_dump_json()``."""
+        return json.dumps(self.model_dump(**options), indent=indent, ensure_ascii=False)
+
+    def to_dict(self, *, exclude_none: bool = False, **_: Any) -> dict[str, Any]:
+        """The openai SDK's name for :meth:`model_dump`."""
+        return self.model_dump(exclude_none=exclude_none)
+
+    def to_json(self, *, indent: "Optional[int]" = 2, exclude_none: bool = False, **_: Any) -> str:
+        """The openai SDK's ``to_json()``: indented by 2 unless told."""
+        return self.model_dump_json(indent=indent, exclude_none=exclude_none)
+
+    # Last: in the class body below them, ``dict`` and ``json`` would name these methods.
+    def dict(self, **options: Any) -> "dict[str, Any]":
+        """Pydantic v1's name for :meth:`model_dump`."""
+        return self.model_dump(**options)
+
+    def json(self, **options: Any) -> str:
+        """Pydantic v1's name for :meth:`model_dump_json`."""
+        return self.model_dump_json(**options)
+
+
+def _plain(value: Any, exclude_none: bool) -> Any:
+    """``value`` with every record and list copied as a plain dict and list."""
+    if isinstance(value, dict):
+        return {
+            key: _plain(item, exclude_none)
+            for key, item in dict.items(value)
+            if not (exclude_none and item is None)
+        }
+    if isinstance(value, list):
+        return [_plain(item, exclude_none) for item in value]
+    return value
 
 
 class Function(Record):

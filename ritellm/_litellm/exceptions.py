@@ -1,0 +1,259 @@
+"""LiteLLM's exception classes, by its names and in its hierarchy, for code written against
+LiteLLM (``litellm.exceptions`` once :func:`ritellm.install_as_litellm` ran).
+
+::
+
+    Exception
+    └── OpenAIError
+        ├── AuthenticationError              401, or no key
+        ├── PermissionDeniedError            403
+        ├── NotFoundError                    404
+        ├── BadRequestError                  400, 413, a call refused before it was sent
+        │   ├── ContextWindowExceededError
+        │   ├── ContentPolicyViolationError
+        │   ├── RejectedRequestError
+        │   └── UnsupportedParamsError
+        ├── UnprocessableEntityError         422
+        ├── Timeout                          408, 504, and no answer in time
+        ├── RateLimitError                   429, and a Router with every deployment busy
+        ├── InternalServerError              500, 529
+        ├── BadGatewayError                  502
+        ├── ServiceUnavailableError          503
+        ├── APIError                         any other status; an answer that cannot be read
+        ├── APIConnectionError               no answer, or a stream cut short
+        └── APIResponseValidationError
+            └── JSONSchemaValidationError
+    BudgetExceededError (Exception)
+
+Unlike ritellm's own ``APIError`` (the base of every provider error), LiteLLM's ``APIError``
+is one leaf: clients that retry on it must not retry a 401. ritellm raises its own classes;
+the calls of the ``litellm`` module give each error, in place, a class that is both its
+ritellm class and its LiteLLM one (:func:`as_litellm`), so ``except ritellm.RateLimitError``
+and ``except litellm.RateLimitError`` both catch it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _exceptions as ours
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "AuthenticationError",
+    "BadGatewayError",
+    "BadRequestError",
+    "BudgetExceededError",
+    "ContentPolicyViolationError",
+    "ContextWindowExceededError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "JSONSchemaValidationError",
+    "NotFoundError",
+    "OpenAIError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RejectedRequestError",
+    "ServiceUnavailableError",
+    "Timeout",
+    "UnprocessableEntityError",
+    "UnsupportedParamsError",
+]
+
+
+class OpenAIError(Exception):
+    """The base of LiteLLM's provider errors. Built as LiteLLM's are: ``message``,
+    ``llm_provider``, ``model`` and optional ``response``, ``body``, ``litellm_debug_info``,
+    ``max_retries``, ``num_retries``."""
+
+    status_code: int | None = None
+
+    def __init__(
+        self,
+        message: str = "",
+        llm_provider: str | None = None,
+        model: str | None = None,
+        response: Any = None,
+        litellm_debug_info: str | None = None,
+        max_retries: int | None = None,
+        num_retries: int | None = None,
+        body: Any = None,
+        **_: Any,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.llm_provider = llm_provider
+        self.model = model
+        self.response = response
+        self.body = body
+        self.litellm_debug_info = litellm_debug_info
+        self.max_retries = max_retries
+        self.num_retries = num_retries
+
+
+class AuthenticationError(OpenAIError):
+    status_code = 401
+
+
+class PermissionDeniedError(OpenAIError):
+    status_code = 403
+
+
+class NotFoundError(OpenAIError):
+    status_code = 404
+
+
+class BadRequestError(OpenAIError):
+    status_code = 400
+
+
+class InvalidRequestError(BadRequestError):
+    pass
+
+
+class ContextWindowExceededError(BadRequestError):
+    pass
+
+
+class ContentPolicyViolationError(BadRequestError):
+    pass
+
+
+class RejectedRequestError(BadRequestError):
+    pass
+
+
+class UnsupportedParamsError(BadRequestError):
+    pass
+
+
+class UnprocessableEntityError(OpenAIError):
+    status_code = 422
+
+
+class Timeout(OpenAIError):
+    status_code = 408
+
+
+class RateLimitError(OpenAIError):
+    status_code = 429
+
+
+class InternalServerError(OpenAIError):
+    status_code = 500
+
+
+class BadGatewayError(OpenAIError):
+    status_code = 502
+
+
+class ServiceUnavailableError(OpenAIError):
+    status_code = 503
+
+
+class APIError(OpenAIError):
+    """LiteLLM's: ``APIError(status_code, message, llm_provider, model, ...)``."""
+
+    def __init__(
+        self,
+        status_code: int | None = None,
+        message: str = "",
+        llm_provider: str | None = None,
+        model: str | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(message, llm_provider, model, **options)
+        self.status_code = status_code
+
+
+class APIConnectionError(OpenAIError):
+    status_code = 500
+
+
+class APIResponseValidationError(OpenAIError):
+    status_code = 500
+
+
+class JSONSchemaValidationError(APIResponseValidationError):
+    pass
+
+
+class BudgetExceededError(Exception):
+    def __init__(self, current_cost: float, max_budget: float, message: str | None = None) -> None:
+        self.current_cost, self.max_budget = current_cost, max_budget
+        super().__init__(
+            message or f"Budget has been exceeded! Current cost: {current_cost}, Max budget: {max_budget}"
+        )
+
+
+#: ritellm's classes and LiteLLM's, most specific first: the first that an error is an instance
+#: of decides (a 5xx other than those LiteLLM names is its APIError, below).
+_CLASSES: tuple[tuple[type[ours.RitellmError], type[OpenAIError]], ...] = (
+    (ours.ContextWindowExceededError, ContextWindowExceededError),
+    (ours.ContentPolicyError, ContentPolicyViolationError),
+    (ours.MissingAPIKeyError, AuthenticationError),
+    (ours.InvalidRequestError, BadRequestError),
+    (ours.BadRequestError, BadRequestError),
+    (ours.RequestTooLargeError, BadRequestError),
+    (ours.AuthenticationError, AuthenticationError),
+    (ours.PermissionDeniedError, PermissionDeniedError),
+    (ours.NotFoundError, NotFoundError),
+    (ours.UnprocessableEntityError, UnprocessableEntityError),
+    (ours.RequestTimeoutError, Timeout),
+    (ours.GatewayTimeoutError, Timeout),
+    (ours.APITimeoutError, Timeout),
+    (ours.RateLimitError, RateLimitError),
+    (ours.BadGatewayError, BadGatewayError),
+    (ours.ServiceUnavailableError, ServiceUnavailableError),
+    (ours.StreamInterruptedError, APIConnectionError),
+    (ours.APIConnectionError, APIConnectionError),
+)
+
+#: The class made for each pair, made once.
+_BOTH: dict[tuple[type[ours.RitellmError], type[OpenAIError]], type[Any]] = {}
+
+
+def litellm_class(exc: ours.RitellmError) -> type[OpenAIError] | None:
+    """The LiteLLM class for ritellm's error ``exc``, as LiteLLM maps a provider's error; None
+    for errors LiteLLM has no class for (ritellm's own faults, an unknown model)."""
+    for mine, theirs in _CLASSES:
+        if isinstance(exc, mine):
+            return theirs
+    if isinstance(exc, ours.InternalServerError) and exc.status_code in (500, 529, None):
+        return InternalServerError
+    if isinstance(exc, (ours.APIError, ours.LimitExceededError)):
+        return APIError
+    return None
+
+
+def as_litellm(exc: BaseException) -> BaseException:
+    """``exc`` given, in place, a class that is both its ritellm class and LiteLLM's for it,
+    with LiteLLM's attributes (``llm_provider``, ``model``, ``status_code``, ``body``, ...), so
+    that it keeps its traceback and everything ritellm set on it. Other exceptions pass as
+    they are."""
+    if not isinstance(exc, ours.RitellmError) or isinstance(exc, OpenAIError):
+        return exc
+    theirs = litellm_class(exc)
+    if theirs is None:
+        return exc
+    mine = type(exc)
+    both = _BOTH.get((mine, theirs))
+    if both is None:
+        both = _BOTH[mine, theirs] = type(theirs.__name__, (mine, theirs), {"__module__": "litellm"})
+    exc.__class__ = both
+    api = exc if isinstance(exc, ours.APIError) else None
+    exc.llm_provider = api.provider if api else None  # type: ignore[attr-defined]
+    if api is None or api.status_code is None:
+        exc.status_code = theirs.status_code  # type: ignore[attr-defined]
+    if api is None:
+        exc.message = str(exc)  # type: ignore[attr-defined]
+        exc.model = None  # type: ignore[attr-defined]
+    exc.response = None  # type: ignore[attr-defined]
+    fields = {name: getattr(api, name, None) for name in ("message", "type", "param", "code")} if api else {}
+    exc.body = fields if api is not None and api.status_code is not None else None  # type: ignore[attr-defined]
+    exc.litellm_debug_info = None  # type: ignore[attr-defined]
+    exc.max_retries = None  # type: ignore[attr-defined]
+    exc.num_retries = (api.attempts - 1) if api else None  # type: ignore[attr-defined]
+    return exc

@@ -1,0 +1,252 @@
+"""LiteLLM's calls (``litellm.main``), made with ritellm: LiteLLM's signatures and module
+settings read at each call, ritellm's errors given LiteLLM's classes, results and streams of
+LiteLLM's types. No I/O of its own: each call is one of ritellm's."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from typing import Any, cast
+
+from .. import _api, _assembly, _exceptions, _instance, _model_table, _streaming
+from .exceptions import BadRequestError, as_litellm
+from .types.utils import AS_LITELLM, ModelResponse, ModelResponseStream
+
+__all__ = [
+    "acompletion",
+    "aembedding",
+    "aresponses",
+    "completion",
+    "embedding",
+    "get_llm_provider",
+    "responses",
+    "stream_chunk_builder",
+]
+
+#: Where LiteLLM sends a model name given without a provider: its lists of OpenAI's and
+#: Anthropic's models (``get_llm_provider``). ritellm looks the name up in its model table
+#: under these providers, in this order.
+_BARE_NAME_PROVIDERS = ("openai", "anthropic")
+
+
+def _settings() -> Any:
+    """The ``litellm`` module, whose settings clients set (``litellm.drop_params = True``)."""
+    return sys.modules[__package__ or ""]
+
+
+def get_llm_provider(
+    model: str,
+    custom_llm_provider: str | None = None,
+    api_base: str | None = None,
+    api_key: str | None = None,
+) -> tuple[str, str, str | None, str | None]:
+    """LiteLLM's ``(model, provider, api_key, api_base)`` for ``model``: its name without the
+    provider, the provider (its prefix, ``custom_llm_provider``, or for a bare name of OpenAI's
+    or Anthropic's that provider), and the key and base URL given. Raises LiteLLM's
+    ``BadRequestError`` for a model no provider is known for."""
+    full = _model_string(model, custom_llm_provider)
+    provider, _, name = full.partition("/")
+    return name, provider, api_key, api_base
+
+
+def _model_string(model: Any, custom_llm_provider: str | None) -> Any:
+    """``model`` as ritellm calls it: through ``litellm.model_alias_map``, with
+    ``custom_llm_provider`` before a bare name, or the provider LiteLLM would pick for it."""
+    if not isinstance(model, str):
+        return model  # ritellm refuses it, by name
+    aliases = _settings().model_alias_map
+    model = aliases.get(model, model) if aliases else model
+    if custom_llm_provider:
+        return _model_table.model_string(model, custom_llm_provider)
+    prefix = model.partition("/")[0]
+    if prefix in _instance.core().config_env:
+        return model
+    for provider in _BARE_NAME_PROVIDERS:
+        if _model_table.lookup(f"{provider}/{model}") is not None:
+            return f"{provider}/{model}"
+    error = BadRequestError(
+        f"LLM Provider NOT provided. Pass in the LLM provider you are trying to call, as "
+        f"'<provider>/{model}' (ritellm's providers: {', '.join(sorted(_instance.core().config_env))})",
+        llm_provider=None,
+        model=model,
+    )
+    raise error
+
+
+def _options(model: Any, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The model string and keyword arguments of a ritellm call for LiteLLM's arguments, with
+    the module's settings where the call gives none."""
+    settings = _settings()
+    model = _model_string(model, options.pop("custom_llm_provider", None))
+    if options.get("api_key") is None and settings.api_key is not None:
+        options["api_key"] = settings.api_key
+    if options.get("api_base") is None and options.get("base_url") is None and settings.api_base is not None:
+        options["api_base"] = settings.api_base
+    if options.get("api_version") is None and settings.api_version is not None:
+        options["api_version"] = settings.api_version
+    if options.get("drop_params") is None and settings.drop_params:
+        options["drop_params"] = True
+    if (
+        options.get("num_retries") is None
+        and options.get("max_retries") is None
+        and settings.num_retries is not None
+    ):
+        options["num_retries"] = settings.num_retries
+    if options.get("timeout") is None and settings.request_timeout is not None:
+        options["timeout"] = settings.request_timeout
+    for name in ("max_retries", "num_retries"):  # LiteLLM's None: not given
+        if name in options and options[name] is None:
+            del options[name]
+    return model, options
+
+
+def _answered(result: Any) -> Any:
+    """``result`` of LiteLLM's type (its class changed in place), a stream of them."""
+    if isinstance(result, _streaming.Stream):
+        result._chunks = _litellm_chunks(result._chunks)
+        result.__class__ = CustomStreamWrapper
+    elif isinstance(result, _streaming.AsyncStream):
+        result._chunks = _alitellm_chunks(result._chunks)
+        result.__class__ = AsyncCustomStreamWrapper
+    elif isinstance(result, (_streaming.ResponseStream, _streaming.AsyncResponseStream)):
+        pass
+    else:
+        litellm_type = AS_LITELLM.get(type(result))
+        if litellm_type is not None:
+            result.__class__ = litellm_type
+    return result
+
+
+def _litellm_chunks(chunks: Iterator[Any]) -> Generator[ModelResponseStream, None, None]:
+    try:
+        for chunk in chunks:
+            chunk.__class__ = ModelResponseStream
+            yield chunk
+    except _exceptions.RitellmError as exc:
+        as_litellm(exc)
+        raise
+
+
+async def _alitellm_chunks(chunks: AsyncIterator[Any]) -> AsyncGenerator[ModelResponseStream, None]:
+    try:
+        async for chunk in chunks:
+            chunk.__class__ = ModelResponseStream
+            yield chunk
+    except _exceptions.RitellmError as exc:
+        as_litellm(exc)
+        raise
+
+
+class CustomStreamWrapper(_streaming.Stream):
+    """A stream from ``litellm.completion(..., stream=True)``: ritellm's :class:`Stream`, its
+    chunks ``ModelResponseStream`` records and its errors LiteLLM's."""
+
+    __module__ = "litellm"
+
+
+class AsyncCustomStreamWrapper(_streaming.AsyncStream, CustomStreamWrapper):  # type: ignore[misc]
+    """The async stream from ``await litellm.acompletion(..., stream=True)``; LiteLLM has one
+    class for both, so this one is a ``CustomStreamWrapper`` too."""
+
+    __module__ = "litellm"
+
+
+def completion(
+    model: str,
+    messages: Any = None,
+    timeout: Any = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    n: int | None = None,
+    stream: bool | None = None,
+    **options: Any,
+) -> Any:
+    """LiteLLM's ``completion``: :func:`ritellm.completion` with LiteLLM's arguments."""
+    options.update(timeout=timeout, top_p=top_p, n=n)
+    model, options = _options(model, options)
+    if options.get("fallbacks") is None and _settings().model_fallbacks:
+        options["fallbacks"] = list(_settings().model_fallbacks)
+    try:
+        return _answered(
+            _api.completion(model, messages or [], temperature=temperature, stream=bool(stream), **options)
+        )
+    except _exceptions.RitellmError as exc:
+        as_litellm(exc)
+        raise
+
+
+async def acompletion(
+    model: str,
+    messages: Any = None,
+    timeout: Any = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    n: int | None = None,
+    stream: bool | None = None,
+    **options: Any,
+) -> Any:
+    """LiteLLM's ``acompletion``: :func:`ritellm.acompletion` with LiteLLM's arguments."""
+    options.update(timeout=timeout, top_p=top_p, n=n)
+    model, options = _options(model, options)
+    if options.get("fallbacks") is None and _settings().model_fallbacks:
+        options["fallbacks"] = list(_settings().model_fallbacks)
+    try:
+        return _answered(
+            await _api.acompletion(
+                model, messages or [], temperature=temperature, stream=bool(stream), **options
+            )
+        )
+    except _exceptions.RitellmError as exc:
+        as_litellm(exc)
+        raise
+
+
+def embedding(model: str, input: Any = None, **options: Any) -> Any:
+    """LiteLLM's ``embedding``: :func:`ritellm.embedding` with LiteLLM's arguments."""
+    model, options = _options(model, options)
+    try:
+        return _answered(_api.embedding(model, input if input is not None else [], **options))
+    except _exceptions.RitellmError as exc:
+        as_litellm(exc)
+        raise
+
+
+async def aembedding(model: str, input: Any = None, **options: Any) -> Any:
+    """LiteLLM's ``aembedding``: :func:`ritellm.aembedding` with LiteLLM's arguments."""
+    model, options = _options(model, options)
+    try:
+        return _answered(await _api.aembedding(model, input if input is not None else [], **options))
+    except _exceptions.RitellmError as exc:
+        as_litellm(exc)
+        raise
+
+
+def responses(input: Any = None, model: str = "", **options: Any) -> Any:
+    """LiteLLM's ``responses`` (``input`` first, as LiteLLM has it): :func:`ritellm.responses`."""
+    model, options = _options(model, options)
+    try:
+        return _answered(_api.responses(model, input, **options))
+    except _exceptions.RitellmError as exc:
+        as_litellm(exc)
+        raise
+
+
+async def aresponses(input: Any = None, model: str = "", **options: Any) -> Any:
+    """LiteLLM's ``aresponses``: :func:`ritellm.aresponses` with LiteLLM's arguments."""
+    model, options = _options(model, options)
+    try:
+        return _answered(await _api.aresponses(model, input, **options))
+    except _exceptions.RitellmError as exc:
+        as_litellm(exc)
+        raise
+
+
+def stream_chunk_builder(chunks: Any, messages: Any = None, **_: Any) -> ModelResponse | None:
+    """LiteLLM's ``stream_chunk_builder``: the complete answer the chunks make, None for no
+    chunks (as LiteLLM)."""
+    chunks = list(chunks)
+    if not chunks:
+        return None
+    built = _assembly.stream_chunk_builder(chunks)
+    built.__class__ = ModelResponse
+    return cast(ModelResponse, built)

@@ -1,0 +1,3 @@
+"""``litellm.types``: its result types are in :mod:`.utils`."""
+
+from . import utils as utils
