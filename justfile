@@ -36,11 +36,21 @@ models:
 wasm-check: wasm
     git diff --exit-code --stat -- wasm/ritellm_core.wasm
 
-# The whole test suite: the committed module is a fresh build, then the Rust, JavaScript and Python tests.
-test: setup wasm-check
+# The whole suite: the committed module is a fresh build, the Rust, JavaScript and Python tests, `just clients`.
+test: setup wasm-check && clients
     PATH=/usr/bin:/bin RUSTC=/usr/bin/rustc /usr/bin/cargo test --locked --quiet
     node --test wasm/
     python3 -m pytest
+
+# The clients (tests/clients/requirements.txt) are installed in a venv of their own, target/clients-venv.
+# Real clients built on LiteLLM, on LiteLLM and on ritellm.install_as_litellm(): same steps pass, same requests.
+clients:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    venv=target/clients-venv
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -e . -r tests/clients/requirements.txt
+    "$venv/bin/python" -m pytest tests/clients -q
 
 # Formatting, lints and types, Rust and Python.
 lint:
