@@ -103,15 +103,16 @@ class Watch:
     def chunk(self, chunk: Any) -> None:
         if self.first_chunk is None:
             self.first_chunk = time.monotonic() - self.started
-        # A Responses stream's usage is in the response its last event carries.
-        usage = chunk.get("usage") or (chunk.get("response") or {}).get("usage")
+        # A Responses stream's usage is in the response its last event carries. Read as dicts: a
+        # record's own access would make nested records the caller has not asked for.
+        usage = dict.get(chunk, "usage") or dict.get(dict.get(chunk, "response") or {}, "usage")
         if usage:
             self.usage = usage
 
     def answered(self, answer: Any, attempts: int) -> None:
         """A complete call's end: its answer arrived after ``attempts`` attempts."""
         self.attempts = attempts
-        self.end(answer.get("usage"))
+        self.end(dict.get(answer, "usage"))
 
     def end(self, usage: Any = None, exception: BaseException | None = None) -> None:
         if self._reported:

@@ -78,12 +78,12 @@ class HiddenParams(dict[str, Any]):
     ``model`` (the model string the call was made with) and ``response_cost``, priced when first
     read so that calls nobody prices pay nothing for it."""
 
-    def __init__(self, provider: str, model: str, answer: Mapping[str, Any]) -> None:
+    def __init__(self, provider: str, model: str, answer: dict[str, Any]) -> None:
         super().__init__(custom_llm_provider=provider, model=model)
-        answered = answer.get("model")
+        answered = dict.get(answer, "model")
         # The usage and names only: the answer holds this, which must not hold the answer.
         self._priced_as = [model, f"{provider}/{answered}"] if isinstance(answered, str) else [model]
-        self._usage = answer.get("usage")
+        self._usage = dict.get(answer, "usage")
 
     def __missing__(self, key: str) -> Any:
         if key != "response_cost":

@@ -480,7 +480,7 @@ class Router:
     def _usage_correction(self, deployment: Deployment, call: _Call, result: Any) -> int | None:
         if deployment.tpm is None:
             return None
-        usage = result.get("usage") if isinstance(result, Mapping) else None
+        usage = dict.get(result, "usage") if isinstance(result, dict) else None
         total = usage.get("total_tokens") if isinstance(usage, Mapping) else None
         return int(total) - (call.tokens(deployment) or 0) if isinstance(total, int) else None
 

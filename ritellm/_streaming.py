@@ -57,8 +57,10 @@ class _Progress(Generic[T]):
             self.delivered += len(chunks)
             self.last_chunk = time.monotonic()
             for chunk in reversed(chunks):  # usually the first one looked at has choices
-                if chunk.get("choices"):
-                    self.last_choices = chunk["choices"]
+                # As a dict: a record's own access would make records the caller has not asked for.
+                choices = dict.get(chunk, "choices")
+                if choices:
+                    self.last_choices = choices
                     break
         return chunks
 

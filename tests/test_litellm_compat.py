@@ -1,0 +1,342 @@
+"""What clients written against LiteLLM rely on: results read by key and attribute in any mix,
+Pydantic's methods on them, LiteLLM's options given None, ``headers=``, and
+``install_as_litellm()`` with LiteLLM's exception classes, types and settings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import ritellm
+from tests.conftest import USER, Caller
+from tests.server import FakeServer, Reply
+
+TOOL_ANSWER = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "gpt-4o-mini",
+    "choices": [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}
+                ],
+                "refusal": None,
+            },
+            "finish_reason": "tool_calls",
+            "logprobs": None,
+        }
+    ],
+    "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+}
+
+
+@pytest.fixture(autouse=True)
+def openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+
+# Results: keys and attributes in any mix, at every level.
+
+
+def test_complete_answers_mix_key_and_attribute_access_at_every_level(
+    caller: Caller, server: FakeServer
+) -> None:
+    server.queue(Reply.json(TOOL_ANSWER))
+    answer = caller.completion("openai/gpt-4o-mini", USER, base_url=server.base_url)
+    assert answer["choices"][0].message.tool_calls[0]["function"].name == "f"
+    assert answer.choices[0]["message"]["tool_calls"][0].function["arguments"] == '{"a": 1}'
+    assert answer.get("usage").prompt_tokens == 5
+    assert answer["choices"][0].get("message").get("tool_calls")[0].id == "call_1"
+    assert answer.get("missing", "default") == "default"
+    assert answer["choices"][0]["message"].content is None
+    # Either way reaches the same record, made once.
+    assert answer["choices"][0] is answer.choices[0]
+    assert isinstance(answer["choices"][0]["message"], ritellm.types.Message)
+    assert answer == TOOL_ANSWER
+
+
+def test_chunks_mix_key_and_attribute_access(caller: Caller, server: FakeServer) -> None:
+    base = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    server.queue(
+        Reply.sse(
+            [
+                {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}}]},
+                {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+            ]
+        )
+    )
+    chunks = caller.stream("openai/m", USER, base_url=server.base_url)
+    assert chunks[0]["choices"][0].delta.content == "Hi"
+    assert chunks[0].choices[0]["delta"]["role"] == "assistant"
+    assert chunks[-1].get("choices")[0].finish_reason == "stop"
+
+
+def test_model_dump_and_its_kin_give_plain_dicts(server: FakeServer) -> None:
+    server.queue(Reply.json(TOOL_ANSWER))
+    answer: Any = ritellm.completion("openai/gpt-4o-mini", USER, base_url=server.base_url)
+    message = answer.choices[0].message
+    message.tool_calls[0].function.name  # noqa: B018  (makes the nested records)
+    dumped = answer.model_dump()
+    assert dumped == TOOL_ANSWER
+
+    def plain(value: Any) -> bool:
+        if isinstance(value, dict):
+            return type(value) is dict and all(plain(v) for v in value.values())
+        if isinstance(value, list):
+            return type(value) is list and all(plain(v) for v in value)
+        return True
+
+    assert plain(dumped) and plain(answer.dict()) and plain(answer.to_dict())
+    assert message.model_dump(exclude_none=True) == {
+        "role": "assistant",
+        "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}
+        ],
+    }
+    assert answer.model_dump(include={"id", "model"}) == {"id": "chatcmpl-1", "model": "gpt-4o-mini"}
+    assert "choices" not in answer.model_dump(exclude={"choices"})
+    assert json.loads(answer.model_dump_json()) == TOOL_ANSWER == json.loads(answer.json())
+    assert answer.to_json() == json.dumps(TOOL_ANSWER, indent=2, ensure_ascii=False)
+    # The openai SDK's own types read what model_dump() gives.
+    types = pytest.importorskip("openai.types.chat")
+    assert types.ChatCompletion.model_validate(dumped).choices[0].message.tool_calls[0].id == "call_1"
+
+
+# Options as LiteLLM's clients pass them.
+
+
+@pytest.mark.parametrize(
+    "option", ["custom_llm_provider", "base_model", "api_base", "num_retries", "headers"]
+)
+def test_litellm_options_given_none_are_not_given(caller: Caller, server: FakeServer, option: str) -> None:
+    caller.completion("openai/m", USER, base_url=server.base_url, **{option: None})
+    assert server.requests[0].json() == {"model": "m", "messages": USER}
+
+
+def test_headers_are_sent_as_http_headers_below_extra_headers(caller: Caller, server: FakeServer) -> None:
+    caller.completion(
+        "openai/m",
+        USER,
+        base_url=server.base_url,
+        headers={"User-Agent": "dspy/3", "X-Both": "headers"},
+        extra_headers={"X-Both": "extra_headers"},
+    )
+    sent = server.requests[0]
+    assert sent.json() == {"model": "m", "messages": USER}
+    assert sent.headers["user-agent"] == "dspy/3"
+    assert sent.headers["x-both"] == "extra_headers"
+
+
+def test_retry_strategy_is_ritellms_backoff_or_refused_by_name(caller: Caller, server: FakeServer) -> None:
+    caller.completion("openai/m", USER, base_url=server.base_url, retry_strategy="exponential_backoff_retry")
+    assert server.requests[0].json() == {"model": "m", "messages": USER}
+    with pytest.raises(ritellm.InvalidRequestError, match="retry_strategy='constant_retry'"):
+        caller.completion("openai/m", USER, base_url=server.base_url, retry_strategy="constant_retry")
+    assert len(server.requests) == 1
+
+
+# install_as_litellm()
+
+
+@pytest.fixture
+def litellm() -> Iterator[Any]:
+    """``litellm`` as install_as_litellm() makes it, for this test only: what was imported as
+    litellm before is put back after, and the module's settings are reset."""
+    saved = {name: module for name, module in sys.modules.items() if name.split(".")[0] == "litellm"}
+    for name in saved:
+        del sys.modules[name]
+    ritellm.install_as_litellm()
+    import litellm as shim
+
+    settings = {
+        name: getattr(shim, name) for name in ("drop_params", "model_alias_map", "api_key", "api_base")
+    }
+    try:
+        yield shim
+    finally:
+        for name, value in settings.items():
+            setattr(shim, name, value)
+        ritellm.cache = None
+        for name in [name for name in sys.modules if name.split(".")[0] == "litellm"]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+def test_import_ritellm_loads_nothing_of_it() -> None:
+    code = (
+        "import sys, ritellm; print(sorted(m for m in sys.modules if 'litellm' in m.replace('ritellm', '')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_litellm_and_its_submodules_are_ritellms_even_with_litellm_installed() -> None:
+    code = """
+import ritellm
+ritellm.install_as_litellm()
+ritellm.install_as_litellm()  # again: nothing more
+import litellm, litellm.exceptions, litellm.types.utils, litellm.utils, litellm.main, litellm.router
+from litellm import ModelResponse, ModelResponseStream, Router, completion
+from litellm.types.utils import Delta, Usage
+print(litellm.__name__, litellm.completion.__module__, litellm.router.Router.__mro__[1].__module__)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ritellm._litellm", "ritellm._litellm.main", "ritellm._router"]
+
+
+def test_install_after_litellm_was_imported_is_refused() -> None:
+    pytest.importorskip("litellm")  # the real one, a dev dependency
+    code = "import litellm, ritellm\nritellm.install_as_litellm()"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "install_as_litellm() must be called before litellm is imported" in result.stderr
+
+
+def test_results_and_chunks_are_litellms_types(litellm: Any, server: FakeServer) -> None:
+    server.queue(Reply.json(TOOL_ANSWER))
+    answer: Any = litellm.completion(
+        model="openai/gpt-4o-mini", messages=USER, api_base=server.base_url, api_key="k"
+    )
+    assert isinstance(answer, litellm.ModelResponse) and isinstance(answer, ritellm.ChatCompletion)
+    call = answer.choices[0].message.tool_calls[0]
+    assert isinstance(call, litellm.types.utils.ChatCompletionMessageToolCall)
+    assert isinstance(call.function, litellm.types.utils.Function)
+    assert isinstance(answer.usage, litellm.Usage)
+    stream = litellm.completion(
+        model="openai/m", messages=USER, api_base=server.base_url, api_key="k", stream=True
+    )
+    assert isinstance(stream, litellm.CustomStreamWrapper)
+    chunks = list(stream)
+    assert chunks and all(type(c).__name__ == "ModelResponseStream" for c in chunks)
+    # DSPy recognises LiteLLM's chunks by name and module.
+    assert all(type(c).__module__.startswith("litellm") for c in chunks)
+    assert isinstance(chunks[0].choices[0].delta, litellm.Delta)
+    built = litellm.stream_chunk_builder(chunks)
+    assert isinstance(built, litellm.ModelResponse) and built.choices[0].message.content == "echo: hello"
+    assert litellm.stream_chunk_builder([]) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "litellm_name"),
+    [
+        (400, "BadRequestError"),
+        (401, "AuthenticationError"),
+        (403, "PermissionDeniedError"),
+        (404, "NotFoundError"),
+        (408, "Timeout"),
+        (409, "APIError"),
+        (413, "BadRequestError"),
+        (418, "APIError"),
+        (422, "UnprocessableEntityError"),
+        (429, "RateLimitError"),
+        (500, "InternalServerError"),
+        (501, "APIError"),
+        (502, "BadGatewayError"),
+        (503, "ServiceUnavailableError"),
+        (504, "Timeout"),
+        (529, "InternalServerError"),
+    ],
+)
+@pytest.mark.parametrize("sync", [True, False])
+def test_errors_have_litellms_class_and_its_api_error_is_one_leaf(
+    litellm: Any, server: FakeServer, status: int, litellm_name: str, sync: bool
+) -> None:
+    import asyncio
+
+    body = {"error": {"message": "no", "type": "invalid_request_error", "param": None, "code": "c"}}
+    server.answer = lambda recorded: Reply.json(body, status)
+    arguments: dict[str, Any] = {
+        "model": "openai/m",
+        "messages": USER,
+        "api_base": server.base_url,
+        "api_key": "k",
+        "num_retries": 0,
+    }
+    with pytest.raises(Exception) as raised:  # noqa: PT011, B017  (the class is what is checked)
+        if sync:
+            litellm.completion(**arguments)
+        else:
+            asyncio.run(litellm.acompletion(**arguments))
+    error: Any = raised.value
+    assert isinstance(error, getattr(litellm, litellm_name))
+    assert error.llm_provider == "openai" and error.model == "m"
+    assert error.body == {"message": "no", "type": "invalid_request_error", "param": None, "code": "c"}
+    assert isinstance(error, ritellm.APIStatusError) and error.status_code == status
+    # LiteLLM's APIError catches its own kind only: a client retrying on it retries no 401.
+    assert isinstance(error, litellm.APIError) == (litellm_name == "APIError")
+    assert len(server.requests) == 1
+
+
+def test_errors_before_sending_and_mid_stream_have_litellms_classes(litellm: Any, server: FakeServer) -> None:
+    with pytest.raises(litellm.BadRequestError) as raised:
+        litellm.completion(model="nonesuch-model", messages=USER)
+    assert "LLM Provider NOT provided" in str(raised.value)
+    with pytest.raises(litellm.BadRequestError):
+        litellm.completion(
+            model="openai/m", messages=USER, api_base=server.base_url, api_key="k", store=object()
+        )
+    context = {
+        "error": {"message": "too long", "type": "invalid_request_error", "code": "context_length_exceeded"}
+    }
+    server.queue(Reply.json(context, 400))
+    with pytest.raises(litellm.ContextWindowExceededError) as too_long:
+        litellm.completion(model="openai/m", messages=USER, api_base=server.base_url, api_key="k")
+    assert isinstance(too_long.value, litellm.BadRequestError)
+    assert isinstance(too_long.value, ritellm.ContextWindowExceededError)
+    base = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    server.queue(Reply.sse([{**base, "choices": [{"index": 0, "delta": {"content": "Hi"}}]}], done=False))
+    stream = litellm.completion(
+        model="openai/m", messages=USER, api_base=server.base_url, api_key="k", stream=True
+    )
+    with pytest.raises(litellm.APIConnectionError):
+        list(stream)
+
+
+def test_settings_are_read_at_each_call(litellm: Any, server: FakeServer) -> None:
+    litellm.api_base, litellm.api_key = server.base_url, "sk-from-settings"
+    litellm.model_alias_map = {"fast": "openai/gpt-4o-mini"}
+    litellm.completion(model="fast", messages=USER)
+    sent = server.requests[-1]
+    assert (
+        sent.json()["model"] == "gpt-4o-mini" and sent.headers["authorization"] == "Bearer sk-from-settings"
+    )
+    # A bare name of OpenAI's is OpenAI's, as in LiteLLM; custom_llm_provider puts its prefix.
+    litellm.completion(model="gpt-4o-mini", messages=USER)
+    litellm.completion(model="m", messages=USER, custom_llm_provider="openai")
+    assert [r.json()["model"] for r in server.requests[-2:]] == ["gpt-4o-mini", "m"]
+    assert litellm.get_llm_provider("gpt-4o-mini") == ("gpt-4o-mini", "openai", None, None)
+    litellm.drop_params = True
+    litellm.completion(model="anthropic/claude", messages=USER, api_key="sk-ant", seed=1, max_tokens=5)
+    assert "seed" not in server.requests[-1].json()
+    litellm.cache = litellm.Cache()
+    assert ritellm.cache is litellm.cache
+    first = litellm.completion(model="openai/m", messages=USER)
+    again = litellm.completion(model="openai/m", messages=USER)
+    assert again == first and again._hidden_params["cache_hit"] is True
+    assert isinstance(again, litellm.ModelResponse)
+
+
+def test_module_names_clients_read(litellm: Any) -> None:
+    assert "tools" in litellm.OPENAI_CHAT_COMPLETION_PARAMS
+    assert {"openai", "anthropic", "gemini", "bedrock"} <= set(litellm.provider_list)
+    assert litellm.supports_function_calling("openai/gpt-4o-mini") is True
+    assert litellm.get_model_info("openai/gpt-4o-mini")["litellm_provider"] == "openai"
+    assert litellm.token_counter is ritellm.token_counter
+    assert litellm.completion_cost is ritellm.completion_cost
+    assert litellm.get_secret_bool("RITELLM_TEST_UNSET_VARIABLE") is None
+    assert litellm._logging.verbose_logger.name == "LiteLLM"
+    for name in ("suppress_debug_info", "set_verbose", "telemetry", "modify_params", "model_fallbacks"):
+        assert hasattr(litellm, name)
+    assert issubclass(litellm.AsyncCustomStreamWrapper, litellm.CustomStreamWrapper)
+    assert issubclass(litellm.Router, ritellm.Router)
