@@ -208,8 +208,8 @@ def test_results_and_chunks_are_litellms_types(litellm: Any, server: FakeServer)
     answer: Any = litellm.completion(
         model="openai/gpt-4o-mini", messages=USER, api_base=server.base_url, api_key="k"
     )
-    assert isinstance(answer, litellm.ModelResponse) and isinstance(answer, ritellm.ChatCompletion)
     call = answer.choices[0].message.tool_calls[0]
+    assert isinstance(answer, litellm.ModelResponse) and isinstance(answer, ritellm.ChatCompletion)
     assert isinstance(call, litellm.types.utils.ChatCompletionMessageToolCall)
     assert isinstance(call.function, litellm.types.utils.Function)
     assert isinstance(answer.usage, litellm.Usage)
