@@ -4,7 +4,8 @@ LiteLLM (``litellm.exceptions`` once :func:`ritellm.install_as_litellm` ran).
 ::
 
     Exception
-    └── OpenAIError
+    └── OpenAIError                          (each class below is also the openai SDK's of its
+        │                                     name, where the SDK is installed, as in LiteLLM)
         ├── AuthenticationError              401, or no key
         ├── PermissionDeniedError            403
         ├── NotFoundError                    404
@@ -63,10 +64,32 @@ __all__ = [
 ]
 
 
+try:  # LiteLLM's errors are the openai SDK's too; clients catch them by those classes as well
+    import openai
+
+    _openai: Any = openai
+except ImportError:  # pragma: no cover - without the SDK, nobody can catch its classes
+    _openai = None
+
+
+def _sdk(name: str) -> tuple[type[Exception], ...]:
+    """The openai SDK's class ``name`` as a base, where the SDK is installed."""
+    return (getattr(_openai, name),) if _openai is not None else ()
+
+
+def _mock_response(status: int | None) -> Any:
+    """An ``httpx.Response`` with the error's status and no body, as LiteLLM gives errors that
+    carry no response (clients read ``error.response.status_code`` and its headers)."""
+    import httpx
+
+    return httpx.Response(status or 500)
+
+
 class OpenAIError(Exception):
-    """The base of LiteLLM's provider errors. Built as LiteLLM's are: ``message``,
+    """The root of LiteLLM's provider errors here. Built as LiteLLM's are: ``message``,
     ``llm_provider``, ``model`` and optional ``response``, ``body``, ``litellm_debug_info``,
-    ``max_retries``, ``num_retries``."""
+    ``max_retries``, ``num_retries``. Each class below is also the openai SDK's class of its
+    name, where the SDK is installed, as LiteLLM's are."""
 
     status_code: int | None = None
 
@@ -82,30 +105,34 @@ class OpenAIError(Exception):
         body: Any = None,
         **_: Any,
     ) -> None:
-        super().__init__(message)
+        Exception.__init__(self, message)  # not the SDK's, which needs an HTTP exchange
         self.message = message
         self.llm_provider = llm_provider
         self.model = model
-        self.response = response
+        self.response = response if response is not None else _mock_response(self.status_code)
+        self.request = None
         self.body = body
+        details = body if isinstance(body, dict) else {}
+        self.code, self.param, self.type = details.get("code"), details.get("param"), details.get("type")
+        self.request_id = None
         self.litellm_debug_info = litellm_debug_info
         self.max_retries = max_retries
         self.num_retries = num_retries
 
 
-class AuthenticationError(OpenAIError):
+class AuthenticationError(OpenAIError, *_sdk("AuthenticationError")):  # type: ignore[misc]
     status_code = 401
 
 
-class PermissionDeniedError(OpenAIError):
+class PermissionDeniedError(OpenAIError, *_sdk("PermissionDeniedError")):  # type: ignore[misc]
     status_code = 403
 
 
-class NotFoundError(OpenAIError):
+class NotFoundError(OpenAIError, *_sdk("NotFoundError")):  # type: ignore[misc]
     status_code = 404
 
 
-class BadRequestError(OpenAIError):
+class BadRequestError(OpenAIError, *_sdk("BadRequestError")):  # type: ignore[misc]
     status_code = 400
 
 
@@ -129,31 +156,31 @@ class UnsupportedParamsError(BadRequestError):
     pass
 
 
-class UnprocessableEntityError(OpenAIError):
+class UnprocessableEntityError(OpenAIError, *_sdk("UnprocessableEntityError")):  # type: ignore[misc]
     status_code = 422
 
 
-class Timeout(OpenAIError):
+class Timeout(OpenAIError, *_sdk("APITimeoutError")):  # type: ignore[misc]
     status_code = 408
 
 
-class RateLimitError(OpenAIError):
+class RateLimitError(OpenAIError, *_sdk("RateLimitError")):  # type: ignore[misc]
     status_code = 429
 
 
-class InternalServerError(OpenAIError):
+class InternalServerError(OpenAIError, *_sdk("InternalServerError")):  # type: ignore[misc]
     status_code = 500
 
 
-class BadGatewayError(OpenAIError):
+class BadGatewayError(OpenAIError, *_sdk("APIStatusError")):  # type: ignore[misc]
     status_code = 502
 
 
-class ServiceUnavailableError(OpenAIError):
+class ServiceUnavailableError(OpenAIError, *_sdk("APIStatusError")):  # type: ignore[misc]
     status_code = 503
 
 
-class APIError(OpenAIError):
+class APIError(OpenAIError, *_sdk("APIError")):  # type: ignore[misc]
     """LiteLLM's: ``APIError(status_code, message, llm_provider, model, ...)``."""
 
     def __init__(
@@ -168,11 +195,11 @@ class APIError(OpenAIError):
         self.status_code = status_code
 
 
-class APIConnectionError(OpenAIError):
+class APIConnectionError(OpenAIError, *_sdk("APIConnectionError")):  # type: ignore[misc]
     status_code = 500
 
 
-class APIResponseValidationError(OpenAIError):
+class APIResponseValidationError(OpenAIError, *_sdk("APIResponseValidationError")):  # type: ignore[misc]
     status_code = 500
 
 
@@ -250,7 +277,8 @@ def as_litellm(exc: BaseException) -> BaseException:
     if api is None:
         exc.message = str(exc)  # type: ignore[attr-defined]
         exc.model = None  # type: ignore[attr-defined]
-    exc.response = None  # type: ignore[attr-defined]
+    exc.response = _mock_response(exc.status_code)  # type: ignore[attr-defined]
+    exc.request = None  # type: ignore[attr-defined]
     fields = {name: getattr(api, name, None) for name in ("message", "type", "param", "code")} if api else {}
     exc.body = fields if api is not None and api.status_code is not None else None  # type: ignore[attr-defined]
     exc.litellm_debug_info = None  # type: ignore[attr-defined]
