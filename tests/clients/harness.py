@@ -200,6 +200,8 @@ class Scenario:
             "mode": self.mode,
             "steps": self.records,
             "foreign": self.foreign,
+            # Proxy requests the server refused, made in a step or not (say, while importing).
+            "proxied": [request.record() for request in self.server.requests if request.foreign],
             "litellm_modules": litellm_modules,
         }
         with open(self.out, "w") as file:

@@ -211,6 +211,39 @@ def with_structured_output_json_mode(server: ScriptedServer) -> Any:
     return found.model_dump()
 
 
+@scenario.step("use_responses_api_invoke")
+def use_responses_api_invoke(server: ScriptedServer) -> Any:
+    # LiteLLM carries the chat call over OpenAI's Responses API (/v1/responses) and back.
+    server.responder = greet
+    start = server.mark()
+    message = ChatLiteLLM(model=MODEL, use_responses_api=True).invoke("Hi")
+    assert message.text == GREETING, message
+    assert [request.endpoint for request in server.since(start)] == ["responses"]
+    return {"text": message.text}
+
+
+@scenario.step("use_responses_api_stream")
+def use_responses_api_stream(server: ScriptedServer) -> Any:
+    server.responder = greet
+    message = joined(list(ChatLiteLLM(model=MODEL, use_responses_api=True).stream("Hi")))
+    assert message.text == GREETING, message
+    return {"text": message.text}
+
+
+@scenario.step("structured_output_for_claude_builds")
+def structured_output_for_claude_builds(server: ScriptedServer) -> Any:
+    # Binding a forced tool to a Claude model asks LiteLLM whether it would send thinking
+    # (get_llm_provider, get_optional_params, validate_and_fix_thinking_param): no request.
+    llm = ChatLiteLLM(model="anthropic/claude-sonnet-4-5", api_key="sk-ant-scripted")
+    runnable = llm.with_structured_output(Person, method="function_calling")
+    thinking = ChatLiteLLM(
+        model="anthropic/claude-sonnet-4-5",
+        api_key="sk-ant-scripted",
+        model_kwargs={"thinking": {"type": "enabled", "budget_tokens": 1024}},
+    ).bind_tools([get_weather], tool_choice="required")
+    return {"runnable": type(runnable).__name__, "tool_choice": thinking.kwargs.get("tool_choice")}
+
+
 @scenario.step("authentication_error_not_retried")
 def authentication_error_not_retried(server: ScriptedServer) -> Any:
     server.responder = invalid_api_key

@@ -194,7 +194,7 @@ def test_scenario_ran_whole(scenario: str, runs_folder: Path) -> None:
         assert run.result is not None and run.returncode == 0, run.describe()
         assert [step["name"] for step in run.result["steps"]] == step_names(scenario), run.describe()
         assert run.result["foreign"] == [], f"{mode} tried to leave the machine: {run.result['foreign']}"
-        proxied = [r for step in run.result["steps"] for r in step["requests"] if r["foreign"]]
+        proxied = [(r["method"], r["path"]) for r in run.result["proxied"]]
         assert proxied == [], f"{mode} sent requests through a proxy: {proxied}"
 
 
