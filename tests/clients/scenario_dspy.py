@@ -21,6 +21,7 @@ if sys.argv[sys.argv.index("--mode") + 1] == "ritellm":
 import json  # noqa: E402
 import pathlib  # noqa: E402
 import re  # noqa: E402
+import tempfile  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
@@ -287,6 +288,48 @@ def history_cost(server: ScriptedServer) -> Any:
     cost = lm.history[-1]["cost"]
     assert isinstance(cost, float) and cost > 0, f"no price recorded: {cost!r}"
     return {"priced": True}
+
+
+def cached_twice(server: ScriptedServer, **cache_settings: Any) -> Any:
+    """The same call twice with DSPy's response cache on, in a cache made for this call alone
+    (so nothing from an earlier run can answer): the first reaches the server, the second is
+    answered by DSPy from what it kept of LiteLLM's response, copied or pickled."""
+    server.responder = capital_answer
+    start = server.mark()
+    with tempfile.TemporaryDirectory(prefix="dspy-cache-") as folder:
+        dspy.configure_cache(disk_cache_dir=folder, **cache_settings)
+        try:
+            lm = make_lm(server, cache=True)
+            with dspy.context(lm=lm):
+                program = dspy.ChainOfThought("question -> answer")
+                first = program(question="What is the capital of Japan?")
+                second = program(question="What is the capital of Japan?")
+        finally:
+            dspy.configure_cache(enable_disk_cache=False, enable_memory_cache=False)
+    assert len(server.since(start)) == 1, "the second call was not answered from DSPy's cache"
+    assert second.toDict() == first.toDict(), (first, second)
+    return {
+        "prediction": second.toDict(),
+        "cache_hit": bool(getattr(lm.history[-1]["response"], "cache_hit", False)),
+    }
+
+
+@scenario.step("response_cache_memory")
+def response_cache_memory(server: ScriptedServer) -> Any:
+    # The memory cache deep-copies the response and marks the copy (usage = {}, cache_hit).
+    return cached_twice(server, enable_disk_cache=False, enable_memory_cache=True)
+
+
+@scenario.step("response_cache_disk")
+def response_cache_disk(server: ScriptedServer) -> Any:
+    # The disk cache pickles the response and unpickles it for the second call.
+    return cached_twice(server, enable_disk_cache=True, enable_memory_cache=False)
+
+
+@scenario.step("response_cache_disk_restricted_pickle")
+def response_cache_disk_restricted_pickle(server: ScriptedServer) -> Any:
+    # DSPy's safe mode unpickles only classes from litellm.types.* and openai.types.*.
+    return cached_twice(server, enable_disk_cache=True, enable_memory_cache=False, restrict_pickle=True)
 
 
 @scenario.step("track_usage")
