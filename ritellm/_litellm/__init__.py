@@ -52,6 +52,7 @@ from .main import responses as responses
 from .main import stream_chunk_builder as stream_chunk_builder
 from .router import Router as Router
 from .types.utils import *  # noqa: F403
+from .utils import get_optional_params as get_optional_params
 from .utils import get_secret_bool as get_secret_bool
 
 # Honoured at each call (see the module's documentation).

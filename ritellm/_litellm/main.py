@@ -19,6 +19,7 @@ __all__ = [
     "completion",
     "embedding",
     "get_llm_provider",
+    "responses_api_bridge_check",
     "responses",
     "stream_chunk_builder",
 ]
@@ -47,6 +48,21 @@ def get_llm_provider(
     full = _model_string(model, custom_llm_provider)
     provider, _, name = full.partition("/")
     return name, provider, api_key, api_base
+
+
+def responses_api_bridge_check(
+    model: str, custom_llm_provider: str | None = None, **_: Any
+) -> tuple[dict[str, Any], str]:
+    """LiteLLM's answer to whether a chat call to ``model`` goes to the Responses API: the
+    model's entry with ``mode`` ``"responses"`` for a Responses-only model (ritellm sends those
+    there, as LiteLLM does) or for LiteLLM's ``responses/`` spelling, and the model's name
+    without that spelling."""
+    full = _model_table.model_string(model, custom_llm_provider)
+    info = dict(_model_table.lookup(full) or {})
+    if model.startswith("responses/"):
+        model = model.removeprefix("responses/")
+        info["mode"] = "responses"
+    return info, model
 
 
 def _model_string(model: Any, custom_llm_provider: str | None) -> Any:
