@@ -345,3 +345,23 @@ def test_module_names_clients_read(litellm: Any) -> None:
         assert hasattr(litellm, name)
     assert issubclass(litellm.AsyncCustomStreamWrapper, litellm.CustomStreamWrapper)
     assert issubclass(litellm.Router, ritellm.Router)
+
+
+def test_the_litellm_internals_langchain_litellm_asks(litellm: Any) -> None:
+    # What a call would send, built by the core: Anthropic's thinking for a reasoning effort.
+    mapped = litellm.get_optional_params(
+        model="claude-sonnet-4-5", custom_llm_provider="anthropic", drop_params=True, reasoning_effort="high"
+    )
+    assert mapped["thinking"]["type"] == "enabled" and mapped["thinking"]["budget_tokens"] > 0
+    assert "messages" not in mapped and "model" not in mapped
+    fix = litellm.utils.validate_and_fix_thinking_param
+    assert fix(True) == {"type": "enabled", "budget_tokens": 2048} and fix(False) is None
+    assert fix({"type": "enabled", "budgetTokens": 10}) == {"type": "enabled", "budget_tokens": 10}
+    configs = litellm.utils.ProviderConfigManager
+    assert configs.get_provider_responses_api_config(provider="openai", model="gpt-4o") is not None
+    assert configs.get_provider_responses_api_config(provider="anthropic", model="claude") is None
+    bridge = litellm.main.responses_api_bridge_check
+    assert bridge(model="o3-pro", custom_llm_provider="openai")[0]["mode"] == "responses"
+    info, name = bridge(model="responses/gpt-4o", custom_llm_provider="openai")
+    assert info["mode"] == "responses" and name == "gpt-4o"
+    assert bridge(model="gpt-4o", custom_llm_provider="openai")[0]["mode"] == "chat"
