@@ -487,6 +487,78 @@ async def streamify_without_listeners(server: ScriptedServer) -> Any:
     return {"answer": final.answer, "text": "".join(c or "" for c in contents)}
 
 
+WEATHER_TOOL = {
+    "name": "get_weather",
+    "description": "Get the weather in a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+
+
+def typed_request(prompt: str, tools: bool = False) -> Any:
+    """DSPy 3.4's typed call: an lm15 Request in, an lm15 Response out. Under
+    engine="litellm" DSPy converts it to LiteLLM's arguments and converts the response (or
+    each streamed chunk, strictly) back."""
+    return dspy.lm15.Request(
+        model=MODEL,
+        messages=(dspy.lm15.Message.user(prompt),),
+        system="Be brief.",
+        tools=(dspy.lm15.FunctionTool(**WEATHER_TOOL),) if tools else (),
+    )
+
+
+def typed_summary(response: Any) -> dict[str, Any]:
+    return {
+        "text": response.text,
+        "finish_reason": response.finish_reason,
+        "tool_calls": [{"name": call.name, "input": call.input} for call in response.tool_calls],
+        "usage": [response.usage.input_tokens, response.usage.output_tokens, response.usage.total_tokens],
+    }
+
+
+@scenario.step("typed_request")
+def typed_request_step(server: ScriptedServer) -> Any:
+    server.responder = lambda request: text("Typed hello.")
+    response = make_lm(server)(typed_request("Say hello."))
+    assert response.text == "Typed hello.", response
+    return typed_summary(response)
+
+
+@scenario.step("typed_request_tool_call")
+async def typed_request_tool_call(server: ScriptedServer) -> Any:
+    server.responder = lambda request: tool_calls(("get_weather", {"city": "Paris"}))
+    response = await make_lm(server).acall(typed_request("Weather in Paris?", tools=True))
+    assert [(call.name, call.input) for call in response.tool_calls] == [("get_weather", {"city": "Paris"})]
+    return typed_summary(response)
+
+
+@scenario.step("typed_request_stream")
+async def typed_request_stream(server: ScriptedServer) -> Any:
+    # A module making a typed call, streamed: DSPy reads LiteLLM's chunks into lm15 events
+    # (refusing any delta field it has no mapping for) and assembles them with
+    # stream_chunk_builder; the listeners' side gets DSPy's own chunks.
+    server.responder = lambda request: tool_calls(
+        ("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"}), content="Checking."
+    )
+    lm = make_lm(server)
+
+    class Ask(dspy.Module):
+        def forward(self) -> Any:
+            return dspy.Prediction(response=lm(typed_request("Weather in Paris and Rome?", tools=True)))
+
+    deltas = []
+    final = None
+    async for value in dspy.streamify(Ask())():
+        if isinstance(value, dspy.Prediction):
+            final = value
+        else:
+            deltas.append(value.choices[0].delta)
+    assert final is not None
+    summary = typed_summary(final.response)
+    assert [call["input"] for call in summary["tool_calls"]] == [{"city": "Paris"}, {"city": "Rome"}], summary
+    assert "".join(delta.get("content") or "" for delta in deltas) == "Checking.", deltas
+    return {**summary, "deltas": len(deltas)}
+
+
 def get_weather(city: str) -> str:
     """Get the weather in a city."""
     return f"Sunny in {city}"
