@@ -365,3 +365,36 @@ def test_the_litellm_internals_langchain_litellm_asks(litellm: Any) -> None:
     info, name = bridge(model="responses/gpt-4o", custom_llm_provider="openai")
     assert info["mode"] == "responses" and name == "gpt-4o"
     assert bridge(model="gpt-4o", custom_llm_provider="openai")[0]["mode"] == "chat"
+
+
+def test_the_router_answers_and_fails_as_litellms(litellm: Any, server: FakeServer) -> None:
+    router = litellm.Router(
+        model_list=[
+            {
+                "model_name": "fast",
+                "litellm_params": {"model": "openai/m", "api_base": server.base_url, "api_key": "k"},
+            }
+        ],
+        num_retries=0,
+    )
+    answer = router.completion(model="fast", messages=USER)
+    assert isinstance(answer, litellm.ModelResponse) and answer.choices[0].message.content == "echo: hello"
+    chunks = list(router.completion(model="fast", messages=USER, stream=True))
+    assert all(isinstance(chunk, litellm.ModelResponseStream) for chunk in chunks)
+    server.answer = lambda recorded: Reply.json({"error": {"message": "bad key", "type": "x"}}, 401)
+    with pytest.raises(litellm.AuthenticationError):
+        router.completion(model="fast", messages=USER)
+
+
+def test_a_responses_stream_fails_with_litellms_classes(litellm: Any, server: FakeServer) -> None:
+    created = {
+        "type": "response.created",
+        "sequence_number": 0,
+        "response": {"id": "resp_1", "status": "in_progress"},
+    }
+    server.queue(Reply.sse([created], done=False))
+    stream = litellm.responses(
+        input="Hi", model="openai/gpt-4o", api_base=server.base_url, api_key="k", stream=True
+    )
+    with pytest.raises(litellm.APIConnectionError):
+        list(stream)

@@ -35,6 +35,8 @@ and ``except litellm.RateLimitError`` both catch it.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from .. import _exceptions as ours
@@ -285,3 +287,13 @@ def as_litellm(exc: BaseException) -> BaseException:
     exc.max_retries = None  # type: ignore[attr-defined]
     exc.num_retries = (api.attempts - 1) if api else None  # type: ignore[attr-defined]
     return exc
+
+
+@contextlib.contextmanager
+def litellm_errors() -> Iterator[None]:
+    """Gives the errors ritellm raises inside it LiteLLM's classes (:func:`as_litellm`)."""
+    try:
+        yield
+    except ours.RitellmError as exc:
+        as_litellm(exc)
+        raise

@@ -8,8 +8,8 @@ import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Any, cast
 
-from .. import _api, _assembly, _exceptions, _instance, _model_table, _streaming
-from .exceptions import BadRequestError, as_litellm
+from .. import _api, _assembly, _instance, _model_table, _streaming
+from .exceptions import BadRequestError, litellm_errors
 from .types.utils import AS_LITELLM, ModelResponse, ModelResponseStream
 
 __all__ = [
@@ -116,16 +116,19 @@ def _options(model: Any, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     return model, options
 
 
-def _answered(result: Any) -> Any:
-    """``result`` of LiteLLM's type (its class changed in place), a stream of them."""
+def litellm_result(result: Any) -> Any:
+    """``result`` of LiteLLM's type (its class changed in place), or a stream of them whose
+    errors are LiteLLM's."""
     if isinstance(result, _streaming.Stream):
-        result._chunks = _litellm_chunks(result._chunks)
+        result._chunks = _litellm_chunks(result._chunks, ModelResponseStream)
         result.__class__ = CustomStreamWrapper
     elif isinstance(result, _streaming.AsyncStream):
-        result._chunks = _alitellm_chunks(result._chunks)
+        result._chunks = _alitellm_chunks(result._chunks, ModelResponseStream)
         result.__class__ = AsyncCustomStreamWrapper
-    elif isinstance(result, (_streaming.ResponseStream, _streaming.AsyncResponseStream)):
-        pass
+    elif isinstance(result, _streaming.ResponseStream):
+        result._chunks = _litellm_chunks(result._chunks, None)
+    elif isinstance(result, _streaming.AsyncResponseStream):
+        result._chunks = _alitellm_chunks(result._chunks, None)
     else:
         litellm_type = AS_LITELLM.get(type(result))
         if litellm_type is not None:
@@ -133,24 +136,22 @@ def _answered(result: Any) -> Any:
     return result
 
 
-def _litellm_chunks(chunks: Iterator[Any]) -> Generator[ModelResponseStream, None, None]:
-    try:
+def _litellm_chunks(chunks: Iterator[Any], kind: type[Any] | None) -> Generator[Any, None, None]:
+    """A stream's chunks, of class ``kind`` unless None, and its errors LiteLLM's."""
+    with litellm_errors():
         for chunk in chunks:
-            chunk.__class__ = ModelResponseStream
+            if kind is not None:
+                chunk.__class__ = kind
             yield chunk
-    except _exceptions.RitellmError as exc:
-        as_litellm(exc)
-        raise
 
 
-async def _alitellm_chunks(chunks: AsyncIterator[Any]) -> AsyncGenerator[ModelResponseStream, None]:
-    try:
+async def _alitellm_chunks(chunks: AsyncIterator[Any], kind: type[Any] | None) -> AsyncGenerator[Any, None]:
+    """The async twin of `_litellm_chunks`."""
+    with litellm_errors():
         async for chunk in chunks:
-            chunk.__class__ = ModelResponseStream
+            if kind is not None:
+                chunk.__class__ = kind
             yield chunk
-    except _exceptions.RitellmError as exc:
-        as_litellm(exc)
-        raise
 
 
 class CustomStreamWrapper(_streaming.Stream):
@@ -167,6 +168,14 @@ class AsyncCustomStreamWrapper(_streaming.AsyncStream, CustomStreamWrapper):  # 
     __module__ = "litellm"
 
 
+def _chat_options(model: Any, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """`_options`, and ``litellm.model_fallbacks`` for a chat call that gives no fallbacks."""
+    model, options = _options(model, options)
+    if options.get("fallbacks") is None and _settings().model_fallbacks:
+        options["fallbacks"] = list(_settings().model_fallbacks)
+    return model, options
+
+
 def completion(
     model: str,
     messages: Any = None,
@@ -178,17 +187,12 @@ def completion(
     **options: Any,
 ) -> Any:
     """LiteLLM's ``completion``: :func:`ritellm.completion` with LiteLLM's arguments."""
-    options.update(timeout=timeout, top_p=top_p, n=n)
-    model, options = _options(model, options)
-    if options.get("fallbacks") is None and _settings().model_fallbacks:
-        options["fallbacks"] = list(_settings().model_fallbacks)
-    try:
-        return _answered(
-            _api.completion(model, messages or [], temperature=temperature, stream=bool(stream), **options)
+    with litellm_errors():
+        model, options = _chat_options(model, {**options, "timeout": timeout, "top_p": top_p, "n": n})
+        result = _api.completion(
+            model, messages or [], temperature=temperature, stream=bool(stream), **options
         )
-    except _exceptions.RitellmError as exc:
-        as_litellm(exc)
-        raise
+        return litellm_result(result)
 
 
 async def acompletion(
@@ -202,59 +206,40 @@ async def acompletion(
     **options: Any,
 ) -> Any:
     """LiteLLM's ``acompletion``: :func:`ritellm.acompletion` with LiteLLM's arguments."""
-    options.update(timeout=timeout, top_p=top_p, n=n)
-    model, options = _options(model, options)
-    if options.get("fallbacks") is None and _settings().model_fallbacks:
-        options["fallbacks"] = list(_settings().model_fallbacks)
-    try:
-        return _answered(
-            await _api.acompletion(
-                model, messages or [], temperature=temperature, stream=bool(stream), **options
-            )
+    with litellm_errors():
+        model, options = _chat_options(model, {**options, "timeout": timeout, "top_p": top_p, "n": n})
+        result = await _api.acompletion(
+            model, messages or [], temperature=temperature, stream=bool(stream), **options
         )
-    except _exceptions.RitellmError as exc:
-        as_litellm(exc)
-        raise
+        return litellm_result(result)
 
 
 def embedding(model: str, input: Any = None, **options: Any) -> Any:
     """LiteLLM's ``embedding``: :func:`ritellm.embedding` with LiteLLM's arguments."""
-    model, options = _options(model, options)
-    try:
-        return _answered(_api.embedding(model, input if input is not None else [], **options))
-    except _exceptions.RitellmError as exc:
-        as_litellm(exc)
-        raise
+    with litellm_errors():
+        model, options = _options(model, options)
+        return litellm_result(_api.embedding(model, input if input is not None else [], **options))
 
 
 async def aembedding(model: str, input: Any = None, **options: Any) -> Any:
     """LiteLLM's ``aembedding``: :func:`ritellm.aembedding` with LiteLLM's arguments."""
-    model, options = _options(model, options)
-    try:
-        return _answered(await _api.aembedding(model, input if input is not None else [], **options))
-    except _exceptions.RitellmError as exc:
-        as_litellm(exc)
-        raise
+    with litellm_errors():
+        model, options = _options(model, options)
+        return litellm_result(await _api.aembedding(model, input if input is not None else [], **options))
 
 
 def responses(input: Any = None, model: str = "", **options: Any) -> Any:
     """LiteLLM's ``responses`` (``input`` first, as LiteLLM has it): :func:`ritellm.responses`."""
-    model, options = _options(model, options)
-    try:
-        return _answered(_api.responses(model, input, **options))
-    except _exceptions.RitellmError as exc:
-        as_litellm(exc)
-        raise
+    with litellm_errors():
+        model, options = _options(model, options)
+        return litellm_result(_api.responses(model, input, **options))
 
 
 async def aresponses(input: Any = None, model: str = "", **options: Any) -> Any:
     """LiteLLM's ``aresponses``: :func:`ritellm.aresponses` with LiteLLM's arguments."""
-    model, options = _options(model, options)
-    try:
-        return _answered(await _api.aresponses(model, input, **options))
-    except _exceptions.RitellmError as exc:
-        as_litellm(exc)
-        raise
+    with litellm_errors():
+        model, options = _options(model, options)
+        return litellm_result(await _api.aresponses(model, input, **options))
 
 
 def stream_chunk_builder(chunks: Any, messages: Any = None, **_: Any) -> ModelResponse | None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _exceptions
 from .._router import Router as _RitellmRouter
-from .exceptions import as_litellm
-from .main import _answered
+from .exceptions import litellm_errors
+from .main import litellm_result
 
 __all__ = ["Router"]
 
@@ -18,43 +17,25 @@ class Router(_RitellmRouter):
     __module__ = "litellm"
 
     def completion(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return _answered(super().completion(*args, **kwargs))
-        except _exceptions.RitellmError as exc:
-            as_litellm(exc)
-            raise
+        with litellm_errors():
+            return litellm_result(super().completion(*args, **kwargs))
 
     async def acompletion(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return _answered(await super().acompletion(*args, **kwargs))
-        except _exceptions.RitellmError as exc:
-            as_litellm(exc)
-            raise
+        with litellm_errors():
+            return litellm_result(await super().acompletion(*args, **kwargs))
 
     def embedding(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return _answered(super().embedding(*args, **kwargs))
-        except _exceptions.RitellmError as exc:
-            as_litellm(exc)
-            raise
+        with litellm_errors():
+            return litellm_result(super().embedding(*args, **kwargs))
 
     async def aembedding(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return _answered(await super().aembedding(*args, **kwargs))
-        except _exceptions.RitellmError as exc:
-            as_litellm(exc)
-            raise
+        with litellm_errors():
+            return litellm_result(await super().aembedding(*args, **kwargs))
 
     def responses(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return _answered(super().responses(*args, **kwargs))
-        except _exceptions.RitellmError as exc:
-            as_litellm(exc)
-            raise
+        with litellm_errors():
+            return litellm_result(super().responses(*args, **kwargs))
 
     async def aresponses(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return _answered(await super().aresponses(*args, **kwargs))
-        except _exceptions.RitellmError as exc:
-            as_litellm(exc)
-            raise
+        with litellm_errors():
+            return litellm_result(await super().aresponses(*args, **kwargs))
