@@ -790,8 +790,8 @@ def test_max_depth_holds_for_answers_and_streams_alike(caller: Caller, server: F
         ritellm.LimitExceededError,
     )
     shallow = json.dumps(
-        {"choices": [], "x": [[[[1]]]], "y": [{"a": [1]}] * 80}
-    ).encode()  # many brackets, shallow
+        {"choices": [], "usage": {"total_tokens": 1}, "x": [[[[1]]]], "y": [{"a": [1]}] * 80}
+    ).encode()  # many brackets, shallow; its usage makes it a chunk a stream yields
     complete, streamed = _answer_and_stream(caller, server, shallow)
     assert complete == streamed == json.loads(shallow)
 

@@ -18,7 +18,8 @@
 //! * `stream.rs`: a stream in progress, a framing's decoder feeding a reader's translator.
 //! * `sse.rs`, `eventstream.rs`: the two framings, bytes into events.
 //! * Leaves, imported by both sides: `call.rs` (the call, the HTTP request, the answer's
-//!   context), `translate.rs` (the `Translate` trait and its chunks), `error.rs`, `limits.rs`.
+//!   context), `translate.rs` (the `Translate` trait and its chunks), `shape.rs` (what every
+//!   chat.completion.chunk looks like when it leaves), `error.rs`, `limits.rs`.
 
 // Errors are the cold path and cross the boundary as JSON: boxing them would buy nothing.
 #![allow(clippy::result_large_err)]
@@ -33,6 +34,7 @@ pub mod error;
 pub mod eventstream;
 pub mod limits;
 pub mod providers;
+pub mod shape;
 pub mod sse;
 pub mod stream;
 pub mod translate;

@@ -94,7 +94,35 @@ pub enum Scan {
 /// its parser is the one that decides what is valid JSON, so the same bytes read the same
 /// whether they come as a stream chunk or as a complete answer.
 pub fn scan_object(text: &[u8], max_depth: usize) -> Result<Scan, ProbeError> {
+    scan_object_with(text, max_depth, &mut ())
+}
+
+/// What [`scan_object_with`] reports while it scans: the members of objects down to a depth.
+pub trait Observe {
+    /// The deepest level whose members are reported (1: the top level's).
+    const DEPTH: usize;
+    /// A member of an object `depth` levels deep: its key as sent (quoted, escapes kept), and
+    /// the text from its value's first byte to the end of the scanned text.
+    fn member(&mut self, depth: usize, key: &[u8], value: &[u8]);
+}
+
+/// No one listening: [`scan_object`].
+impl Observe for () {
+    const DEPTH: usize = 0;
+    #[inline(always)]
+    fn member(&mut self, _depth: usize, _key: &[u8], _value: &[u8]) {}
+}
+
+/// [`scan_object`], telling `observer` the members it passes down to `O::DEPTH`, in the same
+/// single pass.
+pub fn scan_object_with<O: Observe>(
+    text: &[u8],
+    max_depth: usize,
+    observer: &mut O,
+) -> Result<Scan, ProbeError> {
     let max_depth = max_depth.min(HARD_MAX_DEPTH);
+    // Keys are followed down to here: the top level's always, for its `error`.
+    let tracked = O::DEPTH.clamp(1, HARD_MAX_DEPTH);
     let start = match text.iter().position(|b| !b.is_ascii_whitespace()) {
         Some(start) if text[start] == b'{' => start,
         _ => return Err(ProbeError::NotAnObject),
@@ -102,17 +130,19 @@ pub fn scan_object(text: &[u8], max_depth: usize) -> Result<Scan, ProbeError> {
     let unbalanced = || ProbeError::Unbalanced;
     let mut depth = 0usize;
     let mut found = Scan::Chunk;
-    // At depth 1: whether the next string is a key, and whether the last key was `error`.
+    // Bit `d - 1`: the container `d` deep (down to `tracked`) is an object, not an array.
+    let mut objects = 0u128;
+    // Whether the next string is a key, and where the last key was.
     let mut expect_key = false;
-    let mut error_key = false;
+    let mut key = (0, 0);
     let mut i = start;
     while i < text.len() {
         let byte = text[i];
         match byte {
             b'"' => {
                 let end = string_end(text, i + 1).ok_or_else(unbalanced)?;
-                if depth == 1 && expect_key {
-                    error_key = is_error_key(&text[i..=end]);
+                if expect_key {
+                    key = (i, end + 1);
                     expect_key = false;
                 }
                 i = end;
@@ -122,9 +152,18 @@ pub fn scan_object(text: &[u8], max_depth: usize) -> Result<Scan, ProbeError> {
                 if depth > max_depth {
                     return Err(ProbeError::Limit(too_deep(max_depth)));
                 }
-                expect_key = depth == 1;
+                if depth <= tracked {
+                    let bit = 1u128 << (depth - 1);
+                    if byte == b'{' {
+                        objects |= bit;
+                        expect_key = true;
+                    } else {
+                        objects &= !bit;
+                    }
+                }
             }
             b'}' | b']' => {
+                expect_key = false;
                 depth = depth.checked_sub(1).ok_or_else(unbalanced)?;
                 if depth == 0 {
                     let rest = &text[i + 1..];
@@ -134,13 +173,20 @@ pub fn scan_object(text: &[u8], max_depth: usize) -> Result<Scan, ProbeError> {
                     return Ok(found);
                 }
             }
-            b',' if depth == 1 => expect_key = true,
-            b':' if depth == 1 && error_key => {
-                let value = text[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
-                if value != Some(&b'n') {
+            b',' if depth <= tracked => expect_key = objects & (1u128 << (depth - 1)) != 0,
+            b':' if depth <= tracked => {
+                let after = &text[i + 1..];
+                let value = match after.iter().position(|b| !b.is_ascii_whitespace()) {
+                    Some(at) => &after[at..],
+                    None => &after[after.len()..],
+                };
+                let name = &text[key.0..key.1];
+                if depth == 1 && value.first() != Some(&b'n') && is_error_key(name) {
                     found = Scan::Error;
                 }
-                error_key = false;
+                if depth <= O::DEPTH {
+                    observer.member(depth, name, value);
+                }
             }
             _ => {}
         }

@@ -3,8 +3,10 @@
 //! `providers/` and by the stream machinery in `stream.rs`.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::{CoreError, ErrorKind};
+use crate::shape::{self, Glance, Settled};
 use crate::sse::Event;
 
 /// How a stream's body is cut into events.
@@ -53,6 +55,24 @@ impl Chunks {
         // Serializing plain data to a String cannot fail.
         let text = serde_json::to_string(chunk).unwrap_or_default();
         self.push_raw(&text);
+    }
+
+    /// Appends a chat.completion.chunk a reader made, its tool-call fragments completed, unless
+    /// it carries nothing (see `shape.rs`).
+    pub fn push_chunk(&mut self, mut chunk: Value) {
+        if shape::settle(&mut chunk).carries {
+            self.push(&chunk);
+        }
+    }
+
+    /// Appends a chat.completion.chunk passed through as JSON text, which its scan took a
+    /// `glance` at: as sent, completed, or not at all (see `shape.rs`).
+    pub fn push_chunk_text(&mut self, text: &str, glance: Glance) {
+        match shape::settle_text(text, glance) {
+            Settled::AsSent(text) => self.push_raw(text),
+            Settled::Rewritten(text) => self.push_raw(&text),
+            Settled::Dropped => {}
+        }
     }
 
     /// The chunks so far as a JSON array, leaving none.

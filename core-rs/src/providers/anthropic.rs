@@ -754,6 +754,62 @@ mod tests {
         }
     }
 
+    /// Two tool calls streamed as Anthropic streams them, the first piece of each input empty.
+    fn parallel_tool_use(stop_reason: Value) -> Vec<u8> {
+        let start = |index: u64, id: &str, name: &str| {
+            json!({"type": "content_block_start", "index": index,
+                   "content_block": {"type": "tool_use", "id": id, "name": name, "input": {}}})
+        };
+        let input = |index: u64, partial: &str| {
+            json!({"type": "content_block_delta", "index": index,
+                   "delta": {"type": "input_json_delta", "partial_json": partial}})
+        };
+        testing::sse(&[
+            json!({"type": "message_start", "message": {"id": "msg_1", "model": "claude", "usage": {"input_tokens": 3}}}),
+            json!({"type": "ping"}),
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": ""}}),
+            json!({"type": "content_block_stop", "index": 0}),
+            start(1, "toolu_1", "weather"),
+            input(1, ""),
+            input(1, "{\"city\": "),
+            input(1, "\"Paris\"}"),
+            json!({"type": "content_block_stop", "index": 1}),
+            start(2, "toolu_2", "time"),
+            input(2, "{}"),
+            json!({"type": "content_block_stop", "index": 2}),
+            json!({"type": "message_delta", "delta": {"stop_reason": stop_reason}, "usage": {"output_tokens": 9}}),
+            json!({"type": "message_stop"}),
+        ])
+    }
+
+    #[test]
+    fn tool_call_fragments_get_every_key_and_nothing_empty_goes_out() {
+        let (chunks, error) =
+            testing::read_stream(&context(), &parallel_tool_use(json!("tool_use")));
+        assert_eq!(error, Value::Null);
+        let fragments = testing::assert_litellm_shaped(&chunks);
+        let later = |index: u64, arguments: &str| json!({"index": index, "id": null, "type": "function", "function": {"name": null, "arguments": arguments}});
+        assert_eq!(
+            fragments,
+            [
+                json!({"index": 0, "id": "toolu_1", "type": "function", "function": {"name": "weather", "arguments": ""}}),
+                later(0, ""),
+                later(0, "{\"city\": "),
+                later(0, "\"Paris\"}"),
+                json!({"index": 1, "id": "toolu_2", "type": "function", "function": {"name": "time", "arguments": ""}}),
+                later(1, "{}"),
+            ]
+        );
+        // The role, six fragments, the finish, the usage: no chunk for the empty text.
+        assert_eq!(chunks.len(), 9);
+        assert_eq!(chunks[7]["choices"][0]["finish_reason"], "tool_calls");
+        // A message_delta without a stop reason would be a chunk of nothing: it is left out.
+        let (chunks, _) = testing::read_stream(&context(), &parallel_tool_use(Value::Null));
+        testing::assert_litellm_shaped(&chunks);
+        assert_eq!(chunks.len(), 8);
+    }
+
     #[test]
     fn cache_reads_and_writes_are_kept_apart_in_answers_and_streams_alike() {
         let counts = json!({"input_tokens": 10, "cache_read_input_tokens": 100, "cache_creation_input_tokens": 30,

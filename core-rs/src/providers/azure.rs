@@ -69,7 +69,8 @@ fn url(call: &Call, endpoint: &str) -> Result<String, CoreError> {
 /// the openai SDK's own `ChatCompletionChunk` type refuses. Those are given the stream's
 /// identity, the `id`, `model` and `created` of its ordinary chunks: a chunk that comes before
 /// any ordinary one waits for the first, or, if none comes, takes the context's model and
-/// time. Their filter results are kept. Ordinary chunks pass through as sent.
+/// time. Their filter results are kept. Ordinary chunks pass through as sent, as OpenAI's do
+/// (`shape.rs` says what is completed or left out).
 pub fn translator(context: &Context) -> Box<dyn Translate> {
     Box::new(StreamTranslator {
         max_depth: context.limits.max_depth,
@@ -99,7 +100,7 @@ impl StreamTranslator {
     /// Sends the waiting chunks with `identity`.
     fn flush(&mut self, identity: &[Value; 3], out: &mut Chunks) {
         for chunk in self.waiting.drain(..) {
-            out.push(&identified(chunk, identity));
+            out.push_chunk(Value::Object(identified(chunk, identity)));
         }
     }
 }
@@ -126,8 +127,8 @@ fn is_empty(value: Option<&Value>) -> bool {
 
 impl Translate for StreamTranslator {
     fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
-        let chunk = match item(&event, self.max_depth) {
-            Ok(Item::Chunk(chunk)) => chunk,
+        let (chunk, glance) = match item(&event, self.max_depth) {
+            Ok(Item::Chunk(chunk, glance)) => (chunk, glance),
             Ok(Item::Done) => {
                 let fallback = self.fallback.clone();
                 self.flush(&fallback, out);
@@ -141,7 +142,7 @@ impl Translate for StreamTranslator {
         };
         // The fast path: an ordinary chunk names its object, and passes through as sent.
         if chunk.contains("\"chat.completion.chunk\"") && self.identity.is_some() {
-            out.push_raw(chunk);
+            out.push_chunk_text(chunk, glance);
             return Ok(false);
         }
         let parsed = match serde_json::from_str(chunk) {
@@ -159,9 +160,9 @@ impl Translate for StreamTranslator {
                 self.flush(&identity, out);
                 self.identity = Some(identity);
             }
-            out.push_raw(chunk);
+            out.push_chunk_text(chunk, glance);
         } else if let Some(identity) = &self.identity {
-            out.push(&identified(parsed, identity));
+            out.push_chunk(Value::Object(identified(parsed, identity)));
         } else {
             self.waiting.push(parsed);
         }
@@ -274,6 +275,38 @@ mod tests {
             translator.event(event, &mut out).unwrap();
         }
         assert_eq!(out.take_array(), format!("[{},{}]", ROLE, TEXT));
+    }
+
+    #[test]
+    fn tool_call_fragments_get_every_key_and_empty_chunks_are_left_out() {
+        let chunk = |delta: &str, finish: &str| {
+            format!(
+                r#"{{"choices":[{{"content_filter_results":{{}},"delta":{},"finish_reason":{},"index":0,"logprobs":null}}],"created":1730000000,"id":"chatcmpl-A1","model":"gpt-4o","object":"chat.completion.chunk"}}"#,
+                delta, finish
+            )
+        };
+        let first = r#"{"tool_calls":[{"function":{"arguments":"","name":"f"},"id":"call_1","index":0,"type":"function"}]}"#;
+        let later = r#"{"tool_calls":[{"function":{"arguments":"{}"},"index":0}]}"#;
+        let body = sse(&[
+            FILTER,
+            &chunk(r#"{"role":"assistant","content":null}"#, "null"),
+            &chunk("{}", "null"),
+            &chunk(first, "null"),
+            &chunk(later, "null"),
+            &chunk(r#"{"content":""}"#, "null"),
+            &chunk("{}", r#""tool_calls""#),
+            "[DONE]",
+        ]);
+        let (chunks, _) = decode(&[&body]);
+        let fragments = testing::assert_litellm_shaped(&chunks);
+        // The filter results, the role, two fragments, the finish.
+        assert_eq!(chunks.len(), 5);
+        assert!(chunks[0]["prompt_filter_results"].is_array());
+        assert_eq!(
+            fragments[1],
+            json!({"index": 0, "id": null, "type": "function", "function": {"name": null, "arguments": "{}"}})
+        );
+        assert_eq!(chunks[4]["choices"][0]["finish_reason"], "tool_calls");
     }
 
     #[test]

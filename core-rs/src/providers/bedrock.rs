@@ -775,6 +775,64 @@ mod tests {
     }
 
     #[test]
+    fn tool_call_fragments_get_every_key_and_nothing_empty_goes_out() {
+        let mut bytes = Vec::new();
+        for (kind, payload) in [
+            ("messageStart", json!({"role": "assistant"})),
+            (
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 0, "delta": {"text": ""}}),
+            ),
+            ("contentBlockStop", json!({"contentBlockIndex": 0})),
+            (
+                "contentBlockStart",
+                json!({"contentBlockIndex": 1, "start": {"toolUse": {"toolUseId": "t1", "name": "weather"}}}),
+            ),
+            (
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 1, "delta": {"toolUse": {"input": "{\"city\":"}}}),
+            ),
+            (
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 1, "delta": {"toolUse": {"input": "\"Rome\"}"}}}),
+            ),
+            ("contentBlockStop", json!({"contentBlockIndex": 1})),
+            (
+                "contentBlockStart",
+                json!({"contentBlockIndex": 2, "start": {"toolUse": {"toolUseId": "t2", "name": "time"}}}),
+            ),
+            (
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 2, "delta": {"toolUse": {"input": "{}"}}}),
+            ),
+            ("contentBlockStop", json!({"contentBlockIndex": 2})),
+            ("messageStop", json!({"stopReason": "tool_use"})),
+            (
+                "metadata",
+                json!({"usage": {"inputTokens": 1, "outputTokens": 2}}),
+            ),
+        ] {
+            bytes.extend(event(kind, &payload.to_string()));
+        }
+        let (chunks, error) = testing::read_stream(&context(), &bytes);
+        assert_eq!(error, Value::Null);
+        let fragments = testing::assert_litellm_shaped(&chunks);
+        let later = |index: u64, arguments: &str| json!({"index": index, "id": null, "type": "function", "function": {"name": null, "arguments": arguments}});
+        assert_eq!(
+            fragments,
+            [
+                json!({"index": 0, "id": "t1", "type": "function", "function": {"name": "weather", "arguments": ""}}),
+                later(0, "{\"city\":"),
+                later(0, "\"Rome\"}"),
+                json!({"index": 1, "id": "t2", "type": "function", "function": {"name": "time", "arguments": ""}}),
+                later(1, "{}"),
+            ]
+        );
+        // The role, five fragments, the finish, the usage: no chunk for the empty text.
+        assert_eq!(chunks.len(), 8);
+    }
+
+    #[test]
     fn bytes_after_the_final_metadata_are_ignored() {
         let whole = decode(&[&stream_bytes()]);
         for after in [

@@ -6,7 +6,8 @@
 use serde_json::{json, Value};
 
 use super::shared::{
-    message_list, push_turn, role_of, tool_call, tool_calls_of, unsupported_role, Meta,
+    message_list, push_turn, role_of, tool_call, tool_call_fragment, tool_calls_of,
+    unsupported_role, Meta,
 };
 use crate::call::Context;
 use crate::error::CoreError;
@@ -228,7 +229,7 @@ impl BlockStream {
     }
 
     fn delta(&self, delta: Value, out: &mut Chunks) {
-        out.push(&self.meta.chunk(0, delta, None));
+        out.push_chunk(self.meta.chunk(0, delta, None));
     }
 
     /// The first chunk: the assistant's role.
@@ -297,7 +298,7 @@ impl BlockStream {
     pub fn tool_input(&self, index: u64, partial: &Value, out: &mut Chunks) {
         match self.block(index) {
             Block::Tool(position) => self.delta(
-                json!({"tool_calls": [{"index": position, "function": {"arguments": partial}}]}),
+                json!({ "tool_calls": [tool_call_fragment(position, partial)] }),
                 out,
             ),
             Block::JsonAnswer => self.text(partial, out),
@@ -334,13 +335,13 @@ impl BlockStream {
     /// The chunk with the finish reason.
     pub fn finish(&self, stop_reason: &Value, out: &mut Chunks) {
         let finish = finish_reason(stop_reason, self.answered_in_json);
-        out.push(&self.meta.chunk(0, json!({}), finish));
+        out.push_chunk(self.meta.chunk(0, json!({}), finish));
     }
 
     /// The usage chunk, if the caller asked for one.
     pub fn usage(&self, usage: Value, out: &mut Chunks) {
         if self.include_usage {
-            out.push(&self.meta.usage_chunk(usage));
+            out.push_chunk(self.meta.usage_chunk(usage));
         }
     }
 }

@@ -12,8 +12,8 @@ use serde_json::{json, Map, Value};
 
 use super::responses::{event_error, event_type};
 use super::shared::{
-    function_tool, image_url_of, message_list, parse_json, role_of, tool_call, unsupported_part,
-    unsupported_role, usage, Meta,
+    function_tool, image_url_of, message_list, parse_json, role_of, tool_call, tool_call_fragment,
+    unsupported_part, unsupported_role, usage, Meta,
 };
 use crate::call::{Call, Context};
 use crate::error::{api_error, CoreError, ErrorKind};
@@ -575,7 +575,7 @@ enum OpenKind {
 
 impl StreamTranslator {
     fn delta(&self, delta: Value, out: &mut Chunks) {
-        out.push(&self.meta.chunk(0, delta, None));
+        out.push_chunk(self.meta.chunk(0, delta, None));
     }
 
     /// The open item an event is about, by its item id, else its output index.
@@ -653,7 +653,7 @@ impl StreamTranslator {
             OpenKind::Call(index) => {
                 let arguments = item["arguments"].as_str().unwrap_or("");
                 if !arguments.is_empty() {
-                    let piece = json!({"index": index, "function": {"arguments": arguments}});
+                    let piece = tool_call_fragment(index, &json!(arguments));
                     self.delta(json!({ "tool_calls": [piece] }), out);
                 }
             }
@@ -687,21 +687,21 @@ impl StreamTranslator {
             let content: Vec<Value> = logprobs.iter().map(token_logprob).collect();
             chunk["choices"][0]["logprobs"] = json!({"content": content, "refusal": null});
         }
-        out.push(&chunk);
+        out.push_chunk(chunk);
     }
 
     fn arguments(&mut self, data: &Value, out: &mut Chunks) {
         if let Some(OpenKind::Call(index)) = self.streamed(data) {
-            let piece = json!({"index": index, "function": {"arguments": data["delta"]}});
+            let piece = tool_call_fragment(index, &data["delta"]);
             self.delta(json!({ "tool_calls": [piece] }), out);
         }
     }
 
     fn finish(&self, response: &Value, out: &mut Chunks) {
         let finish = finish_reason(response, self.calls > 0);
-        out.push(&self.meta.chunk(0, json!({}), Some(finish)));
+        out.push_chunk(self.meta.chunk(0, json!({}), Some(finish)));
         if self.context.include_usage {
-            out.push(&self.meta.usage_chunk(usage_of(response)));
+            out.push_chunk(self.meta.usage_chunk(usage_of(response)));
         }
     }
 }
@@ -1163,9 +1163,10 @@ mod tests {
             json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "weather", "arguments": ""}}]})
         );
         assert_eq!(deltas[5]["tool_calls"][0]["index"], 1);
+        // Later fragments repeat every key, id and name null, as LiteLLM's do.
         assert_eq!(
             *deltas[6],
-            json!({"tool_calls": [{"index": 1, "function": {"arguments": "{\"city\":\"Rome\"}"}}]})
+            json!({"tool_calls": [{"index": 1, "id": null, "type": "function", "function": {"name": null, "arguments": "{\"city\":\"Rome\"}"}}]})
         );
         assert_eq!(deltas[7]["tool_calls"][0]["index"], 0);
         assert_eq!(chunks[8]["choices"][0]["finish_reason"], "tool_calls");
@@ -1248,8 +1249,53 @@ mod tests {
         assert_eq!(deltas[1], &json!({"content": "Hi"}));
         assert_eq!(
             deltas[3],
-            &json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"a\":1}"}}]})
+            &json!({"tool_calls": [{"index": 0, "id": null, "type": "function", "function": {"name": null, "arguments": "{\"a\":1}"}}]})
         );
+    }
+
+    #[test]
+    fn deltas_that_carry_nothing_are_left_out() {
+        let item = json!({"id": "msg_1", "type": "message", "content": [], "role": "assistant"});
+        let text = |sequence: u64, delta: &str| {
+            event(
+                "response.output_text.delta",
+                sequence,
+                json!({"item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": delta, "logprobs": []}),
+            )
+        };
+        let events = [
+            created(),
+            event(
+                "response.output_item.added",
+                1,
+                json!({"output_index": 0, "item": item}),
+            ),
+            text(2, ""),
+            text(3, "Hi"),
+            text(4, ""),
+            event(
+                "response.completed",
+                5,
+                json!({"response": response(json!([]), json!({}))}),
+            ),
+        ];
+        let (chunks, error) = decode(&events);
+        assert_eq!(error, Value::Null);
+        let deltas: Vec<&Value> = chunks[..3]
+            .iter()
+            .map(|c| &c["choices"][0]["delta"])
+            .collect();
+        assert_eq!(
+            deltas,
+            [
+                &json!({"role": "assistant", "content": ""}),
+                &json!({"content": "Hi"}),
+                &json!({}),
+            ]
+        );
+        assert_eq!(chunks[2]["choices"][0]["finish_reason"], "stop");
+        assert!(chunks[3]["usage"].is_object());
+        assert_eq!(chunks.len(), 4);
     }
 
     #[test]

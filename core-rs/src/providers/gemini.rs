@@ -635,7 +635,7 @@ impl Translate for StreamTranslator {
             let finish = finish_reason(&candidate["finishReason"], self.tools_sent[slot] > 0);
             self.finished |= finish.is_some();
             if !delta.is_empty() || finish.is_some() {
-                out.push(&meta.chunk(index, Value::Object(delta), finish));
+                out.push_chunk(meta.chunk(index, Value::Object(delta), finish));
             }
         }
         if answer["usageMetadata"].is_object() {
@@ -652,7 +652,7 @@ impl Translate for StreamTranslator {
             ));
         }
         if let (true, Some(meta)) = (self.context.include_usage, &self.meta) {
-            out.push(&meta.usage_chunk(translate_usage(&self.usage)));
+            out.push_chunk(meta.usage_chunk(translate_usage(&self.usage)));
         }
         None
     }
@@ -943,6 +943,42 @@ mod tests {
         }
         assert_eq!(chunks[2]["choices"][0]["finish_reason"], "tool_calls");
         assert_eq!(chunks.last().unwrap()["usage"], complete["usage"]);
+    }
+
+    #[test]
+    fn streamed_tool_calls_have_every_key_and_nothing_empty_goes_out() {
+        let candidate = |parts: Value, finish: Value| {
+            json!({"candidates": [{"index": 0, "content": {"role": "model", "parts": parts}, "finishReason": finish}],
+                   "responseId": "resp-1", "modelVersion": "gemini-2.5-flash"})
+        };
+        let call = |name: &str, city: &str| json!({"functionCall": {"name": name, "args": {"city": city}}});
+        let body = testing::sse(&[
+            candidate(json!([{"text": ""}]), Value::Null),
+            candidate(json!([]), Value::Null),
+            candidate(
+                json!([call("weather", "Paris"), call("weather", "Rome")]),
+                Value::Null,
+            ),
+            candidate(json!([{"text": ""}]), Value::Null),
+            candidate(json!([call("time", "Oslo")]), json!("STOP")),
+        ]);
+        let (chunks, error) = testing::read_stream(&context(), &body);
+        assert_eq!(error, Value::Null);
+        let fragments = testing::assert_litellm_shaped(&chunks);
+        // Gemini sends each call whole: one fragment each, every key given.
+        let indexes: Vec<&Value> = fragments.iter().map(|f| &f["index"]).collect();
+        assert_eq!(indexes, [&json!(0), &json!(1), &json!(2)]);
+        for (fragment, name) in fragments.iter().zip(["weather", "weather", "time"]) {
+            assert_eq!(fragment["function"]["name"], name);
+            assert!(fragment["id"].as_str().unwrap().starts_with("call_"));
+        }
+        // The role, the two calls, the last call with the finish, the usage.
+        assert_eq!(chunks.len(), 4);
+        assert_eq!(
+            chunks[0]["choices"][0]["delta"],
+            json!({"role": "assistant"})
+        );
+        assert_eq!(chunks[2]["choices"][0]["finish_reason"], "tool_calls");
     }
 
     #[test]

@@ -273,4 +273,21 @@ mod tests {
         assert!(text.contains(r#""finish_reason":"length""#));
         assert!(text.contains(r#""content":"one ""#));
     }
+
+    #[test]
+    fn its_streams_read_as_litellm_shapes_them() {
+        use crate::providers::testing;
+        let request =
+            br#"{"model": "echo", "stream": true, "mock_response": "a b", "messages": []}"#;
+        let body = reply(request).unwrap().body;
+        let (chunks, error) = testing::read_stream(&testing::context("mock", "echo"), &body);
+        assert_eq!(error, Value::Null);
+        testing::assert_litellm_shaped(&chunks);
+        // The role (with content ""), two words, the finish: all carry something.
+        assert_eq!(chunks.len(), 4);
+        assert_eq!(
+            chunks[0]["choices"][0]["delta"],
+            json!({"role": "assistant", "content": ""})
+        );
+    }
 }

@@ -1,5 +1,7 @@
 //! OpenAI chat completions, spoken by OpenAI and every OpenAI-compatible provider. Requests are
-//! assembled from the caller's fields as given; answers and chunks pass through as sent.
+//! assembled from the caller's fields as given; answers and chunks pass through as sent, but for
+//! two things LiteLLM's users rely on: chunks' tool-call fragments are completed, and chunks that
+//! carry nothing are left out (`shape.rs`).
 //!
 //! Also OpenAI's embeddings (`/embeddings`), as each row's [`Row`] says it takes them; their
 //! answers are read into OpenAI's shape, bare lists too (llama.cpp's own routes send
@@ -13,7 +15,8 @@ use super::url::{endpoint, join_query, split_query};
 use super::vectors::{self, no_dimensions, Row};
 use crate::call::{Call, Context, HttpRequest};
 use crate::error::{api_error, error_in_success, CoreError};
-use crate::limits::{scan_object, ProbeError, Scan};
+use crate::limits::{scan_object, scan_object_with, ProbeError, Scan};
+use crate::shape::Glance;
 use crate::sse::Event;
 use crate::translate::{Chunks, Translate};
 
@@ -287,8 +290,9 @@ pub fn translator(context: &Context) -> Box<dyn Translate> {
 
 /// What one event of an OpenAI stream is.
 pub enum Item<'a> {
-    /// A chunk, as JSON text the host parses (checked by a scan, not parsed here).
-    Chunk(&'a str),
+    /// A chunk, as JSON text the host parses (checked by a scan, not parsed here), and what
+    /// the scan saw of its shape.
+    Chunk(&'a str, Glance),
     /// `[DONE]`, the end of the stream.
     Done,
 }
@@ -303,8 +307,9 @@ pub fn item(event: &Event, max_depth: usize) -> Result<Item<'_>, CoreError> {
         return Err(api_error(None, data.as_bytes()));
     }
     // A scan, not a parse: the host parses the chunk, once (see `scan_object`).
-    match scan_object(data.as_bytes(), max_depth) {
-        Ok(Scan::Chunk) => Ok(Item::Chunk(data)),
+    let mut glance = Glance::default();
+    match scan_object_with(data.as_bytes(), max_depth, &mut glance) {
+        Ok(Scan::Chunk) => Ok(Item::Chunk(data, glance)),
         Ok(Scan::Error) => Err(api_error(None, data.as_bytes())),
         Err(error) => Err(refused(error, "stream chunk")),
     }
@@ -317,7 +322,7 @@ pub struct StreamTranslator {
 impl Translate for StreamTranslator {
     fn event(&mut self, event: Event, out: &mut Chunks) -> Result<bool, CoreError> {
         match item(&event, self.max_depth)? {
-            Item::Chunk(chunk) => out.push_raw(chunk),
+            Item::Chunk(chunk, glance) => out.push_chunk_text(chunk, glance),
             Item::Done => return Ok(true),
         }
         Ok(false)
@@ -376,6 +381,71 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!((error.status, error.message.as_str()), (Some(500), "boom"));
+    }
+
+    /// A chunk of an OpenAI stream with one choice.
+    fn chunk(delta: Value, finish: Value) -> Value {
+        json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "system_fingerprint": "fp", "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]})
+    }
+
+    #[test]
+    fn parallel_tool_call_fragments_get_every_key_and_empty_chunks_are_left_out() {
+        use crate::providers::testing;
+        let call = |index: u64, id: &str, name: &str| json!({"tool_calls": [{"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}]});
+        let more = |index: u64, arguments: &str| json!({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]});
+        let events = [
+            chunk(
+                json!({"role": "assistant", "content": null, "refusal": null}),
+                Value::Null,
+            ),
+            chunk(json!({}), Value::Null),
+            chunk(call(0, "call_a", "weather"), Value::Null),
+            chunk(more(0, "{\"city\": "), Value::Null),
+            chunk(json!({"content": null}), Value::Null),
+            chunk(more(0, "\"Paris\"}"), Value::Null),
+            chunk(call(1, "call_b", "time"), Value::Null),
+            chunk(more(1, "{}"), Value::Null),
+            chunk(json!({"content": ""}), Value::Null),
+            chunk(json!({}), json!("tool_calls")),
+            json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [], "usage": {"total_tokens": 3}}),
+        ];
+        let mut body = testing::sse(&events);
+        body.extend_from_slice(b"data: [DONE]\n\n");
+        let (chunks, error) = testing::read_stream(&testing::context("openai", "m"), &body);
+        assert_eq!(error, Value::Null);
+        let fragments = testing::assert_litellm_shaped(&chunks);
+        assert_eq!(chunks.len(), 8);
+        assert_eq!(
+            fragments,
+            [
+                json!({"index": 0, "id": "call_a", "type": "function", "function": {"name": "weather", "arguments": ""}}),
+                json!({"index": 0, "id": null, "type": "function", "function": {"name": null, "arguments": "{\"city\": "}}),
+                json!({"index": 0, "id": null, "type": "function", "function": {"name": null, "arguments": "\"Paris\"}"}}),
+                json!({"index": 1, "id": "call_b", "type": "function", "function": {"name": "time", "arguments": ""}}),
+                json!({"index": 1, "id": null, "type": "function", "function": {"name": null, "arguments": "{}"}}),
+            ]
+        );
+        // Only the fragments changed: every other member is as sent.
+        let mut sent = events[3].clone();
+        sent["choices"][0]["delta"] = json!({"tool_calls": [fragments[1]]});
+        assert_eq!(chunks[2], sent);
+        assert_eq!(chunks[6]["choices"][0]["finish_reason"], "tool_calls");
+        assert_eq!(chunks[7]["usage"]["total_tokens"], 3);
+    }
+
+    #[test]
+    fn chunks_that_need_nothing_pass_through_byte_for_byte() {
+        let mut translator = StreamTranslator { max_depth: 64 };
+        let text = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi \u00e9"},"logprobs":null,"finish_reason":null}],"obfuscation":"x"}"#;
+        let mut out = Chunks::default();
+        let event = Event {
+            event_type: "message".into(),
+            data: text.into(),
+            id: String::new(),
+        };
+        translator.event(event, &mut out).unwrap();
+        assert_eq!(out.take_array(), format!("[{}]", text));
     }
 
     #[test]

@@ -308,6 +308,17 @@ pub fn tool_call(id: &Value, name: &Value, arguments: String) -> Value {
     json!({"id": id, "type": "function", "function": {"name": name, "arguments": arguments}})
 }
 
+/// A later fragment of a streamed tool call, more of its arguments: with every key of the
+/// first, `id` and `name` null, as LiteLLM gives them (`shape.rs`).
+pub fn tool_call_fragment(index: usize, arguments: &Value) -> Value {
+    json!({
+        "index": index,
+        "id": null,
+        "type": "function",
+        "function": {"name": null, "arguments": arguments.as_str().unwrap_or("")},
+    })
+}
+
 /// OpenAI's usage object. Counts come from the server: sums saturate rather than wrap.
 pub fn usage(prompt: u64, completion: u64, cached: u64, reasoning: Option<u64>) -> Value {
     Tokens {

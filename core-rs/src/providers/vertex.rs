@@ -223,6 +223,34 @@ mod tests {
     }
 
     #[test]
+    fn streams_of_either_family_are_shaped_as_litellm_shapes_them() {
+        let claude = testing::sse(&[
+            json!({"type": "message_start", "message": {"id": "msg_1", "model": "claude"}}),
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "toolu_1", "name": "f"}}),
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "{}"}}),
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": ""}}),
+            json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}}),
+            json!({"type": "message_stop"}),
+        ]);
+        let context = testing::context("vertex_ai", "claude-sonnet-4-5@20250929");
+        let (chunks, error) = testing::read_stream(&context, &claude);
+        assert_eq!(error, Value::Null);
+        let fragments = testing::assert_litellm_shaped(&chunks);
+        assert_eq!(
+            fragments[1],
+            json!({"index": 0, "id": null, "type": "function", "function": {"name": null, "arguments": "{}"}})
+        );
+        let gemini = testing::sse(&[
+            json!({"candidates": [{"content": {"parts": [{"text": ""}]}}]}),
+            json!({"candidates": [{"content": {"parts": [{"functionCall": {"name": "f", "args": {}}}]}, "finishReason": "STOP"}]}),
+        ]);
+        let context = testing::context("vertex_ai", "gemini-2.5-flash");
+        let (chunks, error) = testing::read_stream(&context, &gemini);
+        assert_eq!(error, Value::Null);
+        assert_eq!(testing::assert_litellm_shaped(&chunks).len(), 1);
+    }
+
+    #[test]
     fn token_counts_go_to_each_models_counting_endpoint() {
         let env = [("VERTEXAI_PROJECT", "p"), ("VERTEXAI_LOCATION", "us-east5")];
         let mut context = testing::context("vertex_ai", "gemini-2.5-flash");
