@@ -32,7 +32,7 @@ Public API
     Helpers: ``stream`` (``body["stream"]`` is true), ``include_usage``, ``messages``,
     ``model``, ``last_user_text()``, ``tool_results()`` (contents of the ``tool`` messages),
     ``digest`` (a hash of the body with sorted keys: ids in answers are made from it, so the
-    same request gets the same ids).
+    same request gets the same ids), ``record()`` (the request as JSON-able data).
 
 What a responder returns
     - :class:`Answer` (build one with ``text("...")`` or ``tool_calls(call(...), ...)``):
