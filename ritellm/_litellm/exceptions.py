@@ -9,12 +9,12 @@ LiteLLM (``litellm.exceptions`` once :func:`ritellm.install_as_litellm` ran).
         ├── AuthenticationError              401, or no key
         ├── PermissionDeniedError            403
         ├── NotFoundError                    404
-        ├── BadRequestError                  400, 413, a call refused before it was sent
+        ├── BadRequestError                  400, 413, 422, a call refused before it was sent
         │   ├── ContextWindowExceededError
         │   ├── ContentPolicyViolationError
         │   ├── RejectedRequestError
         │   └── UnsupportedParamsError
-        ├── UnprocessableEntityError         422
+        ├── UnprocessableEntityError         (LiteLLM's, for some providers' 422)
         ├── Timeout                          408, 504, and no answer in time
         ├── RateLimitError                   429, and a Router with every deployment busy
         ├── InternalServerError              500, 529
@@ -229,7 +229,7 @@ _CLASSES: tuple[tuple[type[ours.RitellmError], type[OpenAIError]], ...] = (
     (ours.AuthenticationError, AuthenticationError),
     (ours.PermissionDeniedError, PermissionDeniedError),
     (ours.NotFoundError, NotFoundError),
-    (ours.UnprocessableEntityError, UnprocessableEntityError),
+    (ours.UnprocessableEntityError, BadRequestError),  # as LiteLLM maps an OpenAI-compatible 422
     (ours.RequestTimeoutError, Timeout),
     (ours.GatewayTimeoutError, Timeout),
     (ours.APITimeoutError, Timeout),
@@ -239,6 +239,11 @@ _CLASSES: tuple[tuple[type[ours.RitellmError], type[OpenAIError]], ...] = (
     (ours.StreamInterruptedError, APIConnectionError),
     (ours.APIConnectionError, APIConnectionError),
 )
+
+#: The classes whose errors carry the provider's error object as ``body``, as LiteLLM's do
+#: (its other classes have None there; clients read codes from it, so none may appear that
+#: LiteLLM would not give).
+_WITH_BODY = frozenset({BadRequestError, ContentPolicyViolationError, RateLimitError, InternalServerError})
 
 #: The class made for each pair, made once.
 _BOTH: dict[tuple[type[ours.RitellmError], type[OpenAIError]], type[Any]] = {}
@@ -281,8 +286,12 @@ def as_litellm(exc: BaseException) -> BaseException:
         exc.model = None  # type: ignore[attr-defined]
     exc.response = _mock_response(exc.status_code)  # type: ignore[attr-defined]
     exc.request = None  # type: ignore[attr-defined]
-    fields = {name: getattr(api, name, None) for name in ("message", "type", "param", "code")} if api else {}
-    exc.body = fields if api is not None and api.status_code is not None else None  # type: ignore[attr-defined]
+    carries_body = api is not None and api.status_code is not None and theirs in _WITH_BODY
+    exc.body = (  # type: ignore[attr-defined]
+        {name: getattr(api, name, None) for name in ("message", "type", "param", "code")}
+        if carries_body
+        else None
+    )
     exc.litellm_debug_info = None  # type: ignore[attr-defined]
     exc.max_retries = None  # type: ignore[attr-defined]
     exc.num_retries = (api.attempts - 1) if api else None  # type: ignore[attr-defined]

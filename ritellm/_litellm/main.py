@@ -133,6 +133,11 @@ def litellm_result(result: Any) -> Any:
         litellm_type = AS_LITELLM.get(type(result))
         if litellm_type is not None:
             result.__class__ = litellm_type
+        hidden = getattr(result, "_hidden_params", None)
+        if hidden is not None:
+            # A plain dict, priced now, as LiteLLM's: clients pickle results where only LiteLLM's
+            # and the openai SDK's classes may be read back (DSPy's restricted disk cache).
+            result._hidden_params = {**hidden, "response_cost": hidden.get("response_cost")}
     return result
 
 
