@@ -424,3 +424,38 @@ class _LiteLLMTypesOnly(pickle.Unpickler):
         if not module.startswith("litellm.types."):
             raise pickle.UnpicklingError(f"{module}.{name} is not one of LiteLLM's types")
         return super().find_class(module, name)
+
+
+def test_streamed_tool_calls_are_models_as_litellms(litellm: Any, server: FakeServer) -> None:
+    pydantic = pytest.importorskip("pydantic")
+    base = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    first = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": ""}}
+    later = {"index": 0, "function": {"arguments": '{"a": 1}'}}
+    server.queue(
+        Reply.sse(
+            [
+                {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [first]}}]},
+                {**base, "choices": [{"index": 0, "delta": {"tool_calls": [later]}}]},
+                {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+            ]
+        )
+    )
+    stream = litellm.completion(
+        model="openai/m", messages=USER, api_base=server.base_url, api_key="k", stream=True
+    )
+    chunks = list(stream)
+    fragments = [call for chunk in chunks for call in chunk.choices[0].delta.tool_calls or ()]
+    # Not dicts (LangChain merges dicts key by key, and appends LiteLLM's models), yet read as
+    # mappings too; every fragment has each key, None where the server did not repeat it.
+    assert all(isinstance(f, pydantic.BaseModel) and not isinstance(f, dict) for f in fragments)
+    assert [(f.id, f.type, f.function.name, f["function"]["arguments"]) for f in fragments] == [
+        ("call_1", "function", "f", ""),
+        (None, "function", None, '{"a": 1}'),
+    ]
+    # The chunks themselves stay JSON, as sent, and add up to the answer.
+    assert json.loads(json.dumps(chunks[1]))["choices"][0]["delta"]["tool_calls"][0]["function"] == {
+        "name": None,
+        "arguments": '{"a": 1}',
+    }
+    built = litellm.stream_chunk_builder(chunks)
+    assert built.choices[0].message.tool_calls[0].function.arguments == '{"a": 1}'
