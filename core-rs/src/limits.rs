@@ -102,7 +102,7 @@ pub trait Observe {
     /// The deepest level whose members are reported (1: the top level's).
     const DEPTH: usize;
     /// A member of an object `depth` levels deep: its key as sent (quoted, escapes kept), and
-    /// the text from its value's first byte to the end of the scanned text.
+    /// the text from just after its colon to the end of the scanned text.
     fn member(&mut self, depth: usize, key: &[u8], value: &[u8]);
 }
 
@@ -121,8 +121,9 @@ pub fn scan_object_with<O: Observe>(
     observer: &mut O,
 ) -> Result<Scan, ProbeError> {
     let max_depth = max_depth.min(HARD_MAX_DEPTH);
-    // Keys are followed down to here: the top level's always, for its `error`.
-    let tracked = O::DEPTH.clamp(1, HARD_MAX_DEPTH);
+    // Keys are followed down to here: the top level's always, for its `error`. At most 64
+    // levels, one bit each in `objects`.
+    let tracked = O::DEPTH.clamp(1, 64);
     let start = match text.iter().position(|b| !b.is_ascii_whitespace()) {
         Some(start) if text[start] == b'{' => start,
         _ => return Err(ProbeError::NotAnObject),
@@ -131,7 +132,7 @@ pub fn scan_object_with<O: Observe>(
     let mut depth = 0usize;
     let mut found = Scan::Chunk;
     // Bit `d - 1`: the container `d` deep (down to `tracked`) is an object, not an array.
-    let mut objects = 0u128;
+    let mut objects = 0u64;
     // Whether the next string is a key, and where the last key was.
     let mut expect_key = false;
     let mut key = (0, 0);
@@ -153,7 +154,7 @@ pub fn scan_object_with<O: Observe>(
                     return Err(ProbeError::Limit(too_deep(max_depth)));
                 }
                 if depth <= tracked {
-                    let bit = 1u128 << (depth - 1);
+                    let bit = 1u64 << (depth - 1);
                     if byte == b'{' {
                         objects |= bit;
                         expect_key = true;
@@ -173,15 +174,11 @@ pub fn scan_object_with<O: Observe>(
                     return Ok(found);
                 }
             }
-            b',' if depth <= tracked => expect_key = objects & (1u128 << (depth - 1)) != 0,
+            b',' if depth <= tracked => expect_key = objects & (1u64 << (depth - 1)) != 0,
             b':' if depth <= tracked => {
-                let after = &text[i + 1..];
-                let value = match after.iter().position(|b| !b.is_ascii_whitespace()) {
-                    Some(at) => &after[at..],
-                    None => &after[after.len()..],
-                };
                 let name = &text[key.0..key.1];
-                if depth == 1 && value.first() != Some(&b'n') && is_error_key(name) {
+                let value = &text[i + 1..];
+                if depth == 1 && is_error_key(name) && !is_null(value) {
                     found = Scan::Error;
                 }
                 if depth <= O::DEPTH {
@@ -206,6 +203,11 @@ fn string_end(text: &[u8], from: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Whether a member's value, from the byte after its colon, is null.
+pub fn is_null(value: &[u8]) -> bool {
+    value.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'n')
 }
 
 /// Whether a quoted key reads `error`, escapes included (`"\u0065rror"`).
@@ -238,6 +240,29 @@ mod tests {
             .is_err(),
             "capped at serde_json's own limit"
         );
+    }
+
+    #[test]
+    fn strings_end_at_their_closing_quote_whatever_their_length() {
+        for length in 0..40 {
+            for escape_at in 0..=length {
+                // `length` plain bytes, an escaped quote or backslash among them, then the end.
+                let mut text = vec![b'a'; length];
+                for escaped in [&b"\\\""[..], b"\\\\", b"\\n"] {
+                    let mut with = text.clone();
+                    with.splice(escape_at..escape_at, escaped.iter().copied());
+                    with.extend_from_slice(b"\"rest\"");
+                    let end = with.len() - 6;
+                    assert_eq!(string_end(&with, 0), Some(end), "{:?}", with);
+                    assert_eq!(string_end(&with[..end], 0), None);
+                }
+                text.push(b'"');
+                assert_eq!(string_end(&text, 0), Some(length));
+                text.pop();
+            }
+        }
+        assert_eq!(string_end(b"abc\\", 0), None);
+        assert_eq!(string_end("\u{e9}\u{1F600}\"".as_bytes(), 0), Some(6));
     }
 
     #[test]

@@ -32,7 +32,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::limits::Observe;
+use crate::limits::{is_null, Observe};
 
 /// What the scan of a pass-through chunk saw.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -43,8 +43,10 @@ pub struct Glance {
     in_delta: bool,
     /// The chunk surely carries something (see the module's rule).
     pub carries: bool,
-    /// The chunk has what [`settle`] may have to change (tool calls), or a key written with
-    /// escapes, which the comparisons here do not read.
+    /// The chunk has what [`settle`] may have to change (tool calls), or a choice's or delta's
+    /// key written with escapes, which the comparisons here do not read. (Top-level keys are
+    /// taken as written: an escaped `choices` or `usage` is only not seen, and a chunk that
+    /// seems to carry nothing is parsed.)
     pub unsure: bool,
 }
 
@@ -67,29 +69,27 @@ impl Observe for Glance {
                 if (key == b"\"usage\"" || key == b"\"prompt_filter_results\"") && !vacant(value) {
                     self.carries = true;
                 }
-                if key.contains(&b'\\') {
-                    self.unsure = true;
-                }
             }
             3 if self.in_choices => {
                 self.in_delta = key == b"\"delta\"";
-                if !self.in_delta && key != b"\"index\"" {
+                if !self.in_delta && key != b"\"index\"" && !vacant(value) {
                     if key.contains(&b'\\') {
                         self.unsure = true;
-                    } else if !vacant(value) {
+                    } else {
                         self.carries = true;
                     }
                 }
             }
             4 if self.in_choices && self.in_delta => {
-                let null = value.first() == Some(&b'n');
                 if key == b"\"content\"" {
-                    if !null && !value.starts_with(b"\"\"") {
+                    // Null or "" carry nothing (LiteLLM's rule); `{}` and `[]`, which are no
+                    // content, are left for `settle` to judge.
+                    if !vacant(value) {
                         self.carries = true;
                     }
                 } else if key == b"\"tool_calls\"" || key.contains(&b'\\') {
                     self.unsure = true;
-                } else if !null {
+                } else if !is_null(value) {
                     self.carries = true;
                 }
             }
@@ -98,8 +98,10 @@ impl Observe for Glance {
     }
 }
 
-/// Whether a value's text (from its first byte on) starts with null, `""`, `{}` or `[]`.
+/// Whether a value's text (from just after its colon) starts with null, `""`, `{}` or `[]`.
 fn vacant(value: &[u8]) -> bool {
+    let start = value.iter().position(|b| !b.is_ascii_whitespace());
+    let value = &value[start.unwrap_or(value.len())..];
     let close = match value.first() {
         Some(b'n') => return true,
         Some(b'"') => return value.get(1) == Some(&b'"'),

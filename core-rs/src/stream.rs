@@ -101,10 +101,9 @@ impl ChunkStream {
     fn batch(&mut self, error: Option<CoreError>) -> String {
         // Written by hand: the chunks are JSON text already, and parsing them again to embed
         // them through serde would be a second pass over every byte.
-        let chunks = self.chunks.take_array();
-        let mut batch = String::with_capacity(chunks.len() + 32);
+        let mut batch = String::with_capacity(self.chunks.array_len() + 32);
         batch.push_str("{\"chunks\":");
-        batch.push_str(&chunks);
+        self.chunks.write_array(&mut batch);
         batch.push_str(if self.done {
             ",\"done\":true"
         } else {

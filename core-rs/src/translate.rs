@@ -38,6 +38,9 @@ pub fn cut_short() -> CoreError {
     )
 }
 
+/// The most of a batch's buffer kept for the next batch.
+const KEEP_BYTES: usize = 1 << 20;
+
 /// The chunks of one batch, kept as the text of a JSON array.
 #[derive(Debug, Default)]
 pub struct Chunks {
@@ -73,6 +76,26 @@ impl Chunks {
             Settled::Rewritten(text) => self.push_raw(&text),
             Settled::Dropped => {}
         }
+    }
+
+    /// Appends the chunks so far to `out` as a JSON array, leaving none. The buffer is kept
+    /// for the next batch, unless a batch made it large.
+    pub fn write_array(&mut self, out: &mut String) {
+        out.push('[');
+        if !self.json.is_empty() {
+            out.push_str(&self.json[1..]);
+        }
+        out.push(']');
+        if self.json.capacity() > KEEP_BYTES {
+            self.json = String::new();
+        } else {
+            self.json.clear();
+        }
+    }
+
+    /// The length of [`Chunks::write_array`]'s text.
+    pub fn array_len(&self) -> usize {
+        self.json.len().max(1) + 1
     }
 
     /// The chunks so far as a JSON array, leaving none.
