@@ -336,8 +336,11 @@ def test_completion_goes_through_responses(caller: Caller, server: FakeServer, m
     assert request.path == "/v1/responses"
     body = body_of(request)
     assert body["model"] == model.rpartition("/")[2]
-    assert body["input"] == MESSAGES
-    assert body["max_output_tokens"] == 50
+    # Messages as typed items, as OpenAI's reference writes them and LiteLLM sends them.
+    assert body["input"] == [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Weather in Paris?"}]}
+    ]
+    assert body["max_output_tokens"] == 50 and body["stream"] is False
     SdkChatCompletion.model_validate(result)
     message = result.choices[0].message
     assert message.content == wire.output_text_of(wire.RESPONSE_TEXT)

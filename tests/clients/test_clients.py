@@ -152,6 +152,26 @@ def wire(step: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def asked_as_litellm(sent: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ritellm's requests, with the one difference it makes on purpose taken out: an embedding
+    request where LiteLLM names no encoding asks for base64 vectors (a third of the bytes of the
+    numbers, exact), as the openai SDK does by default; the caller gets the same floats."""
+    kept = []
+    for index, request in enumerate(sent):
+        theirs = baseline[index]["body"] if index < len(baseline) else None
+        body = request["body"]
+        if (
+            request["path"].endswith("/embeddings")
+            and isinstance(body, dict)
+            and body.get("encoding_format") == "base64"
+            and isinstance(theirs, dict)
+            and "encoding_format" not in theirs
+        ):
+            request = {**request, "body": {k: v for k, v in body.items() if k != "encoding_format"}}
+        kept.append(request)
+    return kept
+
+
 def error_text(step: dict[str, Any]) -> str:
     error = step["error"]
     return f"{error['type']}: {error['message']}\n{error['traceback']}"
@@ -177,7 +197,7 @@ def test_step(scenario: str, step: str, runs_folder: Path) -> None:
     if candidate is None:
         pytest.fail(f"the step never ran under ritellm.\n{runs['ritellm'].describe()}")
     assert candidate["ok"], f"passes under LiteLLM, fails under ritellm:\n{error_text(candidate)}"
-    differences = json_differences(wire(baseline), wire(candidate))
+    differences = json_differences(wire(baseline), asked_as_litellm(wire(candidate), wire(baseline)))
     assert not differences, "ritellm sent other requests than LiteLLM:\n" + "\n".join(differences)
     differences = json_differences(baseline["result"], candidate["result"])
     assert not differences, "the step's result differs:\n" + "\n".join(differences)

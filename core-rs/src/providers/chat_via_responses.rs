@@ -146,9 +146,8 @@ pub fn body(call: Call) -> Result<Map<String, Value>, CoreError> {
     if let Some(top) = top_logprobs {
         body.insert("top_logprobs".into(), top);
     }
-    if call.stream {
-        body.insert("stream".into(), Value::Bool(true));
-    }
+    // Said either way, as LiteLLM says it.
+    body.insert("stream".into(), Value::Bool(call.stream));
     body.extend(call.additional_params);
     Ok(body)
 }
@@ -210,7 +209,7 @@ fn input_items(messages: &Value, drop: bool, provider: &str) -> Result<Vec<Value
         match role_of(message, index)? {
             role @ ("system" | "developer" | "user") => {
                 let content = input_content(&message["content"], index, drop, provider)?;
-                items.push(json!({"role": role, "content": content}));
+                items.push(json!({"type": "message", "role": role, "content": content}));
             }
             "assistant" => assistant_items(message, index, provider, &mut items)?,
             "tool" => items.push(json!({
@@ -231,7 +230,8 @@ fn input_items(messages: &Value, drop: bool, provider: &str) -> Result<Vec<Value
     Ok(items)
 }
 
-/// A system, developer or user message's content: a string as it is, parts as input parts.
+/// A system, developer or user message's content as input parts (a string is one text part),
+/// the form OpenAI's reference gives and LiteLLM sends.
 fn input_content(
     content: &Value,
     index: usize,
@@ -240,8 +240,8 @@ fn input_content(
 ) -> Result<Value, CoreError> {
     let parts = match content {
         Value::Array(parts) => parts,
-        Value::Null => return Ok(json!("")),
-        text => return Ok(text.clone()),
+        Value::Null => return Ok(json!([])),
+        text => return Ok(json!([{"type": "input_text", "text": text}])),
     };
     let mut converted = Vec::new();
     for part in parts {
@@ -814,8 +814,8 @@ mod tests {
         assert_eq!(
             body["input"],
             json!([
-                {"role": "system", "content": "Be brief."},
-                {"role": "user", "content": [
+                {"type": "message", "role": "system", "content": [{"type": "input_text", "text": "Be brief."}]},
+                {"type": "message", "role": "user", "content": [
                     {"type": "input_text", "text": "What is this?"},
                     {"type": "input_image", "image_url": "https://x/cat.jpg", "detail": "low"},
                     {"type": "input_image", "image_url": "data:image/png;base64,AAAA", "detail": "auto"},
@@ -917,7 +917,10 @@ mod tests {
         let mut dropped = call(audio, params);
         dropped.drop_params = true;
         let body = sent(dropped);
-        assert_eq!(body["input"], json!([{"role": "user", "content": []}]));
+        assert_eq!(
+            body["input"],
+            json!([{"type": "message", "role": "user", "content": []}])
+        );
         assert!(body.get("stop").is_none() && body.get("seed").is_none());
         assert_eq!(body["temperature"], 1);
     }
