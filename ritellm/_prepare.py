@@ -8,7 +8,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _cloud, _templates
 from ._exceptions import InvalidRequestError, MissingAPIKeyError
@@ -57,6 +57,23 @@ def _check_header(name: str, value: str, what: str) -> None:
         )
 
 
+class Settled(NamedTuple):
+    """A call's options, settled (see `_settled`)."""
+
+    model: Any
+    base_url: str | None
+    max_retries: int
+    params: dict[str, Any]
+    drop_params: bool
+    #: The environment variables the core may read for this provider.
+    env: dict[str, str]
+    #: The cloud credentials options (see `_cloud.settings`).
+    cloud: Mapping[str, Any]
+    messages: Any
+    #: LiteLLM's ``headers=``: HTTP headers, below ``extra_headers``.
+    headers: Mapping[str, str] | None
+
+
 def _settled(
     instance: Core,
     model: Any,
@@ -65,20 +82,9 @@ def _settled(
     max_retries: Any,
     params: Mapping[str, Any],
     operation: str,
-) -> tuple[
-    Any,
-    str | None,
-    int,
-    dict[str, Any],
-    bool,
-    dict[str, str],
-    Mapping[str, Any],
-    Any,
-    Mapping[str, str] | None,
-]:
+) -> Settled:
     """The call's options settled: LiteLLM's read, nulls left out, the provider's settings from
-    the environment. Returns model, base URL, retries, params, ``drop_params``, the environment
-    the core may read, the cloud credentials options, the messages, and LiteLLM's ``headers=``."""
+    the environment."""
     model, base_url, max_retries, params, drop_params, headers = litellm_options(
         model, base_url, max_retries, params, instance.config_env
     )
@@ -99,7 +105,7 @@ def _settled(
         if (value := os.environ.get(name)) is not None
     }
     params, env, cloud = _cloud.settings(prefix, params, env)
-    return model, base_url, max_retries, params, drop_params, env, cloud, messages, headers
+    return Settled(model, base_url, max_retries, params, drop_params, env, cloud, messages, headers)
 
 
 def _call(
@@ -162,11 +168,19 @@ def cache_key(
     with ``api_key``, ``timeout``, retries, ``stream`` or headers. Raises what :func:`prepare`
     would for a malformed call, before any I/O."""
     instance = core()
-    model, base_url, _, params, drop_params, env, _, messages, _ = _settled(
-        instance, model, messages, base_url, DEFAULT_MAX_RETRIES, params, operation
-    )
+    settled = _settled(instance, model, messages, base_url, DEFAULT_MAX_RETRIES, params, operation)
     encoded = _encoded(
-        _call(model, messages, base_url, additional_params, api_version, params, env, drop_params, operation)
+        _call(
+            settled.model,
+            settled.messages,
+            settled.base_url,
+            additional_params,
+            api_version,
+            settled.params,
+            settled.env,
+            settled.drop_params,
+            operation,
+        )
     )
     digest = _digests.get(encoded)
     if digest is None:
@@ -247,7 +261,10 @@ def prepare(
                 f"{head['provider']}/ needs an API key: set {auth['env']} or pass api_key="
             )
     if litellm_headers:
-        extra_headers = {**litellm_headers, **(extra_headers or {})}
+        # extra_headers wins where both name a header, whatever the case of its name.
+        named = {name.lower() for name in extra_headers or ()}
+        kept = {name: value for name, value in litellm_headers.items() if name.lower() not in named}
+        extra_headers = {**kept, **(extra_headers or {})}
     for name, value in (extra_headers or {}).items():
         _check_header(name, value, "extra_headers")
         if name.lower() in TRANSPORT_HEADERS:

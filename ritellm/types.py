@@ -7,9 +7,10 @@ dict, ``json.dumps``, pickling) whose keys also read as attributes, at every lev
 and chat.completion.chunk, so a type checker catches ``response.choices[0].mesage``.
 
 A known field the provider left out reads as ``None`` (as in the openai SDK); any other missing
-attribute raises ``AttributeError``. Nested dicts become records when first read as
-attributes, so results cost no more than dicts until then. Item access stays untyped
-(``dict[str, Any]``), as the documented dict API always was.
+attribute raises ``AttributeError``. Keys and attributes mix at every level
+(``response["choices"][0].message.content``): a nested dict becomes a record when first
+reached either way, and is stored back, so results cost no more than dicts until read. Item
+access stays untyped (``dict[str, Any]``), as the documented dict API always was.
 """
 
 # No `from __future__ import annotations`: the annotations are read at runtime to know which
@@ -53,7 +54,9 @@ def _record_in(hint: Any) -> "Optional[type[Record]]":
 
 
 _item = dict.__getitem__
+_get = dict.get
 _store = dict.__setitem__
+_ABSENT = object()
 
 
 class Record(dict[str, Any]):
@@ -87,7 +90,11 @@ class Record(dict[str, Any]):
         return value
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in self else default
+        value = _get(self, key, _ABSENT)
+        if value is _ABSENT:
+            return default
+        kind = type(value)
+        return self[key] if kind is dict or kind is list else value
 
     if not TYPE_CHECKING:  # a checker would otherwise accept any attribute name
 

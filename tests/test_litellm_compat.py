@@ -132,13 +132,30 @@ def test_headers_are_sent_as_http_headers_below_extra_headers(caller: Caller, se
         "openai/m",
         USER,
         base_url=server.base_url,
-        headers={"User-Agent": "dspy/3", "X-Both": "headers"},
+        headers={"User-Agent": "dspy/3", "x-both": "headers"},
         extra_headers={"X-Both": "extra_headers"},
     )
     sent = server.requests[0]
     assert sent.json() == {"model": "m", "messages": USER}
     assert sent.headers["user-agent"] == "dspy/3"
     assert sent.headers["x-both"] == "extra_headers"
+    # One header of the name, whatever the case each gave it (the server's record keeps one).
+    from ritellm._prepare import prepare
+
+    prepared = prepare(
+        "openai/m",
+        USER,
+        stream=False,
+        base_url=server.base_url,
+        additional_params=None,
+        api_key="k",
+        timeout=None,
+        extra_headers={"X-Both": "extra_headers"},
+        params={"headers": {"x-both": "headers"}},
+    )
+    assert [value for name, value in prepared.headers.items() if name.lower() == "x-both"] == [
+        "extra_headers"
+    ]
 
 
 def test_retry_strategy_is_ritellms_backoff_or_refused_by_name(caller: Caller, server: FakeServer) -> None:
@@ -321,8 +338,37 @@ def test_errors_before_sending_and_mid_stream_have_litellms_classes(litellm: Any
     stream = litellm.completion(
         model="openai/m", messages=USER, api_base=server.base_url, api_key="k", stream=True
     )
-    with pytest.raises(litellm.APIConnectionError):
+    with pytest.raises(litellm.APIConnectionError) as cut:
         list(stream)
+    # It says what happened, not the status LiteLLM's class carries (no HTTP error came).
+    assert "HTTP 500" not in str(cut.value) and cut.value.status_code == 500
+    with pytest.raises(litellm.BadRequestError, match="ritellm has no provider 'nonesuch'"):
+        litellm.completion(model="nonesuch/m", messages=USER)
+
+
+def test_streams_of_either_mode_are_custom_stream_wrappers(litellm: Any, server: FakeServer) -> None:
+    import asyncio
+
+    arguments = {
+        "model": "openai/m",
+        "messages": USER,
+        "api_base": server.base_url,
+        "api_key": "k",
+        "stream": True,
+    }
+    with litellm.completion(**arguments) as stream:
+        assert isinstance(stream, litellm.CustomStreamWrapper)
+        assert next(stream).choices[0].delta.role == "assistant"
+
+    async def read() -> list[Any]:
+        stream = await litellm.acompletion(**arguments)
+        assert isinstance(stream, litellm.CustomStreamWrapper)
+        async with stream:
+            return [chunk async for chunk in stream]
+
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in asyncio.run(read()) if c.choices) == "echo: hello"
+    )
 
 
 def test_settings_are_read_at_each_call(litellm: Any, server: FakeServer) -> None:
@@ -354,13 +400,23 @@ def test_module_names_clients_read(litellm: Any) -> None:
     assert {"openai", "anthropic", "gemini", "bedrock"} <= set(litellm.provider_list)
     assert litellm.supports_function_calling("openai/gpt-4o-mini") is True
     assert litellm.get_model_info("openai/gpt-4o-mini")["litellm_provider"] == "openai"
-    assert litellm.token_counter is ritellm.token_counter
-    assert litellm.completion_cost is ritellm.completion_cost
+    assert litellm.token_counter(model="gpt-4o-mini", text="hi there") == ritellm.token_counter(
+        model="openai/gpt-4o-mini", text="hi there"
+    )
     assert litellm.get_secret_bool("RITELLM_TEST_UNSET_VARIABLE") is None
     assert litellm._logging.verbose_logger.name == "LiteLLM"
     for name in ("suppress_debug_info", "set_verbose", "telemetry", "modify_params", "model_fallbacks"):
         assert hasattr(litellm, name)
-    assert issubclass(litellm.AsyncCustomStreamWrapper, litellm.CustomStreamWrapper)
+    # LiteLLM's names for models work in its helpers as in its calls.
+    assert litellm.supports_function_calling("gpt-4o") is True
+    assert litellm.supports_reasoning("claude-sonnet-4-5") is ritellm.supports_reasoning(
+        "anthropic/claude-sonnet-4-5"
+    )
+    assert litellm.get_model_info("gpt-4o-mini")["key"] == "openai/gpt-4o-mini"
+    assert litellm.get_max_tokens("gpt-4o") == ritellm.get_max_tokens("openai/gpt-4o")
+    assert "tools" in litellm.get_supported_openai_params(model="gpt-4o", custom_llm_provider="openai")
+    assert litellm.validate_environment("gpt-4o") == ritellm.validate_environment("openai/gpt-4o")
+    assert litellm.supports_function_calling("no-provider-knows-this") is False
     assert issubclass(litellm.Router, ritellm.Router)
 
 

@@ -19,21 +19,9 @@ import types as _types
 from typing import Any
 
 from .. import _instance
-from .._api import get_supported_openai_params as get_supported_openai_params
-from .._api import validate_environment as validate_environment
 from .._cache import Cache as Cache
-from .._cost import completion_cost as completion_cost
 from .._cost import cost_per_token as cost_per_token
-from .._model_table import get_max_tokens as get_max_tokens
-from .._model_table import get_model_info as get_model_info
 from .._model_table import register_model as register_model
-from .._model_table import supports_function_calling as supports_function_calling
-from .._model_table import supports_parallel_function_calling as supports_parallel_function_calling
-from .._model_table import supports_prompt_caching as supports_prompt_caching
-from .._model_table import supports_reasoning as supports_reasoning
-from .._model_table import supports_response_schema as supports_response_schema
-from .._model_table import supports_vision as supports_vision
-from .._tokens import token_counter as token_counter
 from . import exceptions as exceptions
 from . import main as main
 from . import router as router
@@ -52,8 +40,20 @@ from .main import responses as responses
 from .main import stream_chunk_builder as stream_chunk_builder
 from .router import Router as Router
 from .types.utils import *  # noqa: F403
+from .utils import completion_cost as completion_cost
+from .utils import get_max_tokens as get_max_tokens
+from .utils import get_model_info as get_model_info
 from .utils import get_optional_params as get_optional_params
 from .utils import get_secret_bool as get_secret_bool
+from .utils import get_supported_openai_params as get_supported_openai_params
+from .utils import supports_function_calling as supports_function_calling
+from .utils import supports_parallel_function_calling as supports_parallel_function_calling
+from .utils import supports_prompt_caching as supports_prompt_caching
+from .utils import supports_reasoning as supports_reasoning
+from .utils import supports_response_schema as supports_response_schema
+from .utils import supports_vision as supports_vision
+from .utils import token_counter as token_counter
+from .utils import validate_environment as validate_environment
 
 # Honoured at each call (see the module's documentation).
 drop_params: bool = False

@@ -4,27 +4,30 @@ LiteLLM (``litellm.exceptions`` once :func:`ritellm.install_as_litellm` ran).
 ::
 
     Exception
-    └── OpenAIError                          (each class below is also the openai SDK's of its
-        │                                     name, where the SDK is installed, as in LiteLLM)
-        ├── AuthenticationError              401, or no key
-        ├── PermissionDeniedError            403
-        ├── NotFoundError                    404
-        ├── BadRequestError                  400, 413, 422, a call refused before it was sent
-        │   ├── ContextWindowExceededError
-        │   ├── ContentPolicyViolationError
-        │   ├── RejectedRequestError
-        │   └── UnsupportedParamsError
-        ├── UnprocessableEntityError         (LiteLLM's, for some providers' 422)
-        ├── Timeout                          408, 504, and no answer in time
-        ├── RateLimitError                   429, and a Router with every deployment busy
-        ├── InternalServerError              500, 529
-        ├── BadGatewayError                  502
-        ├── ServiceUnavailableError          503
-        ├── APIError                         any other status; an answer that cannot be read
-        ├── APIConnectionError               no answer, or a stream cut short
-        └── APIResponseValidationError
-            └── JSONSchemaValidationError
-    BudgetExceededError (Exception)
+    ├── AuthenticationError              401, or no key
+    ├── PermissionDeniedError            403
+    ├── NotFoundError                    404
+    ├── BadRequestError                  400, 413, 422, a call refused before it was sent
+    │   ├── ContextWindowExceededError
+    │   ├── ContentPolicyViolationError
+    │   ├── RejectedRequestError
+    │   └── UnsupportedParamsError
+    ├── InvalidRequestError              (LiteLLM's older name; none is raised)
+    ├── UnprocessableEntityError         (LiteLLM's, for some providers' 422)
+    ├── Timeout                          408, 504, and no answer in time
+    ├── RateLimitError                   429, and a Router with every deployment busy
+    ├── InternalServerError              500, 529
+    ├── BadGatewayError                  502
+    ├── ServiceUnavailableError          503
+    ├── APIError                         any other status; an answer that cannot be read
+    ├── APIConnectionError               no answer, or a stream cut short
+    ├── APIResponseValidationError
+    │   └── JSONSchemaValidationError
+    ├── OpenAIError
+    └── BudgetExceededError
+
+Each but the last is also the openai SDK's class of its name (``Timeout`` its
+``APITimeoutError``), where the SDK is installed, as LiteLLM's are.
 
 Unlike ritellm's own ``APIError`` (the base of every provider error), LiteLLM's ``APIError``
 is one leaf: clients that retry on it must not retry a 401. ritellm raises its own classes;
@@ -87,8 +90,8 @@ def _mock_response(status: int | None) -> Any:
     return httpx.Response(status or 500)
 
 
-class OpenAIError(Exception):
-    """The root of LiteLLM's provider errors here. Built as LiteLLM's are: ``message``,
+class _LiteLLMError(Exception):
+    """The root of LiteLLM's provider errors here (LiteLLM's have none of their own). Built as LiteLLM's are: ``message``,
     ``llm_provider``, ``model`` and optional ``response``, ``body``, ``litellm_debug_info``,
     ``max_retries``, ``num_retries``. Each class below is also the openai SDK's class of its
     name, where the SDK is installed, as LiteLLM's are."""
@@ -122,24 +125,24 @@ class OpenAIError(Exception):
         self.num_retries = num_retries
 
 
-class AuthenticationError(OpenAIError, *_sdk("AuthenticationError")):  # type: ignore[misc]
+class AuthenticationError(_LiteLLMError, *_sdk("AuthenticationError")):  # type: ignore[misc]
     status_code = 401
 
 
-class PermissionDeniedError(OpenAIError, *_sdk("PermissionDeniedError")):  # type: ignore[misc]
+class PermissionDeniedError(_LiteLLMError, *_sdk("PermissionDeniedError")):  # type: ignore[misc]
     status_code = 403
 
 
-class NotFoundError(OpenAIError, *_sdk("NotFoundError")):  # type: ignore[misc]
+class NotFoundError(_LiteLLMError, *_sdk("NotFoundError")):  # type: ignore[misc]
     status_code = 404
 
 
-class BadRequestError(OpenAIError, *_sdk("BadRequestError")):  # type: ignore[misc]
+class BadRequestError(_LiteLLMError, *_sdk("BadRequestError")):  # type: ignore[misc]
     status_code = 400
 
 
-class InvalidRequestError(BadRequestError):
-    pass
+class InvalidRequestError(_LiteLLMError, *_sdk("BadRequestError")):  # type: ignore[misc]
+    status_code = 400
 
 
 class ContextWindowExceededError(BadRequestError):
@@ -158,31 +161,31 @@ class UnsupportedParamsError(BadRequestError):
     pass
 
 
-class UnprocessableEntityError(OpenAIError, *_sdk("UnprocessableEntityError")):  # type: ignore[misc]
+class UnprocessableEntityError(_LiteLLMError, *_sdk("UnprocessableEntityError")):  # type: ignore[misc]
     status_code = 422
 
 
-class Timeout(OpenAIError, *_sdk("APITimeoutError")):  # type: ignore[misc]
+class Timeout(_LiteLLMError, *_sdk("APITimeoutError")):  # type: ignore[misc]
     status_code = 408
 
 
-class RateLimitError(OpenAIError, *_sdk("RateLimitError")):  # type: ignore[misc]
+class RateLimitError(_LiteLLMError, *_sdk("RateLimitError")):  # type: ignore[misc]
     status_code = 429
 
 
-class InternalServerError(OpenAIError, *_sdk("InternalServerError")):  # type: ignore[misc]
+class InternalServerError(_LiteLLMError, *_sdk("InternalServerError")):  # type: ignore[misc]
     status_code = 500
 
 
-class BadGatewayError(OpenAIError, *_sdk("APIStatusError")):  # type: ignore[misc]
+class BadGatewayError(_LiteLLMError, *_sdk("APIStatusError")):  # type: ignore[misc]
     status_code = 502
 
 
-class ServiceUnavailableError(OpenAIError, *_sdk("APIStatusError")):  # type: ignore[misc]
+class ServiceUnavailableError(_LiteLLMError, *_sdk("APIStatusError")):  # type: ignore[misc]
     status_code = 503
 
 
-class APIError(OpenAIError, *_sdk("APIError")):  # type: ignore[misc]
+class APIError(_LiteLLMError, *_sdk("APIError")):  # type: ignore[misc]
     """LiteLLM's: ``APIError(status_code, message, llm_provider, model, ...)``."""
 
     def __init__(
@@ -197,16 +200,20 @@ class APIError(OpenAIError, *_sdk("APIError")):  # type: ignore[misc]
         self.status_code = status_code
 
 
-class APIConnectionError(OpenAIError, *_sdk("APIConnectionError")):  # type: ignore[misc]
+class APIConnectionError(_LiteLLMError, *_sdk("APIConnectionError")):  # type: ignore[misc]
     status_code = 500
 
 
-class APIResponseValidationError(OpenAIError, *_sdk("APIResponseValidationError")):  # type: ignore[misc]
+class APIResponseValidationError(_LiteLLMError, *_sdk("APIResponseValidationError")):  # type: ignore[misc]
     status_code = 500
 
 
 class JSONSchemaValidationError(APIResponseValidationError):
     pass
+
+
+class OpenAIError(_LiteLLMError, *_sdk("OpenAIError")):  # type: ignore[misc]
+    """LiteLLM's wrapper of an openai SDK error it could not map."""
 
 
 class BudgetExceededError(Exception):
@@ -219,7 +226,7 @@ class BudgetExceededError(Exception):
 
 #: ritellm's classes and LiteLLM's, most specific first: the first that an error is an instance
 #: of decides (a 5xx other than those LiteLLM names is its APIError, below).
-_CLASSES: tuple[tuple[type[ours.RitellmError], type[OpenAIError]], ...] = (
+_CLASSES: tuple[tuple[type[ours.RitellmError], type[_LiteLLMError]], ...] = (
     (ours.ContextWindowExceededError, ContextWindowExceededError),
     (ours.ContentPolicyError, ContentPolicyViolationError),
     (ours.MissingAPIKeyError, AuthenticationError),
@@ -246,10 +253,14 @@ _CLASSES: tuple[tuple[type[ours.RitellmError], type[OpenAIError]], ...] = (
 _WITH_BODY = frozenset({BadRequestError, ContentPolicyViolationError, RateLimitError, InternalServerError})
 
 #: The class made for each pair, made once.
-_BOTH: dict[tuple[type[ours.RitellmError], type[OpenAIError]], type[Any]] = {}
+_BOTH: dict[tuple[type[ours.RitellmError], type[_LiteLLMError]], type[Any]] = {}
 
 
-def litellm_class(exc: ours.RitellmError) -> type[OpenAIError] | None:
+def _as_said(exc: BaseException) -> str:
+    return getattr(exc, "_said", None) or Exception.__str__(exc)
+
+
+def litellm_class(exc: ours.RitellmError) -> type[_LiteLLMError] | None:
     """The LiteLLM class for ritellm's error ``exc``, as LiteLLM maps a provider's error; None
     for errors LiteLLM has no class for (ritellm's own faults, an unknown model)."""
     for mine, theirs in _CLASSES:
@@ -267,7 +278,7 @@ def as_litellm(exc: BaseException) -> BaseException:
     with LiteLLM's attributes (``llm_provider``, ``model``, ``status_code``, ``body``, ...), so
     that it keeps its traceback and everything ritellm set on it. Other exceptions pass as
     they are."""
-    if not isinstance(exc, ours.RitellmError) or isinstance(exc, OpenAIError):
+    if not isinstance(exc, ours.RitellmError) or isinstance(exc, _LiteLLMError):
         return exc
     theirs = litellm_class(exc)
     if theirs is None:
@@ -275,7 +286,12 @@ def as_litellm(exc: BaseException) -> BaseException:
     mine = type(exc)
     both = _BOTH.get((mine, theirs))
     if both is None:
-        both = _BOTH[mine, theirs] = type(theirs.__name__, (mine, theirs), {"__module__": "litellm"})
+        both = _BOTH[mine, theirs] = type(
+            theirs.__name__, (mine, theirs), {"__module__": "litellm", "__str__": _as_said}
+        )
+    # Said as ritellm said it, before LiteLLM's attributes (a status_code for an error that had
+    # no HTTP answer) would change what it says.
+    exc._said = str(exc)  # type: ignore[attr-defined]
     exc.__class__ = both
     api = exc if isinstance(exc, ours.APIError) else None
     exc.llm_provider = api.provider if api else None  # type: ignore[attr-defined]

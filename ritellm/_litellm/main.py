@@ -5,7 +5,7 @@ LiteLLM's types. No I/O of its own: each call is one of ritellm's."""
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any, cast
 
 from .. import _api, _assembly, _instance, _model_table, _streaming
@@ -45,7 +45,7 @@ def get_llm_provider(
     provider, the provider (its prefix, ``custom_llm_provider``, or for a bare name of OpenAI's
     or Anthropic's that provider), and the key and base URL given. Raises LiteLLM's
     ``BadRequestError`` for a model no provider is known for."""
-    full = _model_string(model, custom_llm_provider)
+    full = model_string(model, custom_llm_provider)
     provider, _, name = full.partition("/")
     return name, provider, api_key, api_base
 
@@ -65,7 +65,7 @@ def responses_api_bridge_check(
     return info, model
 
 
-def _model_string(model: Any, custom_llm_provider: str | None) -> Any:
+def model_string(model: Any, custom_llm_provider: str | None) -> Any:
     """``model`` as ritellm calls it: through ``litellm.model_alias_map``, with
     ``custom_llm_provider`` before a bare name, or the provider LiteLLM would pick for it."""
     if not isinstance(model, str):
@@ -80,20 +80,22 @@ def _model_string(model: Any, custom_llm_provider: str | None) -> Any:
     for provider in _BARE_NAME_PROVIDERS:
         if _model_table.lookup(f"{provider}/{model}") is not None:
             return f"{provider}/{model}"
-    error = BadRequestError(
-        f"LLM Provider NOT provided. Pass in the LLM provider you are trying to call, as "
-        f"'<provider>/{model}' (ritellm's providers: {', '.join(sorted(_instance.core().config_env))})",
-        llm_provider=None,
-        model=model,
-    )
-    raise error
+    known = ", ".join(sorted(_instance.core().config_env))
+    if "/" in model:
+        said = f"ritellm has no provider {prefix!r} (from the model {model!r}); its providers: {known}"
+    else:
+        said = (
+            "LLM Provider NOT provided. Pass in the LLM provider you are trying to call, as "
+            f"'<provider>/{model}' (ritellm's providers: {known})"
+        )
+    raise BadRequestError(said, llm_provider=None, model=model)
 
 
 def _options(model: Any, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The model string and keyword arguments of a ritellm call for LiteLLM's arguments, with
     the module's settings where the call gives none."""
     settings = _settings()
-    model = _model_string(model, options.pop("custom_llm_provider", None))
+    model = model_string(model, options.pop("custom_llm_provider", None))
     if options.get("api_key") is None and settings.api_key is not None:
         options["api_key"] = settings.api_key
     if options.get("api_base") is None and options.get("base_url") is None and settings.api_base is not None:
@@ -141,34 +143,53 @@ def litellm_result(result: Any) -> Any:
     return result
 
 
-def _litellm_chunks(chunks: Iterator[Any], kind: type[Any] | None) -> Generator[Any, None, None]:
-    """A stream's chunks, of class ``kind`` unless None, and its errors LiteLLM's."""
-    with litellm_errors():
-        for chunk in chunks:
-            if kind is not None:
-                chunk.__class__ = kind
-            yield chunk
+def _litellm_chunks(chunks: Generator[Any, None, None], kind: type[Any] | None) -> Generator[Any, None, None]:
+    """A stream's chunks, of class ``kind`` unless None, and its errors LiteLLM's. Closing it
+    closes the stream's own generator at once, as ritellm's streams do."""
+    try:
+        with litellm_errors():
+            for chunk in chunks:
+                if kind is not None:
+                    chunk.__class__ = kind
+                yield chunk
+    finally:
+        chunks.close()
 
 
-async def _alitellm_chunks(chunks: AsyncIterator[Any], kind: type[Any] | None) -> AsyncGenerator[Any, None]:
+async def _alitellm_chunks(
+    chunks: AsyncGenerator[Any, None], kind: type[Any] | None
+) -> AsyncGenerator[Any, None]:
     """The async twin of `_litellm_chunks`."""
-    with litellm_errors():
-        async for chunk in chunks:
-            if kind is not None:
-                chunk.__class__ = kind
-            yield chunk
+    try:
+        with litellm_errors():
+            async for chunk in chunks:
+                if kind is not None:
+                    chunk.__class__ = kind
+                yield chunk
+    finally:
+        await chunks.aclose()
 
 
-class CustomStreamWrapper(_streaming.Stream):
+class _EitherMode(type):
+    """LiteLLM has one stream class for sync and async calls: ``isinstance(stream,
+    CustomStreamWrapper)`` holds for both here too, each keeping its own mode's methods."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return type.__instancecheck__(cls, instance) or type.__instancecheck__(
+            AsyncCustomStreamWrapper, instance
+        )
+
+
+class CustomStreamWrapper(_streaming.Stream, metaclass=_EitherMode):
     """A stream from ``litellm.completion(..., stream=True)``: ritellm's :class:`Stream`, its
     chunks ``ModelResponseStream`` records and its errors LiteLLM's."""
 
     __module__ = "litellm"
 
 
-class AsyncCustomStreamWrapper(_streaming.AsyncStream, CustomStreamWrapper):  # type: ignore[misc]
-    """The async stream from ``await litellm.acompletion(..., stream=True)``; LiteLLM has one
-    class for both, so this one is a ``CustomStreamWrapper`` too."""
+class AsyncCustomStreamWrapper(_streaming.AsyncStream):
+    """The stream from ``await litellm.acompletion(..., stream=True)``: ritellm's
+    :class:`AsyncStream`, as LiteLLM's, and a ``CustomStreamWrapper`` to ``isinstance``."""
 
     __module__ = "litellm"
 

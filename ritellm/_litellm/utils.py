@@ -6,22 +6,90 @@ import json
 import os
 from typing import Any
 
-from .. import _api, _instance
-from .._api import get_supported_openai_params as get_supported_openai_params
-from .._api import validate_environment as validate_environment
-from .._cost import completion_cost as completion_cost
-from .._model_table import get_max_tokens as get_max_tokens
-from .._model_table import get_model_info as get_model_info
-from .._model_table import model_string
-from .._model_table import supports_function_calling as supports_function_calling
-from .._model_table import supports_reasoning as supports_reasoning
-from .._model_table import supports_response_schema as supports_response_schema
-from .._model_table import supports_vision as supports_vision
-from .._tokens import token_counter as token_counter
+from .. import _api, _cost, _instance, _model_table, _tokens
+from .exceptions import BadRequestError
 from .main import CustomStreamWrapper as CustomStreamWrapper
 from .main import get_llm_provider as get_llm_provider
+from .main import model_string
 from .main import stream_chunk_builder as stream_chunk_builder
 from .types.utils import *  # noqa: F403
+
+
+def _named(model: Any, custom_llm_provider: str | None = None) -> Any:
+    """``model`` as ritellm names it, found as LiteLLM's calls find it (a bare name of OpenAI's
+    or Anthropic's, ``model_alias_map``, ``custom_llm_provider``); a name no provider is known
+    for stays as it is, for the helper to answer as it does for an unknown model."""
+    try:
+        return model_string(model, custom_llm_provider)
+    except BadRequestError:
+        return model
+
+
+# ritellm's helpers, with model names read the LiteLLM way (``supports_function_calling("gpt-4o")``).
+
+
+def get_model_info(model: str, custom_llm_provider: str | None = None) -> dict[str, Any]:
+    return _model_table.get_model_info(_named(model, custom_llm_provider))
+
+
+def get_max_tokens(model: str) -> int | None:
+    return _model_table.get_max_tokens(_named(model))
+
+
+def supports_function_calling(model: str, custom_llm_provider: str | None = None) -> bool:
+    return _model_table.supports_function_calling(_named(model, custom_llm_provider))
+
+
+def supports_parallel_function_calling(model: str, custom_llm_provider: str | None = None) -> bool:
+    return _model_table.supports_parallel_function_calling(_named(model, custom_llm_provider))
+
+
+def supports_reasoning(model: str, custom_llm_provider: str | None = None) -> bool:
+    return _model_table.supports_reasoning(_named(model, custom_llm_provider))
+
+
+def supports_response_schema(model: str, custom_llm_provider: str | None = None) -> bool:
+    return _model_table.supports_response_schema(_named(model, custom_llm_provider))
+
+
+def supports_vision(model: str, custom_llm_provider: str | None = None) -> bool:
+    return _model_table.supports_vision(_named(model, custom_llm_provider))
+
+
+def supports_prompt_caching(model: str, custom_llm_provider: str | None = None) -> bool:
+    return _model_table.supports_prompt_caching(_named(model, custom_llm_provider))
+
+
+def get_supported_openai_params(model: str, custom_llm_provider: str | None = None, **_: Any) -> list[str]:
+    return _api.get_supported_openai_params(_named(model, custom_llm_provider))
+
+
+def validate_environment(model: str | None = None, **_: Any) -> dict[str, Any]:
+    return _api.validate_environment(_named(model))
+
+
+def token_counter(
+    model: str = "",
+    messages: Any = None,
+    text: Any = None,
+    tools: Any = None,
+    custom_llm_provider: str | None = None,
+    **_: Any,
+) -> int:
+    return _tokens.token_counter(
+        _named(model, custom_llm_provider) if model else model, messages, text, tools
+    )
+
+
+def completion_cost(
+    completion_response: Any = None,
+    model: str | None = None,
+    custom_llm_provider: str | None = None,
+    **options: Any,
+) -> float:
+    named = _named(model, custom_llm_provider) if model else None
+    return _cost.completion_cost(completion_response, model=named, **options)
+
 
 #: LiteLLM's default thinking budget for ``thinking=True`` (its "medium" effort).
 DEFAULT_THINKING_BUDGET = 2048
@@ -58,7 +126,7 @@ def get_optional_params(
     core builds that provider's request (``thinking`` for Anthropic's ``reasoning_effort``,
     ...). Nothing is sent; a parameter the provider has no place for is refused by name unless
     ``drop_params``."""
-    model = model_string(model, custom_llm_provider)
+    model = _named(model, custom_llm_provider)
     call = {
         "model": model,
         "messages": [{"role": "user", "content": "x"}],
