@@ -356,16 +356,7 @@ mod tests {
 
     /// The chunks and the outcome of `body` read as one stream by `prefix`'s reader.
     fn read(prefix: &str, body: &[u8]) -> (Vec<Value>, Value) {
-        let context = serde_json::to_string(&testing::context(prefix, "m")).unwrap();
-        let mut stream = crate::open_stream(context.as_bytes()).unwrap();
-        let batch: Value = serde_json::from_str(&stream.feed(body)).unwrap();
-        let mut chunks = batch["chunks"].as_array().unwrap().clone();
-        if batch.get("error").is_some() {
-            return (chunks, batch["error"].clone());
-        }
-        let end: Value = serde_json::from_str(&stream.finish()).unwrap();
-        chunks.extend(end["chunks"].as_array().unwrap().clone());
-        (chunks, end.get("error").cloned().unwrap_or(Value::Null))
+        testing::read_stream(&testing::context(prefix, "m"), body)
     }
 
     /// A tool call in a block numbered by each of `indexes`, stopped if `stop`, in Anthropic's
