@@ -49,7 +49,7 @@ clients:
     set -euo pipefail
     venv=target/clients-venv
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -e . -r tests/clients/requirements.txt
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -e . -r tests/clients/requirements.txt -c tests/clients/constraints.txt
     "$venv/bin/python" -m pytest tests/clients -q
 
 # Formatting, lints and types, Rust and Python.

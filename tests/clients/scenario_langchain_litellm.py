@@ -30,6 +30,7 @@ from tests.clients.server import (  # noqa: E402
     invalid_api_key,
     text,
     tool_calls,
+    with_empty_chunks,
 )
 
 scenario = Scenario()
@@ -122,6 +123,15 @@ def stream(server: ScriptedServer) -> Any:
     message = joined(chunks)
     assert message.content == GREETING, message
     return {"content": message.content}
+
+
+@scenario.step("stream_with_empty_chunks")
+def stream_with_empty_chunks(server: ScriptedServer) -> Any:
+    server.responder = lambda request: with_empty_chunks(request, text(GREETING))
+    chunks = list(ChatLiteLLM(model=MODEL).stream("Hi"))
+    message = joined(chunks)
+    assert message.content == GREETING, message
+    return {"content": message.content, "chunks": len(chunks)}
 
 
 @scenario.step("stream_with_usage")

@@ -33,6 +33,7 @@ from tests.clients.server import (  # noqa: E402
     invalid_api_key,
     text,
     tool_calls,
+    with_empty_chunks,
 )
 
 scenario = Scenario()
@@ -191,6 +192,22 @@ def generate_stream_tool_calls(server: ScriptedServer) -> Any:
     calls = tool_call_records(message)
     assert [json.loads(c["arguments"]) for c in calls] == [{"city": "Paris"}, {"city": "Rome"}], calls
     return {"calls": calls, "usage": usage_of(message)}
+
+
+@scenario.step("generate_stream_with_empty_chunks")
+def generate_stream_with_empty_chunks(server: ScriptedServer) -> Any:
+    # smolagents raises "No content or tool calls in event" on a chunk that carries nothing;
+    # LiteLLM yields none, and neither may ritellm.
+    server.responder = lambda request: with_empty_chunks(
+        request, tool_calls(("get_weather", {"city": "Paris"}), content="Looking.")
+    )
+    deltas = list(make_model(server).generate_stream(HELLO, tools_to_call_from=[get_weather]))
+    message = agglomerate_stream_deltas(deltas)
+    calls = tool_call_records(message)
+    assert message.content == "Looking." and [json.loads(c["arguments"]) for c in calls] == [
+        {"city": "Paris"}
+    ]
+    return {"content": message.content, "calls": calls}
 
 
 @scenario.step("router_model")

@@ -49,7 +49,8 @@ What a responder returns
     - ``None``: the default answer (``default_responder``).
 
 Renderers, for scenarios that need the dicts themselves: ``completion(request, answer)``,
-``chunks(request, answer)``, ``response(request, answer)``, ``response_events(request, answer)``,
+``chunks(request, answer)``, ``with_empty_chunks(request, answer)`` (those chunks with chunks
+that carry nothing between them), ``response(request, answer)``, ``response_events(request, answer)``,
 ``embeddings(request)``. ``by_endpoint(chat=..., embeddings=..., responses=...)`` builds a
 responder out of one per endpoint (a missing one falls back to the default).
 
@@ -405,6 +406,27 @@ def chunks(request: Request, answer: Answer) -> list[dict[str, Any]]:
         # OpenAI pads each chunk with a random string (stream_options.include_obfuscation).
         event["obfuscation"] = hashlib.sha256(f"{digest}{number}".encode()).hexdigest()[: 4 + number % 7]
     return made
+
+
+def with_empty_chunks(request: Request, answer: Answer) -> list[dict[str, Any]]:
+    """``chunks(request, answer)`` with chunks that carry nothing between them, as servers
+    send them: a ``{}`` delta, a delta of ``content: ""`` alone, and Azure's
+    ``content_filter_results: {}`` on an empty delta (LiteLLM yields none of them)."""
+    made = chunks(request, answer)
+    empty: list[dict[str, Any]] = []
+    for delta, extra in (({}, {}), ({"content": ""}, {}), ({}, {"content_filter_results": {}})):
+        event = {
+            **made[0],
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None, **extra}],
+        }
+        event.pop("obfuscation", None)
+        empty.append(event)
+    spread: list[dict[str, Any]] = []
+    for event in made:
+        spread.append(event)
+        if event["choices"] and event["choices"][0]["finish_reason"] is None:
+            spread.extend(empty)
+    return spread
 
 
 def _response_output(request: Request, answer: Answer) -> list[dict[str, Any]]:
