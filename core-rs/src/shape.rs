@@ -43,10 +43,9 @@ pub struct Glance {
     in_delta: bool,
     /// The chunk surely carries something (see the module's rule).
     pub carries: bool,
-    /// The chunk has what [`settle`] may have to change (tool calls), or a choice's or delta's
-    /// key written with escapes, which the comparisons here do not read. (Top-level keys are
-    /// taken as written: an escaped `choices` or `usage` is only not seen, and a chunk that
-    /// seems to carry nothing is parsed.)
+    /// The chunk has what [`settle`] may have to change (tool calls), or a key written with
+    /// escapes (at the top level, in a choice or in a delta), which the comparisons here do not
+    /// read: such a chunk is parsed.
     pub unsure: bool,
 }
 
@@ -65,6 +64,10 @@ impl Observe for Glance {
     fn member(&mut self, depth: usize, key: &[u8], value: &[u8]) {
         match depth {
             1 => {
+                if key.contains(&b'\\') {
+                    // An escaped `choices` would hide its tool calls from the rest of the scan.
+                    self.unsure = true;
+                }
                 self.in_choices = key == b"\"choices\"";
                 if (key == b"\"usage\"" || key == b"\"prompt_filter_results\"") && !vacant(value) {
                     self.carries = true;
@@ -568,6 +571,21 @@ mod tests {
             let mut value: Value = serde_json::from_str(text).unwrap();
             assert!(settle(&mut value).carries, "{}", text);
         }
+    }
+
+    #[test]
+    fn an_escaped_top_level_key_makes_the_chunk_parsed() {
+        // `choices` written with an escape, beside usage that carries something: its tool call
+        // must still be completed.
+        let text = r#"{"id":"c","usage":{"total_tokens":1},"\u0063hoices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}]}"#;
+        assert!(!glance(text).as_sent());
+        let fixed: Value = match settle_text(text, glance(text)) {
+            Settled::Rewritten(text) => serde_json::from_str(&text).unwrap(),
+            _ => panic!("not rewritten"),
+        };
+        let fragment = &fixed["choices"][0]["delta"]["tool_calls"][0];
+        assert_eq!(fragment.get("id"), Some(&Value::Null));
+        assert_eq!(fragment["type"], "function");
     }
 
     #[test]
