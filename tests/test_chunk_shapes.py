@@ -282,3 +282,26 @@ def test_azure_keeps_its_filter_results_and_leaves_out_chunks_of_nothing(
     assert fragments(chunks) == [first(0, "call_a", "get_weather"), later(0, "{}")]
     assert len(chunks) == 6
     assert chunks[4]["choices"][0]["content_filter_results"] == filters
+
+
+@pytest.mark.parametrize("sync", [True, False])
+def test_hostile_shapes_stay_linear(server: FakeServer, sync: bool) -> None:
+    # One chunk of 20,000 calls' fragments, each with its own index, then 20,000 chunks that
+    # carry nothing: every fragment completed, nothing of the empty ones yielded, and the stream
+    # ends (a quadratic completion of fragments would take minutes here).
+    base = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    fragments = [{"index": i, "function": {"arguments": "{}"}} for i in range(20_000)]
+    events: list[Any] = [{**base, "choices": [{"index": 0, "delta": {"tool_calls": fragments}}]}]
+    events += [{**base, "choices": [{"index": 0, "delta": {}}]}] * 20_000
+    events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    server.queue(Reply.sse(events))
+    chunks = stream(sync, "openai/m", base_url=server.base_url)
+    assert len(chunks) == 2
+    calls = chunks[0]["choices"][0]["delta"]["tool_calls"]
+    assert len(calls) == 20_000
+    assert calls[-1] == {
+        "index": 19_999,
+        "id": None,
+        "type": "function",
+        "function": {"name": None, "arguments": "{}"},
+    }
