@@ -40,6 +40,9 @@ def annotated(
     if isinstance(exc, APIError) and headers is not None:
         exc.request_id = request_id(headers)
         exc.retry_after = retry_after(headers)
+        exc.response_headers = {
+            name.lower(): redacted(value, prepared.secrets) for name, value in headers.items()
+        }
     exc.redact(prepared.secrets)
     return exc
 

@@ -179,6 +179,9 @@ class APIError(RitellmError):
     status_code: int | None = None
     #: Seconds the provider asked to wait before retrying (``Retry-After``), if it said.
     retry_after: float | None = None
+    #: The headers of the provider's error answer, where one came (names lower-cased, the
+    #: call's credentials removed from the values).
+    response_headers: Mapping[str, str] | None = None
     #: How many times the call was tried, and over how many seconds, when it was retried.
     attempts: int = 1
     elapsed: float | None = None

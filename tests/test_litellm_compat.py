@@ -515,3 +515,19 @@ def test_streamed_tool_calls_are_models_as_litellms(litellm: Any, server: FakeSe
     }
     built = litellm.stream_chunk_builder(chunks)
     assert built.choices[0].message.tool_calls[0].function.arguments == '{"a": 1}'
+
+
+def test_errors_carry_the_answers_headers_without_the_key(litellm: Any, server: FakeServer) -> None:
+    key = "sk-secret-0123456789abcdef"
+    headers = {"x-request-id": "req_42", "retry-after": "7", "x-echo": f"Bearer {key}"}
+    server.answer = lambda recorded: Reply.json({"error": {"message": "slow down"}}, 429, headers)
+    with pytest.raises(litellm.RateLimitError) as raised:
+        litellm.completion(
+            model="openai/m", messages=USER, api_base=server.base_url, api_key=key, num_retries=0
+        )
+    error: Any = raised.value
+    assert error.response_headers["x-request-id"] == "req_42" and key not in error.response_headers["x-echo"]
+    # LiteLLM's errors carry the HTTP answer: clients read Retry-After and the request id there.
+    assert error.response.status_code == 429
+    assert error.response.headers["retry-after"] == "7" and error.response.headers["x-request-id"] == "req_42"
+    assert key not in str(dict(error.response.headers))

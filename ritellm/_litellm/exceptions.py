@@ -82,12 +82,13 @@ def _sdk(name: str) -> tuple[type[Exception], ...]:
     return (getattr(_openai, name),) if _openai is not None else ()
 
 
-def _mock_response(status: int | None) -> Any:
-    """An ``httpx.Response`` with the error's status and no body, as LiteLLM gives errors that
-    carry no response (clients read ``error.response.status_code`` and its headers)."""
+def _mock_response(status: int | None, headers: Any = None) -> Any:
+    """An ``httpx.Response`` with the error's status and the provider's headers, no body, as
+    LiteLLM's errors carry (clients read ``error.response.status_code`` and its headers:
+    ``retry-after``, ``x-request-id``)."""
     import httpx
 
-    return httpx.Response(status or 500)
+    return httpx.Response(status or 500, headers=headers)
 
 
 class _LiteLLMError(Exception):
@@ -300,7 +301,7 @@ def as_litellm(exc: BaseException) -> BaseException:
     if api is None:
         exc.message = str(exc)  # type: ignore[attr-defined]
         exc.model = None  # type: ignore[attr-defined]
-    exc.response = _mock_response(exc.status_code)  # type: ignore[attr-defined]
+    exc.response = _mock_response(exc.status_code, api.response_headers if api else None)  # type: ignore[attr-defined]
     exc.request = None  # type: ignore[attr-defined]
     carries_body = api is not None and api.status_code is not None and theirs in _WITH_BODY
     exc.body = (  # type: ignore[attr-defined]
