@@ -1053,24 +1053,14 @@ def get_supported_openai_params(model: str, custom_llm_provider: str | None = No
     which builds the provider's request or refuses it by name, exactly as a call would (the
     OpenAI-compatible rows pass every field to their server, which may still refuse some).
     Raises :class:`UnsupportedProviderError` for an unknown prefix."""
-    import json
-
     from ._exceptions import InvalidRequestError
 
     if custom_llm_provider and not model.startswith(f"{custom_llm_provider}/"):
         model = f"{custom_llm_provider}/{model}"
-    instance = _instance.core()
     supported = []
     for name, value in _OPENAI_PARAMS.items():
-        call = {
-            "model": model,
-            "messages": [{"role": "user", "content": "x"}],
-            "params": {name: value},
-            "env": _PROBE_ENV,
-            "base_url": None if _has_base_url(model) else "http://probe.invalid",
-        }
         try:
-            instance.prepare(json.dumps(call).encode())
+            probed(model, {name: value})
         except InvalidRequestError as exc:
             if exc.__class__ is not InvalidRequestError or name not in str(exc):
                 raise
@@ -1079,9 +1069,27 @@ def get_supported_openai_params(model: str, custom_llm_provider: str | None = No
     return supported
 
 
-def _has_base_url(model: str) -> bool:
+def probed(model: str, params: Mapping[str, Any], drop_params: bool = False) -> dict[str, Any]:
+    """The body the core builds for a chat call to ``model`` (a ritellm model string) with
+    ``params``: no key, no I/O, settings a URL needs made up. Raises what the call would for
+    a parameter the provider has no place for."""
+    import json
+
     prefix = model.partition("/")[0]
-    return any(p["prefix"] == prefix and p["base_url"] for p in _instance.core().describe["providers"])
+    has_base_url = any(
+        p["prefix"] == prefix and p["base_url"] for p in _instance.core().describe["providers"]
+    )
+    call: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": "user", "content": "x"}],
+        "params": dict(params),
+        "env": _PROBE_ENV,
+        "base_url": None if has_base_url else "http://probe.invalid",
+    }
+    if drop_params:
+        call["drop_params"] = True
+    _, body = _instance.core().prepare(json.dumps(call).encode())
+    return json.loads(body)  # type: ignore[no-any-return]
 
 
 def providers() -> list[Provider]:

@@ -92,10 +92,10 @@ def _mock_response(status: int | None, headers: Any = None) -> Any:
 
 
 class _LiteLLMError(Exception):
-    """The root of LiteLLM's provider errors here (LiteLLM's have none of their own). Built as LiteLLM's are: ``message``,
-    ``llm_provider``, ``model`` and optional ``response``, ``body``, ``litellm_debug_info``,
-    ``max_retries``, ``num_retries``. Each class below is also the openai SDK's class of its
-    name, where the SDK is installed, as LiteLLM's are."""
+    """The root of LiteLLM's provider errors here (LiteLLM's have none of their own). Built as
+    LiteLLM's are: ``message``, ``llm_provider``, ``model`` and optional ``response``, ``body``,
+    ``litellm_debug_info``, ``max_retries``, ``num_retries``. Each class below is also the openai
+    SDK's class of its name, where the SDK is installed, as LiteLLM's are."""
 
     status_code: int | None = None
 

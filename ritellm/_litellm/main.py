@@ -112,9 +112,8 @@ def _options(model: Any, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         options["num_retries"] = settings.num_retries
     if options.get("timeout") is None and settings.request_timeout is not None:
         options["timeout"] = settings.request_timeout
-    for name in ("max_retries", "num_retries"):  # LiteLLM's None: not given
-        if name in options and options[name] is None:
-            del options[name]
+    if "max_retries" in options and options["max_retries"] is None:  # LiteLLM's None: not given
+        del options["max_retries"]
     return model, options
 
 

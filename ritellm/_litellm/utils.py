@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -126,20 +125,14 @@ def get_optional_params(
     core builds that provider's request (``thinking`` for Anthropic's ``reasoning_effort``,
     ...). Nothing is sent; a parameter the provider has no place for is refused by name unless
     ``drop_params``."""
-    model = _named(model, custom_llm_provider)
-    call = {
-        "model": model,
-        "messages": [{"role": "user", "content": "x"}],
-        "params": {name: value for name, value in params.items() if value is not None},
-        "env": _api._PROBE_ENV,
-        "base_url": None if _api._has_base_url(model) else "http://probe.invalid",
-        "drop_params": bool(drop_params),
-    }
-    _, body = _instance.core().prepare(json.dumps(call).encode())
-    built = json.loads(body)
+    built = _api.probed(
+        _named(model, custom_llm_provider),
+        {name: value for name, value in params.items() if value is not None},
+        bool(drop_params),
+    )
     for own in ("model", "messages", "stream", "system", "contents", "anthropic_version"):
         built.pop(own, None)
-    return built  # type: ignore[no-any-return]
+    return built
 
 
 class ProviderConfigManager:
